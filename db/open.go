@@ -1,0 +1,150 @@
+package db
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Store is the gateway's database: GORM over SQLite (embedded default) or PostgreSQL.
+// It is safe for concurrent use and keeps no cache, so an import is visible at once.
+type Store struct {
+	db         *gorm.DB
+	postgres   bool
+	statements atomic.Int64
+}
+
+// IsPostgres tells which engine is behind the store.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open connects to dsn, a SQLite file path or a postgres:// URL, and applies pending migrations.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	s := &Store{postgres: IsPostgres(dsn)}
+	var dialector gorm.Dialector
+	if s.postgres {
+		dialector = postgres.Open(dsn)
+	} else {
+		dialector = sqlite.Open(sqliteDSN(dsn))
+	}
+	gdb, err := gorm.Open(dialector, &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true, // a single write is atomic already; imports open their own.
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s.db = gdb
+	if err := s.countStatements(); err != nil {
+		return nil, err
+	}
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return nil, err
+	}
+	if !s.postgres {
+		// WAL lets readers go on while an import writes; the busy timeout in the DSN makes a
+		// second writer wait instead of failing.
+		sqlDB.SetMaxOpenConns(8)
+	}
+	if err := s.migrate(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqliteDSN turns a file path into a DSN with WAL, a busy timeout and immediate write
+// transactions (so two writers queue on the busy timeout rather than deadlock on upgrade).
+func sqliteDSN(path string) string {
+	if strings.HasPrefix(path, "file:") {
+		return path
+	}
+	return "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate&_synchronous=NORMAL"
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
+	var opts []goose.ProviderOption
+	if s.postgres {
+		dialect, dir = goose.DialectPostgres, "migrations/postgres"
+		// Two replicas that start at once take turns.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	fsys, err := fs.Sub(migrations, dir)
+	if err != nil {
+		return err
+	}
+	provider, err := goose.NewProvider(dialect, sqlDB, fsys, opts...)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	return nil
+}
+
+// Close releases the connections.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Ping tells whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Statements is how many SQL statements the store has sent since it was opened.
+func (s *Store) Statements() int64 { return s.statements.Load() }
+
+// countStatements hooks every GORM operation, so the count covers what any code path sends.
+func (s *Store) countStatements() error {
+	count := func(*gorm.DB) { s.statements.Add(1) }
+	cb := s.db.Callback()
+	for name, err := range map[string]error{
+		"create": cb.Create().After("gorm:create").Register("lcw:count_create", count),
+		"query":  cb.Query().After("gorm:query").Register("lcw:count_query", count),
+		"update": cb.Update().After("gorm:update").Register("lcw:count_update", count),
+		"delete": cb.Delete().After("gorm:delete").Register("lcw:count_delete", count),
+		"row":    cb.Row().After("gorm:row").Register("lcw:count_row", count),
+		"raw":    cb.Raw().After("gorm:raw").Register("lcw:count_raw", count),
+	} {
+		if err != nil {
+			return fmt.Errorf("register %s statement counter: %w", name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,4 @@
+package graph
+
+// Resolver holds what every resolver needs; it is built once and shared by all requests.
+type Resolver struct{}

@@ -1,0 +1,36 @@
+// Package scalars holds the custom GraphQL scalars.
+package scalars
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+// graphLayout is how Microsoft Graph writes a DateTimeOffset: UTC, seven fractional digits, Z.
+const graphLayout = "2006-01-02T15:04:05.0000000Z"
+
+// MarshalDateTime writes t in UTC the way Graph does. gqlgen's built-in Time scalar keeps the
+// caller's offset and writes a zero time as null; this one does neither.
+func MarshalDateTime(t time.Time) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		_, _ = io.WriteString(w, strconv.Quote(t.UTC().Format(graphLayout)))
+	})
+}
+
+// UnmarshalDateTime reads RFC 3339 with any offset and returns it in UTC, at the microsecond
+// precision the stores keep, so comparisons in SQL agree with what clients send.
+func UnmarshalDateTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, fmt.Errorf("DateTime must be an RFC 3339 string such as 2022-08-24T23:28:04Z")
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 DateTime such as 2022-08-24T23:28:04Z", s)
+	}
+	return t.UTC().Truncate(time.Microsecond), nil
+}
