@@ -135,8 +135,8 @@ type Parameter struct {
 }
 
 // KeyValuePairs and Parameters are stored as JSON text: they are read whole and never queried.
-type KeyValuePairs []KeyValuePair
-type Parameters []Parameter
+type KeyValuePairs []*KeyValuePair
+type Parameters []*Parameter
 
 func (k KeyValuePairs) Value() (driver.Value, error) { return jsonValue(k) }
 func (k *KeyValuePairs) Scan(src any) error          { return jsonScan(src, k) }

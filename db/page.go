@@ -1,9 +1,386 @@
 package db
 
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+	"gorm.io/gorm/schema"
+)
+
+// Page sizes of every connection.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 500
+)
+
 // Page is one keyset page of a list, with a cursor per item.
 type Page[T any] struct {
 	Items       []*T
 	Cursors     []string
 	HasNext     bool
 	HasPrevious bool
+}
+
+// OrderKey is one sort key: a GraphQL property name (camelCase) and a direction.
+type OrderKey struct {
+	Field string
+	Desc  bool
+}
+
+// PageArgs are a connection's Relay arguments.
+type PageArgs struct {
+	First, Last   *int
+	After, Before *string
+	OrderBy       []OrderKey
+}
+
+// InputError is a client mistake in an argument; the API reports it as BAD_USER_INPUT.
+type InputError struct {
+	Argument string
+	Message  string
+}
+
+func (e *InputError) Error() string { return e.Message }
+
+func badInput(arg, format string, a ...any) error {
+	return &InputError{Argument: arg, Message: fmt.Sprintf(format, a...)}
+}
+
+// window is a validated PageArgs: the order with the id tie-breaker, the decoded cursor, the size.
+type window struct {
+	keys      []orderColumn
+	signature string
+	limit     int
+	backward  bool  // last/before: read in reverse order, then flip.
+	cursor    []any // decoded key values of after or before; nil for the first page.
+	hasCursor bool
+}
+
+type orderColumn struct {
+	field *schema.Field
+	desc  bool
+}
+
+// cursorBody is what an opaque cursor carries: the order it belongs to and the item's sort keys.
+type cursorBody struct {
+	Order  string `json:"o"`
+	Values []any  `json:"v"`
+}
+
+var schemaCache sync.Map
+
+func parseSchema(model any) (*schema.Schema, error) {
+	return schema.Parse(model, &schemaCache, schema.NamingStrategy{})
+}
+
+// newWindow checks the Relay arguments against the limits and the model's columns.
+func newWindow(model any, table string, args PageArgs, defaultOrder []OrderKey) (*window, error) {
+	sch, err := parseSchema(model)
+	if err != nil {
+		return nil, err
+	}
+	if args.First != nil && args.Last != nil {
+		return nil, badInput("first", "first and last cannot be used together; page forward with first/after or backward with last/before")
+	}
+	if args.After != nil && args.Before != nil {
+		return nil, badInput("after", "after and before cannot be used together")
+	}
+	if args.Last == nil && args.Before != nil && args.First != nil {
+		return nil, badInput("before", "before pages backward: use it with last, not first")
+	}
+	if args.First == nil && args.After != nil && args.Last != nil {
+		return nil, badInput("after", "after pages forward: use it with first, not last")
+	}
+	w := &window{limit: DefaultPageSize, backward: args.Last != nil || args.Before != nil}
+	for name, n := range map[string]*int{"first": args.First, "last": args.Last} {
+		if n == nil {
+			continue
+		}
+		if *n < 0 {
+			return nil, badInput(name, "%s must not be negative", name)
+		}
+		if *n > MaxPageSize {
+			return nil, badInput(name, "%s must be at most %d (the maximum page size)", name, MaxPageSize)
+		}
+		w.limit = *n
+	}
+	order := args.OrderBy
+	if len(order) == 0 {
+		order = defaultOrder
+	}
+	var sig []string
+	seen := map[string]bool{}
+	for _, k := range append(order, OrderKey{Field: "id"}) {
+		f := sch.LookUpField(schema.NamingStrategy{}.ColumnName("", upperFirst(k.Field)))
+		if f == nil || f.DBName == "tenant_id" {
+			return nil, badInput("orderBy", "%s cannot be sorted by %q", table, k.Field)
+		}
+		if seen[f.DBName] {
+			continue
+		}
+		seen[f.DBName] = true
+		w.keys = append(w.keys, orderColumn{field: f, desc: k.Desc})
+		dir := "asc"
+		if k.Desc {
+			dir = "desc"
+		}
+		sig = append(sig, f.DBName+":"+dir)
+	}
+	w.signature = table + "(" + strings.Join(sig, ",") + ")"
+	cursor, arg := args.After, "after"
+	if args.Before != nil {
+		cursor, arg = args.Before, "before"
+	}
+	if cursor != nil {
+		if w.cursor, err = w.decodeCursor(*cursor); err != nil {
+			return nil, badInput(arg, "%s is not a cursor of this connection with this orderBy: %v", arg, err)
+		}
+		w.hasCursor = true
+	}
+	return w, nil
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func (w *window) encodeCursor(ctx context.Context, item any) string {
+	rv := reflect.ValueOf(item)
+	values := make([]any, len(w.keys))
+	for i, k := range w.keys {
+		v, zero := k.field.ValueOf(ctx, rv)
+		if zero && k.field.FieldType.Kind() == reflect.Pointer {
+			v = nil
+		}
+		values[i] = cursorValue(v)
+	}
+	b, _ := json.Marshal(cursorBody{Order: w.signature, Values: values})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// cursorValue turns a field value into what JSON keeps exactly: times as RFC 3339 text.
+func cursorValue(v any) any {
+	switch t := v.(type) {
+	case time.Time:
+		return t.UTC().Format(time.RFC3339Nano)
+	case *time.Time:
+		if t == nil {
+			return nil
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return nil
+		}
+		rv = rv.Elem()
+	}
+	if !rv.IsValid() {
+		return nil
+	}
+	switch rv.Kind() {
+	case reflect.String:
+		return rv.String()
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return rv.Int()
+	case reflect.Bool:
+		return rv.Bool()
+	}
+	return v
+}
+
+func (w *window) decodeCursor(s string) ([]any, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("not base64")
+	}
+	var body cursorBody
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	if err := dec.Decode(&body); err != nil {
+		return nil, fmt.Errorf("not a cursor")
+	}
+	if body.Order != w.signature || len(body.Values) != len(w.keys) {
+		return nil, fmt.Errorf("it was made for another order or list")
+	}
+	out := make([]any, len(w.keys))
+	for i, k := range w.keys {
+		if body.Values[i] == nil {
+			if k.field.FieldType.Kind() != reflect.Pointer {
+				return nil, fmt.Errorf("a null value for %s", k.field.DBName)
+			}
+			continue
+		}
+		v, err := typedCursorValue(k.field, body.Values[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// typedCursorValue gives a bound parameter of the column's Go type: SQLite compares times
+// correctly only as time.Time parameters, never as RFC 3339 strings.
+func typedCursorValue(f *schema.Field, v any) (any, error) {
+	t := f.FieldType
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == reflect.TypeOf(time.Time{}):
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("bad time")
+		}
+		ts, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return nil, fmt.Errorf("bad time")
+		}
+		return ts.UTC(), nil
+	case t.Kind() == reflect.String:
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("bad string")
+		}
+		return s, nil
+	case t.Kind() == reflect.Int || t.Kind() == reflect.Int64 || t.Kind() == reflect.Int32:
+		n, ok := v.(json.Number)
+		if !ok {
+			return nil, fmt.Errorf("bad number")
+		}
+		return n.Int64()
+	case t.Kind() == reflect.Bool:
+		b, ok := v.(bool)
+		if !ok {
+			return nil, fmt.Errorf("bad boolean")
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("unsupported sort column %s", f.DBName)
+}
+
+// orderClause is the ORDER BY of the window, reversed when reading backward. NULL sorts as the
+// smallest value on both engines (SQLite and PostgreSQL disagree by default).
+func (w *window) orderClause(qualifier string) string {
+	parts := make([]string, len(w.keys))
+	for i, k := range w.keys {
+		desc := k.desc != w.backward
+		col := qualifier + k.field.DBName
+		switch {
+		case desc && k.field.FieldType.Kind() == reflect.Pointer:
+			parts[i] = col + " DESC NULLS LAST"
+		case desc:
+			parts[i] = col + " DESC"
+		case k.field.FieldType.Kind() == reflect.Pointer:
+			parts[i] = col + " ASC NULLS FIRST"
+		default:
+			parts[i] = col + " ASC"
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// seekCondition selects the rows past the cursor in reading order:
+// OR over i of (keys before i equal AND key i beyond), with NULL as the smallest value.
+func (w *window) seekCondition(qualifier string) (string, []any) {
+	if !w.hasCursor {
+		return "", nil
+	}
+	var ors []string
+	var args []any
+	for i := range w.keys {
+		var ands []string
+		for j := 0; j < i; j++ {
+			c, a := w.equal(qualifier, j)
+			ands = append(ands, c)
+			args = append(args, a...)
+		}
+		c, a, ok := w.beyond(qualifier, i)
+		if !ok {
+			continue
+		}
+		ands = append(ands, c)
+		args = append(args, a...)
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	}
+	if len(ors) == 0 {
+		return "1 = 0", nil
+	}
+	return "(" + strings.Join(ors, " OR ") + ")", args
+}
+
+func (w *window) equal(q string, i int) (string, []any) {
+	col := q + w.keys[i].field.DBName
+	if w.cursor[i] == nil {
+		return col + " IS NULL", nil
+	}
+	return col + " = ?", []any{w.cursor[i]}
+}
+
+// beyond is "key i comes after the cursor's value in reading order"; ok is false when nothing can.
+func (w *window) beyond(q string, i int) (string, []any, bool) {
+	col := q + w.keys[i].field.DBName
+	v := w.cursor[i]
+	greater := w.keys[i].desc == w.backward // reading towards larger values
+	nullable := w.keys[i].field.FieldType.Kind() == reflect.Pointer
+	switch {
+	case greater && v == nil:
+		return col + " IS NOT NULL", nil, true
+	case greater:
+		return col + " > ?", []any{v}, true
+	case v == nil:
+		return "", nil, false
+	case nullable:
+		return "(" + col + " < ? OR " + col + " IS NULL)", []any{v}, true
+	default:
+		return col + " < ?", []any{v}, true
+	}
+}
+
+// list reads one page of query (already scoped and filtered) in the window's order.
+func list[T any](ctx context.Context, query *gorm.DB, w *window) (*Page[T], error) {
+	q := query.Session(&gorm.Session{})
+	if cond, args := w.seekCondition(""); cond != "" {
+		q = q.Where(cond, args...)
+	}
+	var rows []*T
+	if err := q.Order(clause.Expr{SQL: w.orderClause("")}).Limit(w.limit + 1).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	return toPage(ctx, w, rows), nil
+}
+
+// toPage trims the extra row read to learn whether more follow, and puts rows in forward order.
+func toPage[T any](ctx context.Context, w *window, rows []*T) *Page[T] {
+	p := &Page[T]{}
+	more := len(rows) > w.limit
+	if more {
+		rows = rows[:w.limit]
+	}
+	if w.backward {
+		slices.Reverse(rows)
+		p.HasPrevious, p.HasNext = more, w.hasCursor
+	} else {
+		p.HasNext, p.HasPrevious = more, w.hasCursor
+	}
+	p.Items = rows
+	p.Cursors = make([]string, len(rows))
+	for i, r := range rows {
+		p.Cursors[i] = w.encodeCursor(ctx, r)
+	}
+	return p
 }

@@ -66,13 +66,13 @@ type ComplexityRoot struct {
 		Node                 func(childComplexity int, id string) int
 		Run                  func(childComplexity int, id string) int
 		TaskDefinition       func(childComplexity int, id string) int
-		TaskDefinitions      func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.TaskDefinitionOrder) int
+		TaskDefinitions      func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.Order) int
 		TaskProcessingResult func(childComplexity int, id string) int
 		TaskReport           func(childComplexity int, id string) int
 		TaskReportSummary    func(childComplexity int, workflowID string, startDateTime time.Time, endDateTime time.Time) int
-		TaskReports          func(childComplexity int, workflowID *string, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.TaskReportOrder) int
+		TaskReports          func(childComplexity int, workflowID *string, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.Order) int
 		Workflow             func(childComplexity int, id string) int
-		Workflows            func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.WorkflowOrder) int
+		Workflows            func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.Order) int
 	}
 
 	Run struct {
@@ -85,8 +85,8 @@ type ComplexityRoot struct {
 		ScheduledDateTime          func(childComplexity int) int
 		StartedDateTime            func(childComplexity int) int
 		SuccessfulUsersCount       func(childComplexity int) int
-		TaskProcessingResults      func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.TaskProcessingResultOrder) int
-		TaskReports                func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.TaskReportOrder) int
+		TaskProcessingResults      func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.Order) int
+		TaskReports                func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.Order) int
 		TotalTasksCount            func(childComplexity int) int
 		TotalUnprocessedTasksCount func(childComplexity int) int
 		TotalUsersCount            func(childComplexity int) int
@@ -178,7 +178,7 @@ type ComplexityRoot struct {
 		SuccessfulUsersCount  func(childComplexity int) int
 		Task                  func(childComplexity int) int
 		TaskDefinition        func(childComplexity int) int
-		TaskProcessingResults func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.TaskProcessingResultOrder) int
+		TaskProcessingResults func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.Order) int
 		TotalUsersCount       func(childComplexity int) int
 		UnprocessedUsersCount func(childComplexity int) int
 		Workflow              func(childComplexity int) int
@@ -221,9 +221,9 @@ type ComplexityRoot struct {
 		IsSchedulingEnabled     func(childComplexity int) int
 		LastModifiedDateTime    func(childComplexity int) int
 		NextScheduleRunDateTime func(childComplexity int) int
-		Runs                    func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.RunOrder) int
+		Runs                    func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.Order) int
 		TaskReportSummary       func(childComplexity int, startDateTime time.Time, endDateTime time.Time) int
-		TaskReports             func(childComplexity int, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.TaskReportOrder) int
+		TaskReports             func(childComplexity int, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.Order) int
 		Tasks                   func(childComplexity int) int
 		Version                 func(childComplexity int) int
 	}
@@ -246,21 +246,21 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type QueryResolver interface {
-	Workflows(ctx context.Context, first *int, after *string, last *int, before *string, orderBy []*model.WorkflowOrder) (*model.Connection[db.Workflow], error)
+	Workflows(ctx context.Context, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.Workflow], error)
 	Workflow(ctx context.Context, id string) (*db.Workflow, error)
 	Run(ctx context.Context, id string) (*db.Run, error)
-	TaskReports(ctx context.Context, workflowID *string, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.TaskReportOrder) (*model.Connection[db.TaskReport], error)
+	TaskReports(ctx context.Context, workflowID *string, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskReport], error)
 	TaskReport(ctx context.Context, id string) (*db.TaskReport, error)
 	TaskProcessingResult(ctx context.Context, id string) (*db.TaskProcessingResult, error)
-	TaskDefinitions(ctx context.Context, first *int, after *string, last *int, before *string, orderBy []*model.TaskDefinitionOrder) (*model.Connection[db.TaskDefinition], error)
+	TaskDefinitions(ctx context.Context, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskDefinition], error)
 	TaskDefinition(ctx context.Context, id string) (*db.TaskDefinition, error)
-	TaskReportSummary(ctx context.Context, workflowID string, startDateTime time.Time, endDateTime time.Time) (*model.TaskReportSummary, error)
+	TaskReportSummary(ctx context.Context, workflowID string, startDateTime time.Time, endDateTime time.Time) (*db.TaskReportSummary, error)
 	Node(ctx context.Context, id string) (model.Node, error)
 }
 type RunResolver interface {
 	Workflow(ctx context.Context, obj *db.Run) (*db.Workflow, error)
-	TaskReports(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, orderBy []*model.TaskReportOrder) (*model.Connection[db.TaskReport], error)
-	TaskProcessingResults(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, orderBy []*model.TaskProcessingResultOrder) (*model.Connection[db.TaskProcessingResult], error)
+	TaskReports(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskReport], error)
+	TaskProcessingResults(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error)
 }
 type TaskResolver interface {
 	Arguments(ctx context.Context, obj *db.Task) ([]*db.KeyValuePair, error)
@@ -283,13 +283,13 @@ type TaskReportResolver interface {
 	TaskDefinition(ctx context.Context, obj *db.TaskReport) (*db.TaskDefinition, error)
 	Run(ctx context.Context, obj *db.TaskReport) (*db.Run, error)
 	Workflow(ctx context.Context, obj *db.TaskReport) (*db.Workflow, error)
-	TaskProcessingResults(ctx context.Context, obj *db.TaskReport, first *int, after *string, last *int, before *string, orderBy []*model.TaskProcessingResultOrder) (*model.Connection[db.TaskProcessingResult], error)
+	TaskProcessingResults(ctx context.Context, obj *db.TaskReport, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error)
 }
 type WorkflowResolver interface {
 	Tasks(ctx context.Context, obj *db.Workflow) ([]*db.Task, error)
-	Runs(ctx context.Context, obj *db.Workflow, first *int, after *string, last *int, before *string, orderBy []*model.RunOrder) (*model.Connection[db.Run], error)
-	TaskReports(ctx context.Context, obj *db.Workflow, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.TaskReportOrder) (*model.Connection[db.TaskReport], error)
-	TaskReportSummary(ctx context.Context, obj *db.Workflow, startDateTime time.Time, endDateTime time.Time) (*model.TaskReportSummary, error)
+	Runs(ctx context.Context, obj *db.Workflow, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.Run], error)
+	TaskReports(ctx context.Context, obj *db.Workflow, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskReport], error)
+	TaskReportSummary(ctx context.Context, obj *db.Workflow, startDateTime time.Time, endDateTime time.Time) (*db.TaskReportSummary, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -410,7 +410,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.TaskDefinitions(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.TaskDefinitionOrder)), true
+		return e.ComplexityRoot.Query.TaskDefinitions(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.Order)), true
 	case "Query.taskProcessingResult":
 		if e.ComplexityRoot.Query.TaskProcessingResult == nil {
 			break
@@ -454,7 +454,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.TaskReports(childComplexity, args["workflowId"].(*string), args["runId"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.TaskReportOrder)), true
+		return e.ComplexityRoot.Query.TaskReports(childComplexity, args["workflowId"].(*string), args["runId"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.Order)), true
 	case "Query.workflow":
 		if e.ComplexityRoot.Query.Workflow == nil {
 			break
@@ -476,7 +476,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Workflows(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.WorkflowOrder)), true
+		return e.ComplexityRoot.Query.Workflows(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.Order)), true
 
 	case "Run.completedDateTime":
 		if e.ComplexityRoot.Run.CompletedDateTime == nil {
@@ -542,7 +542,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Run.TaskProcessingResults(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.TaskProcessingResultOrder)), true
+		return e.ComplexityRoot.Run.TaskProcessingResults(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.Order)), true
 	case "Run.taskReports":
 		if e.ComplexityRoot.Run.TaskReports == nil {
 			break
@@ -553,7 +553,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Run.TaskReports(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.TaskReportOrder)), true
+		return e.ComplexityRoot.Run.TaskReports(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.Order)), true
 	case "Run.totalTasksCount":
 		if e.ComplexityRoot.Run.TotalTasksCount == nil {
 			break
@@ -940,7 +940,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.TaskReport.TaskProcessingResults(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.TaskProcessingResultOrder)), true
+		return e.ComplexityRoot.TaskReport.TaskProcessingResults(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.Order)), true
 	case "TaskReport.totalUsersCount":
 		if e.ComplexityRoot.TaskReport.TotalUsersCount == nil {
 			break
@@ -1118,7 +1118,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Workflow.Runs(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.RunOrder)), true
+		return e.ComplexityRoot.Workflow.Runs(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.Order)), true
 	case "Workflow.taskReportSummary":
 		if e.ComplexityRoot.Workflow.TaskReportSummary == nil {
 			break
@@ -1140,7 +1140,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Workflow.TaskReports(childComplexity, args["runId"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.TaskReportOrder)), true
+		return e.ComplexityRoot.Workflow.TaskReports(childComplexity, args["runId"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.Order)), true
 	case "Workflow.tasks":
 		if e.ComplexityRoot.Workflow.Tasks == nil {
 			break
@@ -2499,8 +2499,8 @@ func (ec *executionContext) field_Query_taskDefinitions_args(ctx context.Context
 	}
 	args["before"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*model.TaskDefinitionOrder, error) {
-			return ec.unmarshalOTaskDefinitionOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskDefinitionOrderᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.Order, error) {
+			return ec.unmarshalOTaskDefinitionOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2619,8 +2619,8 @@ func (ec *executionContext) field_Query_taskReports_args(ctx context.Context, ra
 	}
 	args["before"] = arg5
 	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*model.TaskReportOrder, error) {
-			return ec.unmarshalOTaskReportOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskReportOrderᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.Order, error) {
+			return ec.unmarshalOTaskReportOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2679,8 +2679,8 @@ func (ec *executionContext) field_Query_workflows_args(ctx context.Context, rawA
 	}
 	args["before"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*model.WorkflowOrder, error) {
-			return ec.unmarshalOWorkflowOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐWorkflowOrderᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.Order, error) {
+			return ec.unmarshalOWorkflowOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2725,8 +2725,8 @@ func (ec *executionContext) field_Run_taskProcessingResults_args(ctx context.Con
 	}
 	args["before"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*model.TaskProcessingResultOrder, error) {
-			return ec.unmarshalOTaskProcessingResultOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskProcessingResultOrderᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.Order, error) {
+			return ec.unmarshalOTaskProcessingResultOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2771,8 +2771,8 @@ func (ec *executionContext) field_Run_taskReports_args(ctx context.Context, rawA
 	}
 	args["before"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*model.TaskReportOrder, error) {
-			return ec.unmarshalOTaskReportOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskReportOrderᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.Order, error) {
+			return ec.unmarshalOTaskReportOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2817,8 +2817,8 @@ func (ec *executionContext) field_TaskReport_taskProcessingResults_args(ctx cont
 	}
 	args["before"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*model.TaskProcessingResultOrder, error) {
-			return ec.unmarshalOTaskProcessingResultOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskProcessingResultOrderᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.Order, error) {
+			return ec.unmarshalOTaskProcessingResultOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2863,8 +2863,8 @@ func (ec *executionContext) field_Workflow_runs_args(ctx context.Context, rawArg
 	}
 	args["before"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*model.RunOrder, error) {
-			return ec.unmarshalORunOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐRunOrderᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.Order, error) {
+			return ec.unmarshalORunOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2939,8 +2939,8 @@ func (ec *executionContext) field_Workflow_taskReports_args(ctx context.Context,
 	}
 	args["before"] = arg4
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) ([]*model.TaskReportOrder, error) {
-			return ec.unmarshalOTaskReportOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskReportOrderᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]*model.Order, error) {
+			return ec.unmarshalOTaskReportOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3240,7 +3240,7 @@ func (ec *executionContext) _Query_workflows(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Workflows(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.WorkflowOrder))
+			return ec.Resolvers.Query().Workflows(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.Order))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.Workflow]) graphql.Marshaler {
@@ -3372,7 +3372,7 @@ func (ec *executionContext) _Query_taskReports(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().TaskReports(ctx, fc.Args["workflowId"].(*string), fc.Args["runId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.TaskReportOrder))
+			return ec.Resolvers.Query().TaskReports(ctx, fc.Args["workflowId"].(*string), fc.Args["runId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.Order))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.TaskReport]) graphql.Marshaler {
@@ -3504,7 +3504,7 @@ func (ec *executionContext) _Query_taskDefinitions(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().TaskDefinitions(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.TaskDefinitionOrder))
+			return ec.Resolvers.Query().TaskDefinitions(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.Order))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.TaskDefinition]) graphql.Marshaler {
@@ -3595,8 +3595,8 @@ func (ec *executionContext) _Query_taskReportSummary(ctx context.Context, field 
 			return ec.Resolvers.Query().TaskReportSummary(ctx, fc.Args["workflowId"].(string), fc.Args["startDateTime"].(time.Time), fc.Args["endDateTime"].(time.Time))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.TaskReportSummary) graphql.Marshaler {
-			return ec.marshalOTaskReportSummary2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskReportSummary(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *db.TaskReportSummary) graphql.Marshaler {
+			return ec.marshalOTaskReportSummary2ᚖlcwᚑgatewayᚋdbᚐTaskReportSummary(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4087,7 +4087,7 @@ func (ec *executionContext) _Run_taskReports(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Run().TaskReports(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.TaskReportOrder))
+			return ec.Resolvers.Run().TaskReports(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.Order))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.TaskReport]) graphql.Marshaler {
@@ -4131,7 +4131,7 @@ func (ec *executionContext) _Run_taskProcessingResults(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Run().TaskProcessingResults(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.TaskProcessingResultOrder))
+			return ec.Resolvers.Run().TaskProcessingResults(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.Order))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.TaskProcessingResult]) graphql.Marshaler {
@@ -5730,7 +5730,7 @@ func (ec *executionContext) _TaskReport_taskProcessingResults(ctx context.Contex
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.TaskReport().TaskProcessingResults(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.TaskProcessingResultOrder))
+			return ec.Resolvers.TaskReport().TaskProcessingResults(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.Order))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.TaskProcessingResult]) graphql.Marshaler {
@@ -5938,7 +5938,7 @@ func (ec *executionContext) fieldContext_TaskReportEdge_node(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _TaskReportSummary_successfulTasks(ctx context.Context, field graphql.CollectedField, obj *model.TaskReportSummary) (ret graphql.Marshaler) {
+func (ec *executionContext) _TaskReportSummary_successfulTasks(ctx context.Context, field graphql.CollectedField, obj *db.TaskReportSummary) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5961,7 +5961,7 @@ func (ec *executionContext) fieldContext_TaskReportSummary_successfulTasks(_ con
 	return graphql.NewScalarFieldContext("TaskReportSummary", field, false, false, "Int")
 }
 
-func (ec *executionContext) _TaskReportSummary_failedTasks(ctx context.Context, field graphql.CollectedField, obj *model.TaskReportSummary) (ret graphql.Marshaler) {
+func (ec *executionContext) _TaskReportSummary_failedTasks(ctx context.Context, field graphql.CollectedField, obj *db.TaskReportSummary) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5984,7 +5984,7 @@ func (ec *executionContext) fieldContext_TaskReportSummary_failedTasks(_ context
 	return graphql.NewScalarFieldContext("TaskReportSummary", field, false, false, "Int")
 }
 
-func (ec *executionContext) _TaskReportSummary_unprocessedTasks(ctx context.Context, field graphql.CollectedField, obj *model.TaskReportSummary) (ret graphql.Marshaler) {
+func (ec *executionContext) _TaskReportSummary_unprocessedTasks(ctx context.Context, field graphql.CollectedField, obj *db.TaskReportSummary) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6007,7 +6007,7 @@ func (ec *executionContext) fieldContext_TaskReportSummary_unprocessedTasks(_ co
 	return graphql.NewScalarFieldContext("TaskReportSummary", field, false, false, "Int")
 }
 
-func (ec *executionContext) _TaskReportSummary_totalTasks(ctx context.Context, field graphql.CollectedField, obj *model.TaskReportSummary) (ret graphql.Marshaler) {
+func (ec *executionContext) _TaskReportSummary_totalTasks(ctx context.Context, field graphql.CollectedField, obj *db.TaskReportSummary) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6417,7 +6417,7 @@ func (ec *executionContext) _Workflow_runs(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Workflow().Runs(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.RunOrder))
+			return ec.Resolvers.Workflow().Runs(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.Order))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.Run]) graphql.Marshaler {
@@ -6461,7 +6461,7 @@ func (ec *executionContext) _Workflow_taskReports(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Workflow().TaskReports(ctx, obj, fc.Args["runId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.TaskReportOrder))
+			return ec.Resolvers.Workflow().TaskReports(ctx, obj, fc.Args["runId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.Order))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.TaskReport]) graphql.Marshaler {
@@ -6508,8 +6508,8 @@ func (ec *executionContext) _Workflow_taskReportSummary(ctx context.Context, fie
 			return ec.Resolvers.Workflow().TaskReportSummary(ctx, obj, fc.Args["startDateTime"].(time.Time), fc.Args["endDateTime"].(time.Time))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.TaskReportSummary) graphql.Marshaler {
-			return ec.marshalNTaskReportSummary2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskReportSummary(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *db.TaskReportSummary) graphql.Marshaler {
+			return ec.marshalNTaskReportSummary2ᚖlcwᚑgatewayᚋdbᚐTaskReportSummary(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7786,8 +7786,8 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputRunOrder(ctx context.Context, obj any) (model.RunOrder, error) {
-	var it model.RunOrder
+func (ec *executionContext) unmarshalInputRunOrder(ctx context.Context, obj any) (model.Order, error) {
+	var it model.Order
 	if obj == nil {
 		return it, nil
 	}
@@ -7810,7 +7810,7 @@ func (ec *executionContext) unmarshalInputRunOrder(ctx context.Context, obj any)
 		switch k {
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNRunOrderField2lcwᚑgatewayᚋgraphᚋmodelᚐRunOrderField(ctx, v)
+			data, err := ec.unmarshalNRunOrderField2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7833,14 +7833,14 @@ func (ec *executionContext) unmarshalInputRunOrder(ctx context.Context, obj any)
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalRunOrder(ctx context.Context, raw any) (model.RunOrder, error) {
-	var out model.RunOrder
+func UnmarshalRunOrder(ctx context.Context, raw any) (model.Order, error) {
+	var out model.Order
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RunOrder", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputTaskDefinitionOrder(ctx context.Context, obj any) (model.TaskDefinitionOrder, error) {
-	var it model.TaskDefinitionOrder
+func (ec *executionContext) unmarshalInputTaskDefinitionOrder(ctx context.Context, obj any) (model.Order, error) {
+	var it model.Order
 	if obj == nil {
 		return it, nil
 	}
@@ -7863,7 +7863,7 @@ func (ec *executionContext) unmarshalInputTaskDefinitionOrder(ctx context.Contex
 		switch k {
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNTaskDefinitionOrderField2lcwᚑgatewayᚋgraphᚋmodelᚐTaskDefinitionOrderField(ctx, v)
+			data, err := ec.unmarshalNTaskDefinitionOrderField2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7886,14 +7886,14 @@ func (ec *executionContext) unmarshalInputTaskDefinitionOrder(ctx context.Contex
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalTaskDefinitionOrder(ctx context.Context, raw any) (model.TaskDefinitionOrder, error) {
-	var out model.TaskDefinitionOrder
+func UnmarshalTaskDefinitionOrder(ctx context.Context, raw any) (model.Order, error) {
+	var out model.Order
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TaskDefinitionOrder", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputTaskProcessingResultOrder(ctx context.Context, obj any) (model.TaskProcessingResultOrder, error) {
-	var it model.TaskProcessingResultOrder
+func (ec *executionContext) unmarshalInputTaskProcessingResultOrder(ctx context.Context, obj any) (model.Order, error) {
+	var it model.Order
 	if obj == nil {
 		return it, nil
 	}
@@ -7916,7 +7916,7 @@ func (ec *executionContext) unmarshalInputTaskProcessingResultOrder(ctx context.
 		switch k {
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNTaskProcessingResultOrderField2lcwᚑgatewayᚋgraphᚋmodelᚐTaskProcessingResultOrderField(ctx, v)
+			data, err := ec.unmarshalNTaskProcessingResultOrderField2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7939,14 +7939,14 @@ func (ec *executionContext) unmarshalInputTaskProcessingResultOrder(ctx context.
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalTaskProcessingResultOrder(ctx context.Context, raw any) (model.TaskProcessingResultOrder, error) {
-	var out model.TaskProcessingResultOrder
+func UnmarshalTaskProcessingResultOrder(ctx context.Context, raw any) (model.Order, error) {
+	var out model.Order
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TaskProcessingResultOrder", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputTaskReportOrder(ctx context.Context, obj any) (model.TaskReportOrder, error) {
-	var it model.TaskReportOrder
+func (ec *executionContext) unmarshalInputTaskReportOrder(ctx context.Context, obj any) (model.Order, error) {
+	var it model.Order
 	if obj == nil {
 		return it, nil
 	}
@@ -7969,7 +7969,7 @@ func (ec *executionContext) unmarshalInputTaskReportOrder(ctx context.Context, o
 		switch k {
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNTaskReportOrderField2lcwᚑgatewayᚋgraphᚋmodelᚐTaskReportOrderField(ctx, v)
+			data, err := ec.unmarshalNTaskReportOrderField2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -7992,14 +7992,14 @@ func (ec *executionContext) unmarshalInputTaskReportOrder(ctx context.Context, o
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalTaskReportOrder(ctx context.Context, raw any) (model.TaskReportOrder, error) {
-	var out model.TaskReportOrder
+func UnmarshalTaskReportOrder(ctx context.Context, raw any) (model.Order, error) {
+	var out model.Order
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TaskReportOrder", raw, &out)
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputWorkflowOrder(ctx context.Context, obj any) (model.WorkflowOrder, error) {
-	var it model.WorkflowOrder
+func (ec *executionContext) unmarshalInputWorkflowOrder(ctx context.Context, obj any) (model.Order, error) {
+	var it model.Order
 	if obj == nil {
 		return it, nil
 	}
@@ -8022,7 +8022,7 @@ func (ec *executionContext) unmarshalInputWorkflowOrder(ctx context.Context, obj
 		switch k {
 		case "field":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
-			data, err := ec.unmarshalNWorkflowOrderField2lcwᚑgatewayᚋgraphᚋmodelᚐWorkflowOrderField(ctx, v)
+			data, err := ec.unmarshalNWorkflowOrderField2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8045,8 +8045,8 @@ func (ec *executionContext) unmarshalInputWorkflowOrder(ctx context.Context, obj
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalWorkflowOrder(ctx context.Context, raw any) (model.WorkflowOrder, error) {
-	var out model.WorkflowOrder
+func UnmarshalWorkflowOrder(ctx context.Context, raw any) (model.Order, error) {
+	var out model.Order
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "WorkflowOrder", raw, &out)
 	return out, err
 }
@@ -9156,7 +9156,7 @@ func (ec *executionContext) _TaskReportEdge(ctx context.Context, sel ast.Selecti
 
 var taskReportSummaryImplementors = []string{"TaskReportSummary"}
 
-func (ec *executionContext) _TaskReportSummary(ctx context.Context, sel ast.SelectionSet, obj *model.TaskReportSummary) graphql.Marshaler {
+func (ec *executionContext) _TaskReportSummary(ctx context.Context, sel ast.SelectionSet, obj *db.TaskReportSummary) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskReportSummaryImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -10030,19 +10030,23 @@ func (ec *executionContext) marshalNRunEdge2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐE
 	return ec._RunEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNRunOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐRunOrder(ctx context.Context, v any) (*model.RunOrder, error) {
+func (ec *executionContext) unmarshalNRunOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrder(ctx context.Context, v any) (*model.Order, error) {
 	res, err := ec.unmarshalInputRunOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNRunOrderField2lcwᚑgatewayᚋgraphᚋmodelᚐRunOrderField(ctx context.Context, v any) (model.RunOrderField, error) {
-	var res model.RunOrderField
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNRunOrderField2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRunOrderField2lcwᚑgatewayᚋgraphᚋmodelᚐRunOrderField(ctx context.Context, sel ast.SelectionSet, v model.RunOrderField) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNRunOrderField2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "RunOrderField!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -10168,19 +10172,23 @@ func (ec *executionContext) marshalNTaskDefinitionEdge2ᚖlcwᚑgatewayᚋgraph�
 	return ec._TaskDefinitionEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNTaskDefinitionOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskDefinitionOrder(ctx context.Context, v any) (*model.TaskDefinitionOrder, error) {
+func (ec *executionContext) unmarshalNTaskDefinitionOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrder(ctx context.Context, v any) (*model.Order, error) {
 	res, err := ec.unmarshalInputTaskDefinitionOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNTaskDefinitionOrderField2lcwᚑgatewayᚋgraphᚋmodelᚐTaskDefinitionOrderField(ctx context.Context, v any) (model.TaskDefinitionOrderField, error) {
-	var res model.TaskDefinitionOrderField
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNTaskDefinitionOrderField2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNTaskDefinitionOrderField2lcwᚑgatewayᚋgraphᚋmodelᚐTaskDefinitionOrderField(ctx context.Context, sel ast.SelectionSet, v model.TaskDefinitionOrderField) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNTaskDefinitionOrderField2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TaskDefinitionOrderField!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNTaskProcessingResult2ᚕᚖlcwᚑgatewayᚋdbᚐTaskProcessingResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.TaskProcessingResult) graphql.Marshaler {
@@ -10239,19 +10247,23 @@ func (ec *executionContext) marshalNTaskProcessingResultEdge2ᚖlcwᚑgatewayᚋ
 	return ec._TaskProcessingResultEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNTaskProcessingResultOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskProcessingResultOrder(ctx context.Context, v any) (*model.TaskProcessingResultOrder, error) {
+func (ec *executionContext) unmarshalNTaskProcessingResultOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrder(ctx context.Context, v any) (*model.Order, error) {
 	res, err := ec.unmarshalInputTaskProcessingResultOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNTaskProcessingResultOrderField2lcwᚑgatewayᚋgraphᚋmodelᚐTaskProcessingResultOrderField(ctx context.Context, v any) (model.TaskProcessingResultOrderField, error) {
-	var res model.TaskProcessingResultOrderField
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNTaskProcessingResultOrderField2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNTaskProcessingResultOrderField2lcwᚑgatewayᚋgraphᚋmodelᚐTaskProcessingResultOrderField(ctx context.Context, sel ast.SelectionSet, v model.TaskProcessingResultOrderField) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNTaskProcessingResultOrderField2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TaskProcessingResultOrderField!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNTaskReport2ᚕᚖlcwᚑgatewayᚋdbᚐTaskReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.TaskReport) graphql.Marshaler {
@@ -10310,22 +10322,26 @@ func (ec *executionContext) marshalNTaskReportEdge2ᚖlcwᚑgatewayᚋgraphᚋmo
 	return ec._TaskReportEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNTaskReportOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskReportOrder(ctx context.Context, v any) (*model.TaskReportOrder, error) {
+func (ec *executionContext) unmarshalNTaskReportOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrder(ctx context.Context, v any) (*model.Order, error) {
 	res, err := ec.unmarshalInputTaskReportOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNTaskReportOrderField2lcwᚑgatewayᚋgraphᚋmodelᚐTaskReportOrderField(ctx context.Context, v any) (model.TaskReportOrderField, error) {
-	var res model.TaskReportOrderField
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNTaskReportOrderField2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNTaskReportOrderField2lcwᚑgatewayᚋgraphᚋmodelᚐTaskReportOrderField(ctx context.Context, sel ast.SelectionSet, v model.TaskReportOrderField) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNTaskReportOrderField2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TaskReportOrderField!")
+	}
+	return res
 }
 
-func (ec *executionContext) marshalNTaskReportSummary2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskReportSummary(ctx context.Context, sel ast.SelectionSet, v *model.TaskReportSummary) graphql.Marshaler {
+func (ec *executionContext) marshalNTaskReportSummary2ᚖlcwᚑgatewayᚋdbᚐTaskReportSummary(ctx context.Context, sel ast.SelectionSet, v *db.TaskReportSummary) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TaskReportSummary!")
 		return graphql.Null
@@ -10417,19 +10433,23 @@ func (ec *executionContext) marshalNWorkflowExecutionType2lcwᚑgatewayᚋdbᚐE
 	return v
 }
 
-func (ec *executionContext) unmarshalNWorkflowOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐWorkflowOrder(ctx context.Context, v any) (*model.WorkflowOrder, error) {
+func (ec *executionContext) unmarshalNWorkflowOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrder(ctx context.Context, v any) (*model.Order, error) {
 	res, err := ec.unmarshalInputWorkflowOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNWorkflowOrderField2lcwᚑgatewayᚋgraphᚋmodelᚐWorkflowOrderField(ctx context.Context, v any) (model.WorkflowOrderField, error) {
-	var res model.WorkflowOrderField
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNWorkflowOrderField2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNWorkflowOrderField2lcwᚑgatewayᚋgraphᚋmodelᚐWorkflowOrderField(ctx context.Context, sel ast.SelectionSet, v model.WorkflowOrderField) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNWorkflowOrderField2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "WorkflowOrderField!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -10688,16 +10708,16 @@ func (ec *executionContext) marshalORun2ᚖlcwᚑgatewayᚋdbᚐRun(ctx context.
 	return ec._Run(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalORunOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐRunOrderᚄ(ctx context.Context, v any) ([]*model.RunOrder, error) {
+func (ec *executionContext) unmarshalORunOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx context.Context, v any) ([]*model.Order, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*model.RunOrder, len(vSlice))
+	res := make([]*model.Order, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNRunOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐRunOrder(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNRunOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrder(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -10730,16 +10750,16 @@ func (ec *executionContext) marshalOTaskDefinition2ᚖlcwᚑgatewayᚋdbᚐTaskD
 	return ec._TaskDefinition(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOTaskDefinitionOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskDefinitionOrderᚄ(ctx context.Context, v any) ([]*model.TaskDefinitionOrder, error) {
+func (ec *executionContext) unmarshalOTaskDefinitionOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx context.Context, v any) ([]*model.Order, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*model.TaskDefinitionOrder, len(vSlice))
+	res := make([]*model.Order, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNTaskDefinitionOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskDefinitionOrder(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNTaskDefinitionOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrder(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -10754,16 +10774,16 @@ func (ec *executionContext) marshalOTaskProcessingResult2ᚖlcwᚑgatewayᚋdb�
 	return ec._TaskProcessingResult(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOTaskProcessingResultOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskProcessingResultOrderᚄ(ctx context.Context, v any) ([]*model.TaskProcessingResultOrder, error) {
+func (ec *executionContext) unmarshalOTaskProcessingResultOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx context.Context, v any) ([]*model.Order, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*model.TaskProcessingResultOrder, len(vSlice))
+	res := make([]*model.Order, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNTaskProcessingResultOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskProcessingResultOrder(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNTaskProcessingResultOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrder(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -10778,16 +10798,16 @@ func (ec *executionContext) marshalOTaskReport2ᚖlcwᚑgatewayᚋdbᚐTaskRepor
 	return ec._TaskReport(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOTaskReportOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskReportOrderᚄ(ctx context.Context, v any) ([]*model.TaskReportOrder, error) {
+func (ec *executionContext) unmarshalOTaskReportOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx context.Context, v any) ([]*model.Order, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*model.TaskReportOrder, len(vSlice))
+	res := make([]*model.Order, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNTaskReportOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskReportOrder(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNTaskReportOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrder(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -10795,7 +10815,7 @@ func (ec *executionContext) unmarshalOTaskReportOrder2ᚕᚖlcwᚑgatewayᚋgrap
 	return res, nil
 }
 
-func (ec *executionContext) marshalOTaskReportSummary2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskReportSummary(ctx context.Context, sel ast.SelectionSet, v *model.TaskReportSummary) graphql.Marshaler {
+func (ec *executionContext) marshalOTaskReportSummary2ᚖlcwᚑgatewayᚋdbᚐTaskReportSummary(ctx context.Context, sel ast.SelectionSet, v *db.TaskReportSummary) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -10809,16 +10829,16 @@ func (ec *executionContext) marshalOWorkflow2ᚖlcwᚑgatewayᚋdbᚐWorkflow(ct
 	return ec._Workflow(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOWorkflowOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐWorkflowOrderᚄ(ctx context.Context, v any) ([]*model.WorkflowOrder, error) {
+func (ec *executionContext) unmarshalOWorkflowOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx context.Context, v any) ([]*model.Order, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]*model.WorkflowOrder, len(vSlice))
+	res := make([]*model.Order, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNWorkflowOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐWorkflowOrder(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNWorkflowOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrder(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}

@@ -7,60 +7,86 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"lcw-gateway/db"
+	"lcw-gateway/graph/loaders"
 	"lcw-gateway/graph/model"
 	"time"
 )
 
 // Workflows is the resolver for the workflows field.
-func (r *queryResolver) Workflows(ctx context.Context, first *int, after *string, last *int, before *string, orderBy []*model.WorkflowOrder) (*model.Connection[db.Workflow], error) {
-	panic(fmt.Errorf("not implemented: Workflows - workflows"))
+func (r *queryResolver) Workflows(ctx context.Context, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.Workflow], error) {
+	return connection(r.Store.Workflows(ctx, model.PageArgs(first, after, last, before, orderBy)))
 }
 
 // Workflow is the resolver for the workflow field.
 func (r *queryResolver) Workflow(ctx context.Context, id string) (*db.Workflow, error) {
-	panic(fmt.Errorf("not implemented: Workflow - workflow"))
+	return loaders.Optional(ctx, loaders.For(ctx).Workflow, id)
 }
 
 // Run is the resolver for the run field.
 func (r *queryResolver) Run(ctx context.Context, id string) (*db.Run, error) {
-	panic(fmt.Errorf("not implemented: Run - run"))
+	return loaders.Optional(ctx, loaders.For(ctx).Run, id)
 }
 
 // TaskReports is the resolver for the taskReports field.
-func (r *queryResolver) TaskReports(ctx context.Context, workflowID *string, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.TaskReportOrder) (*model.Connection[db.TaskReport], error) {
-	panic(fmt.Errorf("not implemented: TaskReports - taskReports"))
+func (r *queryResolver) TaskReports(ctx context.Context, workflowID *string, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskReport], error) {
+	filter := db.TaskReportFilter{WorkflowID: workflowID, RunID: runID}
+	return connection(r.Store.TaskReports(ctx, filter, model.PageArgs(first, after, last, before, orderBy)))
 }
 
 // TaskReport is the resolver for the taskReport field.
 func (r *queryResolver) TaskReport(ctx context.Context, id string) (*db.TaskReport, error) {
-	panic(fmt.Errorf("not implemented: TaskReport - taskReport"))
+	return loaders.Optional(ctx, loaders.For(ctx).TaskReport, id)
 }
 
 // TaskProcessingResult is the resolver for the taskProcessingResult field.
 func (r *queryResolver) TaskProcessingResult(ctx context.Context, id string) (*db.TaskProcessingResult, error) {
-	panic(fmt.Errorf("not implemented: TaskProcessingResult - taskProcessingResult"))
+	return loaders.Optional(ctx, loaders.For(ctx).TaskProcessingResult, id)
 }
 
 // TaskDefinitions is the resolver for the taskDefinitions field.
-func (r *queryResolver) TaskDefinitions(ctx context.Context, first *int, after *string, last *int, before *string, orderBy []*model.TaskDefinitionOrder) (*model.Connection[db.TaskDefinition], error) {
-	panic(fmt.Errorf("not implemented: TaskDefinitions - taskDefinitions"))
+func (r *queryResolver) TaskDefinitions(ctx context.Context, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskDefinition], error) {
+	return connection(r.Store.TaskDefinitions(ctx, model.PageArgs(first, after, last, before, orderBy)))
 }
 
 // TaskDefinition is the resolver for the taskDefinition field.
 func (r *queryResolver) TaskDefinition(ctx context.Context, id string) (*db.TaskDefinition, error) {
-	panic(fmt.Errorf("not implemented: TaskDefinition - taskDefinition"))
+	return loaders.Optional(ctx, loaders.For(ctx).TaskDefinition, id)
 }
 
 // TaskReportSummary is the resolver for the taskReportSummary field.
-func (r *queryResolver) TaskReportSummary(ctx context.Context, workflowID string, startDateTime time.Time, endDateTime time.Time) (*model.TaskReportSummary, error) {
-	panic(fmt.Errorf("not implemented: TaskReportSummary - taskReportSummary"))
+func (r *queryResolver) TaskReportSummary(ctx context.Context, workflowID string, startDateTime time.Time, endDateTime time.Time) (*db.TaskReportSummary, error) {
+	wf, err := loaders.Optional(ctx, loaders.For(ctx).Workflow, workflowID)
+	if wf == nil || err != nil {
+		return nil, err
+	}
+	return r.Store.SummarizeTaskReports(ctx, wf.ID, startDateTime, endDateTime)
 }
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
-	panic(fmt.Errorf("not implemented: Node - node"))
+	kind, err := r.Store.NodeKind(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	l := loaders.For(ctx)
+	switch kind {
+	case "Workflow":
+		return nodeOrNil(loaders.Optional(ctx, l.Workflow, id))
+	case "Run":
+		return nodeOrNil(loaders.Optional(ctx, l.Run, id))
+	case "TaskReport":
+		return nodeOrNil(loaders.Optional(ctx, l.TaskReport, id))
+	case "TaskProcessingResult":
+		return nodeOrNil(loaders.Optional(ctx, l.TaskProcessingResult, id))
+	case "Task":
+		return nodeOrNil(loaders.Optional(ctx, l.Task, id))
+	case "TaskDefinition":
+		return nodeOrNil(loaders.Optional(ctx, l.TaskDefinition, id))
+	case "User":
+		return nodeOrNil(loaders.Optional(ctx, l.User, id))
+	}
+	return nil, nil
 }
 
 // Query returns QueryResolver implementation.

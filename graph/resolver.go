@@ -1,4 +1,62 @@
+// Package graph is the GraphQL layer: gqlgen's generated executor and thin resolvers that turn
+// arguments into store or loader calls.
 package graph
 
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"lcw-gateway/db"
+	"lcw-gateway/graph/loaders"
+	"lcw-gateway/graph/model"
+)
+
 // Resolver holds what every resolver needs; it is built once and shared by all requests.
-type Resolver struct{}
+type Resolver struct {
+	Store *db.Store
+}
+
+// connection wraps a top-level store page; its totalCount runs the store's counter on demand.
+func connection[T any](page *db.Page[T], count db.Counter, err error) (*model.Connection[T], error) {
+	if err != nil {
+		return nil, err
+	}
+	return model.NewConnection(page, count), nil
+}
+
+// childConnection loads one nested page through the request's loaders, batched with the same
+// field of the sibling objects; totalCount is batched the same way.
+func childConnection[T any](ctx context.Context, l *dataloadgen.Loader[loaders.ChildKey, *db.Page[T]],
+	table string, parent db.Parent, parentID string, args db.PageArgs) (*model.Connection[T], error) {
+	page, err := l.Load(ctx, loaders.NewChildKey(parent, parentID, args))
+	if err != nil {
+		return nil, err
+	}
+	return model.NewConnection(page, func(ctx context.Context) (int, error) {
+		return loaders.For(ctx).ChildCount.Load(ctx, loaders.CountKey{Table: table, Parent: parent, ParentID: parentID})
+	}), nil
+}
+
+// required loads a relationship that the schema declares non-null: a missing target is a
+// NOT_FOUND error on that field (the store holds a reference to an object it never received).
+func required[V any](ctx context.Context, l *dataloadgen.Loader[string, *V], kind, id string) (*V, error) {
+	v, err := l.Load(ctx, id)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, &NotFoundError{Message: fmt.Sprintf("%s %s is referenced but not in the store", kind, id)}
+	}
+	return v, err
+}
+
+// nodeOrNil keeps a missing object a nil interface, not an interface holding a nil pointer.
+func nodeOrNil[T any, P interface {
+	*T
+	model.Node
+}](v *T, err error) (model.Node, error) {
+	if v == nil || err != nil {
+		return nil, err
+	}
+	return P(v), nil
+}

@@ -7,33 +7,33 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"lcw-gateway/db"
+	"lcw-gateway/graph/loaders"
 )
 
 // Arguments is the resolver for the arguments field.
 func (r *taskResolver) Arguments(ctx context.Context, obj *db.Task) ([]*db.KeyValuePair, error) {
-	panic(fmt.Errorf("not implemented: Arguments - arguments"))
+	return obj.Arguments, nil
 }
 
 // Category is the resolver for the category field.
 func (r *taskResolver) Category(ctx context.Context, obj *db.Task) ([]db.TaskCategory, error) {
-	panic(fmt.Errorf("not implemented: Category - category"))
+	return obj.Category, nil
 }
 
 // TaskDefinition is the resolver for the taskDefinition field.
 func (r *taskResolver) TaskDefinition(ctx context.Context, obj *db.Task) (*db.TaskDefinition, error) {
-	panic(fmt.Errorf("not implemented: TaskDefinition - taskDefinition"))
+	return loaders.Optional(ctx, loaders.For(ctx).TaskDefinition, obj.TaskDefinitionID)
 }
 
 // Category is the resolver for the category field.
 func (r *taskDefinitionResolver) Category(ctx context.Context, obj *db.TaskDefinition) ([]db.TaskCategory, error) {
-	panic(fmt.Errorf("not implemented: Category - category"))
+	return obj.Category, nil
 }
 
 // Parameters is the resolver for the parameters field.
 func (r *taskDefinitionResolver) Parameters(ctx context.Context, obj *db.TaskDefinition) ([]*db.Parameter, error) {
-	panic(fmt.Errorf("not implemented: Parameters - parameters"))
+	return obj.Parameters, nil
 }
 
 // Task returns TaskResolver implementation.
@@ -42,7 +42,5 @@ func (r *Resolver) Task() TaskResolver { return &taskResolver{r} }
 // TaskDefinition returns TaskDefinitionResolver implementation.
 func (r *Resolver) TaskDefinition() TaskDefinitionResolver { return &taskDefinitionResolver{r} }
 
-type (
-	taskResolver           struct{ *Resolver }
-	taskDefinitionResolver struct{ *Resolver }
-)
+type taskResolver struct{ *Resolver }
+type taskDefinitionResolver struct{ *Resolver }

@@ -7,49 +7,50 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"lcw-gateway/db"
+	"lcw-gateway/graph/loaders"
 	"lcw-gateway/graph/model"
 )
 
 // Subject is the resolver for the subject field.
 func (r *taskProcessingResultResolver) Subject(ctx context.Context, obj *db.TaskProcessingResult) (*db.User, error) {
-	panic(fmt.Errorf("not implemented: Subject - subject"))
+	return required(ctx, loaders.For(ctx).User, "user", obj.SubjectID)
 }
 
 // Task is the resolver for the task field.
 func (r *taskProcessingResultResolver) Task(ctx context.Context, obj *db.TaskProcessingResult) (*db.Task, error) {
-	panic(fmt.Errorf("not implemented: Task - task"))
+	return required(ctx, loaders.For(ctx).Task, "task", obj.TaskID)
 }
 
 // TaskReport is the resolver for the taskReport field.
 func (r *taskProcessingResultResolver) TaskReport(ctx context.Context, obj *db.TaskProcessingResult) (*db.TaskReport, error) {
-	panic(fmt.Errorf("not implemented: TaskReport - taskReport"))
+	return required(ctx, loaders.For(ctx).TaskReport, "task report", obj.TaskReportID)
 }
 
 // Task is the resolver for the task field.
 func (r *taskReportResolver) Task(ctx context.Context, obj *db.TaskReport) (*db.Task, error) {
-	panic(fmt.Errorf("not implemented: Task - task"))
+	return required(ctx, loaders.For(ctx).Task, "task", obj.TaskID)
 }
 
 // TaskDefinition is the resolver for the taskDefinition field.
 func (r *taskReportResolver) TaskDefinition(ctx context.Context, obj *db.TaskReport) (*db.TaskDefinition, error) {
-	panic(fmt.Errorf("not implemented: TaskDefinition - taskDefinition"))
+	return required(ctx, loaders.For(ctx).TaskDefinition, "task definition", obj.TaskDefinitionID)
 }
 
 // Run is the resolver for the run field.
 func (r *taskReportResolver) Run(ctx context.Context, obj *db.TaskReport) (*db.Run, error) {
-	panic(fmt.Errorf("not implemented: Run - run"))
+	return required(ctx, loaders.For(ctx).Run, "run", obj.RunID)
 }
 
 // Workflow is the resolver for the workflow field.
 func (r *taskReportResolver) Workflow(ctx context.Context, obj *db.TaskReport) (*db.Workflow, error) {
-	panic(fmt.Errorf("not implemented: Workflow - workflow"))
+	return required(ctx, loaders.For(ctx).Workflow, "workflow", obj.WorkflowID)
 }
 
 // TaskProcessingResults is the resolver for the taskProcessingResults field.
-func (r *taskReportResolver) TaskProcessingResults(ctx context.Context, obj *db.TaskReport, first *int, after *string, last *int, before *string, orderBy []*model.TaskProcessingResultOrder) (*model.Connection[db.TaskProcessingResult], error) {
-	panic(fmt.Errorf("not implemented: TaskProcessingResults - taskProcessingResults"))
+func (r *taskReportResolver) TaskProcessingResults(ctx context.Context, obj *db.TaskReport, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error) {
+	return childConnection(ctx, loaders.For(ctx).ResultPages, db.CountResults, db.ByTaskReport, obj.ID,
+		model.PageArgs(first, after, last, before, orderBy))
 }
 
 // TaskProcessingResult returns TaskProcessingResultResolver implementation.
@@ -60,7 +61,5 @@ func (r *Resolver) TaskProcessingResult() TaskProcessingResultResolver {
 // TaskReport returns TaskReportResolver implementation.
 func (r *Resolver) TaskReport() TaskReportResolver { return &taskReportResolver{r} }
 
-type (
-	taskProcessingResultResolver struct{ *Resolver }
-	taskReportResolver           struct{ *Resolver }
-)
+type taskProcessingResultResolver struct{ *Resolver }
+type taskReportResolver struct{ *Resolver }

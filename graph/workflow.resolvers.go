@@ -7,45 +7,54 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"lcw-gateway/db"
+	"lcw-gateway/graph/loaders"
 	"lcw-gateway/graph/model"
 	"time"
 )
 
 // Workflow is the resolver for the workflow field.
 func (r *runResolver) Workflow(ctx context.Context, obj *db.Run) (*db.Workflow, error) {
-	panic(fmt.Errorf("not implemented: Workflow - workflow"))
+	return required(ctx, loaders.For(ctx).Workflow, "workflow", obj.WorkflowID)
 }
 
 // TaskReports is the resolver for the taskReports field.
-func (r *runResolver) TaskReports(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, orderBy []*model.TaskReportOrder) (*model.Connection[db.TaskReport], error) {
-	panic(fmt.Errorf("not implemented: TaskReports - taskReports"))
+func (r *runResolver) TaskReports(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskReport], error) {
+	return childConnection(ctx, loaders.For(ctx).TaskReportPages, db.CountTaskReports, db.ByRun, obj.ID,
+		model.PageArgs(first, after, last, before, orderBy))
 }
 
 // TaskProcessingResults is the resolver for the taskProcessingResults field.
-func (r *runResolver) TaskProcessingResults(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, orderBy []*model.TaskProcessingResultOrder) (*model.Connection[db.TaskProcessingResult], error) {
-	panic(fmt.Errorf("not implemented: TaskProcessingResults - taskProcessingResults"))
+func (r *runResolver) TaskProcessingResults(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error) {
+	return childConnection(ctx, loaders.For(ctx).ResultPages, db.CountResults, db.ByRun, obj.ID,
+		model.PageArgs(first, after, last, before, orderBy))
 }
 
 // Tasks is the resolver for the tasks field.
 func (r *workflowResolver) Tasks(ctx context.Context, obj *db.Workflow) ([]*db.Task, error) {
-	panic(fmt.Errorf("not implemented: Tasks - tasks"))
+	return loaders.For(ctx).TasksOfWorkflow.Load(ctx, obj.ID)
 }
 
 // Runs is the resolver for the runs field.
-func (r *workflowResolver) Runs(ctx context.Context, obj *db.Workflow, first *int, after *string, last *int, before *string, orderBy []*model.RunOrder) (*model.Connection[db.Run], error) {
-	panic(fmt.Errorf("not implemented: Runs - runs"))
+func (r *workflowResolver) Runs(ctx context.Context, obj *db.Workflow, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.Run], error) {
+	return childConnection(ctx, loaders.For(ctx).RunPages, db.CountRuns, db.ByWorkflow, obj.ID,
+		model.PageArgs(first, after, last, before, orderBy))
 }
 
 // TaskReports is the resolver for the taskReports field.
-func (r *workflowResolver) TaskReports(ctx context.Context, obj *db.Workflow, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.TaskReportOrder) (*model.Connection[db.TaskReport], error) {
-	panic(fmt.Errorf("not implemented: TaskReports - taskReports"))
+func (r *workflowResolver) TaskReports(ctx context.Context, obj *db.Workflow, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskReport], error) {
+	args := model.PageArgs(first, after, last, before, orderBy)
+	if runID != nil {
+		// Reports of one run of this workflow: the run is the narrower parent.
+		filter := db.TaskReportFilter{WorkflowID: &obj.ID, RunID: runID}
+		return connection(r.Store.TaskReports(ctx, filter, args))
+	}
+	return childConnection(ctx, loaders.For(ctx).TaskReportPages, db.CountTaskReports, db.ByWorkflow, obj.ID, args)
 }
 
 // TaskReportSummary is the resolver for the taskReportSummary field.
-func (r *workflowResolver) TaskReportSummary(ctx context.Context, obj *db.Workflow, startDateTime time.Time, endDateTime time.Time) (*model.TaskReportSummary, error) {
-	panic(fmt.Errorf("not implemented: TaskReportSummary - taskReportSummary"))
+func (r *workflowResolver) TaskReportSummary(ctx context.Context, obj *db.Workflow, startDateTime time.Time, endDateTime time.Time) (*db.TaskReportSummary, error) {
+	return r.Store.SummarizeTaskReports(ctx, obj.ID, startDateTime, endDateTime)
 }
 
 // Run returns RunResolver implementation.
@@ -54,7 +63,5 @@ func (r *Resolver) Run() RunResolver { return &runResolver{r} }
 // Workflow returns WorkflowResolver implementation.
 func (r *Resolver) Workflow() WorkflowResolver { return &workflowResolver{r} }
 
-type (
-	runResolver      struct{ *Resolver }
-	workflowResolver struct{ *Resolver }
-)
+type runResolver struct{ *Resolver }
+type workflowResolver struct{ *Resolver }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // graphLayout is how Microsoft Graph writes a DateTimeOffset: UTC, seven fractional digits, Z.
@@ -26,11 +27,16 @@ func MarshalDateTime(t time.Time) graphql.Marshaler {
 func UnmarshalDateTime(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
-		return time.Time{}, fmt.Errorf("DateTime must be an RFC 3339 string such as 2022-08-24T23:28:04Z")
+		return time.Time{}, badDateTime("DateTime must be an RFC 3339 string such as 2022-08-24T23:28:04Z")
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not an RFC 3339 DateTime such as 2022-08-24T23:28:04Z", s)
+		return time.Time{}, badDateTime(fmt.Sprintf("%q is not an RFC 3339 DateTime such as 2022-08-24T23:28:04Z", s))
 	}
 	return t.UTC().Truncate(time.Microsecond), nil
+}
+
+// badDateTime is a client mistake; the code matches the API's BAD_USER_INPUT.
+func badDateTime(msg string) error {
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": "BAD_USER_INPUT"}}
 }

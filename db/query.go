@@ -1,0 +1,313 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Table names, as the migrations create them.
+const (
+	tableTaskDefinitions = "task_definitions"
+	tableWorkflows       = "workflows"
+	tableTasks           = "tasks"
+	tableRuns            = "runs"
+	tableTaskReports     = "task_reports"
+	tableResults         = "task_processing_results"
+	tableUsers           = "users"
+)
+
+// Default orders of the connections; id is always appended as the final tie-breaker.
+var (
+	orderByDisplayName = []OrderKey{{Field: "displayName"}}
+	orderByScheduled   = []OrderKey{{Field: "scheduledDateTime", Desc: true}}
+	orderByID          = []OrderKey{{Field: "id"}}
+)
+
+// Parent names the column that ties a child list to its parent.
+type Parent string
+
+const (
+	ByWorkflow   Parent = "workflow_id"
+	ByRun        Parent = "run_id"
+	ByTaskReport Parent = "task_report_id"
+)
+
+// Counter counts the whole list behind a connection; it runs only when called.
+type Counter func(ctx context.Context) (int, error)
+
+// byIDs loads the rows of table whose ids are in ids, keyed by id.
+func byIDs[T any](ctx context.Context, s *Store, table string, ids []string) (map[string]*T, error) {
+	norm := make([]string, len(ids))
+	for i, id := range ids {
+		norm[i] = NormalizeID(id)
+	}
+	var rows []*T
+	if err := s.scoped(ctx, table).Where("id IN ?", norm).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[string]*T, len(rows))
+	for _, r := range rows {
+		out[idOf(r)] = r
+	}
+	// Callers ask with the id as the client wrote it.
+	for i, id := range ids {
+		if r, ok := out[norm[i]]; ok {
+			out[id] = r
+		}
+	}
+	return out, nil
+}
+
+func idOf(v any) string { return reflect.ValueOf(v).Elem().FieldByName("ID").String() }
+
+func (s *Store) WorkflowsByID(ctx context.Context, ids []string) (map[string]*Workflow, error) {
+	return byIDs[Workflow](ctx, s, tableWorkflows, ids)
+}
+
+func (s *Store) RunsByID(ctx context.Context, ids []string) (map[string]*Run, error) {
+	return byIDs[Run](ctx, s, tableRuns, ids)
+}
+
+func (s *Store) TasksByID(ctx context.Context, ids []string) (map[string]*Task, error) {
+	return byIDs[Task](ctx, s, tableTasks, ids)
+}
+
+func (s *Store) TaskDefinitionsByID(ctx context.Context, ids []string) (map[string]*TaskDefinition, error) {
+	return byIDs[TaskDefinition](ctx, s, tableTaskDefinitions, ids)
+}
+
+func (s *Store) TaskReportsByID(ctx context.Context, ids []string) (map[string]*TaskReport, error) {
+	return byIDs[TaskReport](ctx, s, tableTaskReports, ids)
+}
+
+func (s *Store) TaskProcessingResultsByID(ctx context.Context, ids []string) (map[string]*TaskProcessingResult, error) {
+	return byIDs[TaskProcessingResult](ctx, s, tableResults, ids)
+}
+
+func (s *Store) UsersByID(ctx context.Context, ids []string) (map[string]*User, error) {
+	return byIDs[User](ctx, s, tableUsers, ids)
+}
+
+// TasksByWorkflow loads the tasks of each workflow in execution order.
+func (s *Store) TasksByWorkflow(ctx context.Context, workflowIDs []string) (map[string][]*Task, error) {
+	var rows []*Task
+	err := s.scoped(ctx, tableTasks).Where("workflow_id IN ?", normalizeAll(workflowIDs)).
+		Order("workflow_id, execution_sequence, id").Find(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]*Task, len(workflowIDs))
+	for _, r := range rows {
+		out[r.WorkflowID] = append(out[r.WorkflowID], r)
+	}
+	return out, nil
+}
+
+func normalizeAll(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = NormalizeID(id)
+	}
+	return out
+}
+
+// Workflows is a page of every workflow of the tenant.
+func (s *Store) Workflows(ctx context.Context, args PageArgs) (*Page[Workflow], Counter, error) {
+	return topLevel[Workflow](ctx, s, tableWorkflows, args, orderByDisplayName, nil)
+}
+
+// TaskDefinitions is a page of the task definition catalogue.
+func (s *Store) TaskDefinitions(ctx context.Context, args PageArgs) (*Page[TaskDefinition], Counter, error) {
+	return topLevel[TaskDefinition](ctx, s, tableTaskDefinitions, args, orderByDisplayName, nil)
+}
+
+// TaskReportFilter narrows Query.taskReports.
+type TaskReportFilter struct {
+	WorkflowID, RunID *string
+}
+
+// TaskReports is a page of task reports across workflows, optionally of one workflow or run.
+func (s *Store) TaskReports(ctx context.Context, f TaskReportFilter, args PageArgs) (*Page[TaskReport], Counter, error) {
+	return topLevel[TaskReport](ctx, s, tableTaskReports, args, orderByID, func(q *gorm.DB) *gorm.DB {
+		if f.WorkflowID != nil {
+			q = q.Where("workflow_id = ?", NormalizeID(*f.WorkflowID))
+		}
+		if f.RunID != nil {
+			q = q.Where("run_id = ?", NormalizeID(*f.RunID))
+		}
+		return q
+	})
+}
+
+func topLevel[T any](ctx context.Context, s *Store, table string, args PageArgs, order []OrderKey,
+	filter func(*gorm.DB) *gorm.DB) (*Page[T], Counter, error) {
+	w, err := newWindow(new(T), table, args, order)
+	if err != nil {
+		return nil, nil, err
+	}
+	base := func(ctx context.Context) *gorm.DB {
+		q := s.scoped(ctx, table)
+		if filter != nil {
+			q = filter(q)
+		}
+		return q
+	}
+	page, err := list[T](ctx, base(ctx), w)
+	if err != nil {
+		return nil, nil, err
+	}
+	count := func(ctx context.Context) (int, error) {
+		var n int64
+		err := base(ctx).Count(&n).Error
+		return int(n), err
+	}
+	return page, count, nil
+}
+
+// RunPages, TaskReportPages and TaskProcessingResultPages load one page of children for each
+// parent in one statement, so a list of parents with nested lists costs the same at any size.
+func (s *Store) RunPages(ctx context.Context, parent Parent, ids []string, args PageArgs) (map[string]*Page[Run], error) {
+	return childPages[Run](ctx, s, tableRuns, parent, ids, args, orderByScheduled)
+}
+
+func (s *Store) TaskReportPages(ctx context.Context, parent Parent, ids []string, args PageArgs) (map[string]*Page[TaskReport], error) {
+	return childPages[TaskReport](ctx, s, tableTaskReports, parent, ids, args, orderByID)
+}
+
+func (s *Store) TaskProcessingResultPages(ctx context.Context, parent Parent, ids []string, args PageArgs) (map[string]*Page[TaskProcessingResult], error) {
+	return childPages[TaskProcessingResult](ctx, s, tableResults, parent, ids, args, orderByID)
+}
+
+func childPages[T any](ctx context.Context, s *Store, table string, parent Parent, ids []string,
+	args PageArgs, order []OrderKey) (map[string]*Page[T], error) {
+	w, err := newWindow(new(T), table, args, order)
+	if err != nil {
+		return nil, err
+	}
+	ids = normalizeAll(ids)
+	out := make(map[string]*Page[T], len(ids))
+	if len(ids) == 1 {
+		// One parent: a plain keyset read, which stays cheap however deep the page.
+		page, err := list[T](ctx, s.scoped(ctx, table).Where(string(parent)+" = ?", ids[0]), w)
+		if err != nil {
+			return nil, err
+		}
+		out[ids[0]] = page
+		return out, nil
+	}
+	inner := s.scoped(ctx, table).Select(fmt.Sprintf("%s.*, ROW_NUMBER() OVER (PARTITION BY %s ORDER BY %s) AS lcw_row",
+		table, parent, w.orderClause(""))).Where(string(parent)+" IN ?", ids)
+	if cond, a := w.seekCondition(""); cond != "" {
+		inner = inner.Where(cond, a...)
+	}
+	var rows []*T
+	err = s.db.WithContext(ctx).Table("(?) AS lcw_page", inner).Where("lcw_row <= ?", w.limit+1).
+		Order(clause.Expr{SQL: string(parent) + ", lcw_row"}).Find(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	groups := make(map[string][]*T, len(ids))
+	for _, r := range rows {
+		p := reflect.ValueOf(r).Elem().FieldByName(parentField(parent)).String()
+		groups[p] = append(groups[p], r)
+	}
+	for _, id := range ids {
+		out[id] = toPage(ctx, w, groups[id])
+	}
+	return out, nil
+}
+
+func parentField(p Parent) string {
+	switch p {
+	case ByWorkflow:
+		return "WorkflowID"
+	case ByRun:
+		return "RunID"
+	default:
+		return "TaskReportID"
+	}
+}
+
+// ChildCounts counts the children of each parent in one statement (totalCount of nested lists).
+func (s *Store) ChildCounts(ctx context.Context, table string, parent Parent, ids []string) (map[string]int, error) {
+	var rows []struct {
+		Parent string
+		N      int
+	}
+	err := s.scoped(ctx, table).Select(string(parent)+" AS parent, COUNT(*) AS n").
+		Where(string(parent)+" IN ?", normalizeAll(ids)).Group(string(parent)).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int, len(ids))
+	for _, r := range rows {
+		out[r.Parent] = r.N
+	}
+	return out, nil
+}
+
+// Tables whose children ChildCounts can count.
+const (
+	CountRuns        = tableRuns
+	CountTaskReports = tableTaskReports
+	CountResults     = tableResults
+)
+
+// TaskReportSummary is Graph's taskReportSummary.
+type TaskReportSummary struct {
+	SuccessfulTasks  int
+	FailedTasks      int
+	UnprocessedTasks int
+	TotalTasks       int
+}
+
+// SummarizeTaskReports sums the counters of the workflow's reports in the closed window
+// [start, end]: a report is in it by its startedDateTime or, before it starts, by its run's
+// scheduledDateTime. The two branches each run from an index.
+func (s *Store) SummarizeTaskReports(ctx context.Context, workflowID string, start, end time.Time) (*TaskReportSummary, error) {
+	if start.After(end) {
+		return nil, badInput("startDateTime", "startDateTime must not be after endDateTime")
+	}
+	tenant, wf := TenantFrom(ctx), NormalizeID(workflowID)
+	start, end = start.UTC(), end.UTC()
+	sums := "COALESCE(SUM(successful_users_count), 0) AS successful_tasks, COALESCE(SUM(failed_users_count), 0) AS failed_tasks, " +
+		"COALESCE(SUM(unprocessed_users_count), 0) AS unprocessed_tasks, COALESCE(SUM(total_users_count), 0) AS total_tasks"
+	started := s.db.Table(tableTaskReports).Select(sums).
+		Where("tenant_id = ? AND workflow_id = ? AND started_date_time >= ? AND started_date_time <= ?", tenant, wf, start, end)
+	notStarted := s.db.Table(tableTaskReports+" AS tr").Select(strings.ReplaceAll(sums, "SUM(", "SUM(tr.")).
+		Joins("JOIN runs r ON r.tenant_id = tr.tenant_id AND r.id = tr.run_id").
+		Where("tr.tenant_id = ? AND tr.workflow_id = ? AND tr.started_date_time IS NULL AND r.scheduled_date_time >= ? AND r.scheduled_date_time <= ?",
+			tenant, wf, start, end)
+	var out TaskReportSummary
+	err := s.db.WithContext(ctx).Raw(`SELECT SUM(successful_tasks) AS successful_tasks, SUM(failed_tasks) AS failed_tasks,
+		SUM(unprocessed_tasks) AS unprocessed_tasks, SUM(total_tasks) AS total_tasks FROM (? UNION ALL ?) AS parts`,
+		started, notStarted).Scan(&out).Error
+	return &out, err
+}
+
+// NodeKind tells which entity holds id, or "" when none does.
+func (s *Store) NodeKind(ctx context.Context, id string) (string, error) {
+	tenant, id := TenantFrom(ctx), NormalizeID(id)
+	var parts []string
+	var args []any
+	for _, kind := range []struct{ name, table string }{
+		{"Workflow", tableWorkflows}, {"Run", tableRuns}, {"TaskReport", tableTaskReports},
+		{"TaskProcessingResult", tableResults}, {"Task", tableTasks},
+		{"TaskDefinition", tableTaskDefinitions}, {"User", tableUsers},
+	} {
+		parts = append(parts, fmt.Sprintf("SELECT '%s' AS kind FROM %s WHERE tenant_id = ? AND id = ?", kind.name, kind.table))
+		args = append(args, tenant, id)
+	}
+	var kinds []string
+	err := s.db.WithContext(ctx).Raw(strings.Join(parts, " UNION ALL ")+" LIMIT 1", args...).Scan(&kinds).Error
+	if err != nil || len(kinds) == 0 {
+		return "", err
+	}
+	return kinds[0], nil
+}

@@ -1,0 +1,89 @@
+// Package loaders batches the relationship fields of one GraphQL request: every load of the same
+// kind made while a request resolves a level of the tree becomes one SQL statement.
+package loaders
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"lcw-gateway/db"
+)
+
+// batchWait is how long a loader gathers keys; gqlgen resolves the items of a list concurrently,
+// so a short wait catches them all.
+const batchWait = 2 * time.Millisecond
+
+// Loaders are created per request, so nothing is cached across requests (an import is seen at once)
+// and every load runs with the request's tenant.
+type Loaders struct {
+	Workflow             *dataloadgen.Loader[string, *db.Workflow]
+	Run                  *dataloadgen.Loader[string, *db.Run]
+	Task                 *dataloadgen.Loader[string, *db.Task]
+	TaskDefinition       *dataloadgen.Loader[string, *db.TaskDefinition]
+	TaskReport           *dataloadgen.Loader[string, *db.TaskReport]
+	TaskProcessingResult *dataloadgen.Loader[string, *db.TaskProcessingResult]
+	User                 *dataloadgen.Loader[string, *db.User]
+	TasksOfWorkflow      *dataloadgen.Loader[string, []*db.Task]
+	RunPages             *dataloadgen.Loader[ChildKey, *db.Page[db.Run]]
+	TaskReportPages      *dataloadgen.Loader[ChildKey, *db.Page[db.TaskReport]]
+	ResultPages          *dataloadgen.Loader[ChildKey, *db.Page[db.TaskProcessingResult]]
+	ChildCount           *dataloadgen.Loader[CountKey, int]
+}
+
+// New builds the loaders of one request.
+func New(store *db.Store) *Loaders {
+	opts := []dataloadgen.Option{dataloadgen.WithWait(batchWait)}
+	return &Loaders{
+		Workflow:             dataloadgen.NewMappedLoader(store.WorkflowsByID, opts...),
+		Run:                  dataloadgen.NewMappedLoader(store.RunsByID, opts...),
+		Task:                 dataloadgen.NewMappedLoader(store.TasksByID, opts...),
+		TaskDefinition:       dataloadgen.NewMappedLoader(store.TaskDefinitionsByID, opts...),
+		TaskReport:           dataloadgen.NewMappedLoader(store.TaskReportsByID, opts...),
+		TaskProcessingResult: dataloadgen.NewMappedLoader(store.TaskProcessingResultsByID, opts...),
+		User:                 dataloadgen.NewMappedLoader(store.UsersByID, opts...),
+		TasksOfWorkflow:      dataloadgen.NewMappedLoader(tasksOfWorkflow(store), opts...),
+		RunPages:             dataloadgen.NewMappedLoader(pages(store.RunPages), opts...),
+		TaskReportPages:      dataloadgen.NewMappedLoader(pages(store.TaskReportPages), opts...),
+		ResultPages:          dataloadgen.NewMappedLoader(pages(store.TaskProcessingResultPages), opts...),
+		ChildCount:           dataloadgen.NewMappedLoader(childCounts(store), opts...),
+	}
+}
+
+type ctxKey struct{}
+
+// Middleware gives each request its own loaders.
+func Middleware(store *db.Store, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, New(store))))
+	})
+}
+
+// For returns the request's loaders.
+func For(ctx context.Context) *Loaders { return ctx.Value(ctxKey{}).(*Loaders) }
+
+// Optional loads a value that may be missing: a missing key is nil, not an error.
+func Optional[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, *V], key K) (*V, error) {
+	v, err := l.Load(ctx, key)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, nil
+	}
+	return v, err
+}
+
+func tasksOfWorkflow(store *db.Store) func(context.Context, []string) (map[string][]*db.Task, error) {
+	return func(ctx context.Context, ids []string) (map[string][]*db.Task, error) {
+		found, err := store.TasksByWorkflow(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string][]*db.Task, len(ids))
+		for _, id := range ids {
+			out[id] = found[db.NormalizeID(id)] // a workflow without tasks has an empty list
+		}
+		return out, nil
+	}
+}

@@ -1,0 +1,145 @@
+// Command lcw-gateway serves Microsoft Graph Lifecycle Workflows task reports over GraphQL.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/alecthomas/kong"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"lcw-gateway/db"
+	"lcw-gateway/graph"
+)
+
+// cli is the command line; every flag has an LCW_ environment twin.
+type cli struct {
+	DB string `name:"db" env:"LCW_DB" default:"lcw.db" help:"SQLite file path, or a postgres:// URL."`
+
+	Serve  serveCmd  `cmd:"" default:"withargs" help:"Serve GraphQL (the default command)."`
+	Import importCmd `cmd:"" help:"Load a folder of saved Microsoft Graph responses, laid out by URL path."`
+	Seed   seedCmd   `cmd:"" help:"Fill the database with generated demo data."`
+	Schema schemaCmd `cmd:"" help:"Print the GraphQL schema (SDL)."`
+}
+
+type serveCmd struct {
+	Addr string `env:"LCW_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
+	Seed string `env:"LCW_SEED" enum:"demo,none" default:"demo" help:"Fill a database that holds no workflows with demo data first (demo or none)."`
+}
+
+func main() {
+	var c cli
+	ctx := kong.Parse(&c, kong.Name("lcw-gateway"),
+		kong.Description("A GraphQL gateway over Microsoft Graph Lifecycle Workflows task reports."),
+		kong.UsageOnError())
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := ctx.Run(&runEnv{ctx: sigCtx, dsn: c.DB, logger: logger}); err != nil {
+		logger.Error(err.Error())
+		os.Exit(1)
+	}
+}
+
+// runEnv is what every subcommand gets.
+type runEnv struct {
+	ctx    context.Context
+	dsn    string
+	logger *slog.Logger
+}
+
+func (c *serveCmd) Run(env *runEnv) error {
+	store, err := db.Open(env.ctx, env.dsn)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if c.Seed == "demo" {
+		if err := seedIfEmpty(env, store); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: newMux(store, env.logger), ReadHeaderTimeout: 10 * time.Second}
+	env.logger.Info("serving GraphQL", "url", "http://"+ln.Addr().String()+"/", "db", env.dsn)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-env.ctx.Done():
+	}
+	// Graceful shutdown: stop accepting, let requests in flight finish.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	env.logger.Info("shutting down")
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// newMux wires the endpoints of the user-facing contract.
+func newMux(store *db.Store, logger *slog.Logger) http.Handler {
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "lcw_sql_statements_total",
+			Help: "SQL statements the gateway sent to its database.",
+		}, func() float64 { return float64(store.Statements()) }))
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", withRequestID(graph.NewHandler(store, logger)))
+	mux.Handle("GET /{$}", playground.Handler("lcw-gateway", "/graphql"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := store.Ping(ctx); err != nil {
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// withRequestID gives each request an id, returned in X-Request-Id and named in internal errors.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id := hex.EncodeToString(b)
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(graph.WithRequestID(r.Context(), id)))
+	})
+}
+
+func (c *schemaCmd) Run(env *runEnv) error {
+	_, err := os.Stdout.WriteString(graph.SDL())
+	return err
+}
+
+type schemaCmd struct{}
