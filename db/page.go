@@ -36,11 +36,12 @@ type OrderKey struct {
 	Desc  bool
 }
 
-// PageArgs are a connection's Relay arguments.
+// PageArgs are a connection's Relay arguments and its where filter (one of the *Where types).
 type PageArgs struct {
 	First, Last   *int
 	After, Before *string
 	OrderBy       []OrderKey
+	Where         any
 }
 
 // InputError is a client mistake in an argument; the API reports it as BAD_USER_INPUT.
@@ -57,6 +58,7 @@ func badInput(arg, format string, a ...any) error {
 
 // window is a validated PageArgs: the order with the id tie-breaker, the decoded cursor, the size.
 type window struct {
+	filter    *compiledFilter
 	keys      []orderColumn
 	signature string
 	limit     int
@@ -136,6 +138,9 @@ func newWindow(model any, table string, args PageArgs, defaultOrder []OrderKey) 
 		sig = append(sig, f.DBName+":"+dir)
 	}
 	w.signature = table + "(" + strings.Join(sig, ",") + ")"
+	if w.filter, err = compileWhere(table, args.Where); err != nil {
+		return nil, err
+	}
 	cursor, arg := args.After, "after"
 	if args.Before != nil {
 		cursor, arg = args.Before, "before"
@@ -353,7 +358,7 @@ func (w *window) beyond(q string, i int) (string, []any, bool) {
 
 // list reads one page of query (already scoped and filtered) in the window's order.
 func list[T any](ctx context.Context, query *gorm.DB, w *window) (*Page[T], error) {
-	q := query.Session(&gorm.Session{})
+	q := w.filtered(query.Session(&gorm.Session{}))
 	if cond, args := w.seekCondition(""); cond != "" {
 		q = q.Where(cond, args...)
 	}
@@ -383,4 +388,12 @@ func toPage[T any](ctx context.Context, w *window, rows []*T) *Page[T] {
 		p.Cursors[i] = w.encodeCursor(ctx, r)
 	}
 	return p
+}
+
+// filtered applies the where argument, if any.
+func (w *window) filtered(q *gorm.DB) *gorm.DB {
+	if w.filter == nil {
+		return q
+	}
+	return q.Where(w.filter.sql, w.filter.args...)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -145,6 +144,27 @@ func (s *Store) TaskReports(ctx context.Context, f TaskReportFilter, args PageAr
 	})
 }
 
+// ResultFilter narrows Query.taskProcessingResults to a workflow, a run or a report.
+type ResultFilter struct {
+	WorkflowID, RunID, TaskReportID *string
+}
+
+// TaskProcessingResults is a page of results of a workflow, run or report; one of them is required
+// so that the read starts from an index on a parent.
+func (s *Store) TaskProcessingResults(ctx context.Context, f ResultFilter, args PageArgs) (*Page[TaskProcessingResult], Counter, error) {
+	if f.WorkflowID == nil && f.RunID == nil && f.TaskReportID == nil {
+		return nil, nil, badInput("workflowId", "give workflowId, runId or taskReportId")
+	}
+	return topLevel[TaskProcessingResult](ctx, s, tableResults, args, orderByID, func(q *gorm.DB) *gorm.DB {
+		for col, id := range map[string]*string{"workflow_id": f.WorkflowID, "run_id": f.RunID, "task_report_id": f.TaskReportID} {
+			if id != nil {
+				q = q.Where(col+" = ?", NormalizeID(*id))
+			}
+		}
+		return q
+	})
+}
+
 func topLevel[T any](ctx context.Context, s *Store, table string, args PageArgs, order []OrderKey,
 	filter func(*gorm.DB) *gorm.DB) (*Page[T], Counter, error) {
 	w, err := newWindow(new(T), table, args, order)
@@ -164,7 +184,7 @@ func topLevel[T any](ctx context.Context, s *Store, table string, args PageArgs,
 	}
 	count := func(ctx context.Context) (int, error) {
 		var n int64
-		err := base(ctx).Count(&n).Error
+		err := w.filtered(base(ctx)).Count(&n).Error
 		return int(n), err
 	}
 	return page, count, nil
@@ -203,6 +223,7 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 	}
 	inner := s.scoped(ctx, table).Select(fmt.Sprintf("%s.*, ROW_NUMBER() OVER (PARTITION BY %s ORDER BY %s) AS lcw_row",
 		table, parent, w.orderClause(""))).Where(string(parent)+" IN ?", ids)
+	inner = w.filtered(inner)
 	if cond, a := w.seekCondition(""); cond != "" {
 		inner = inner.Where(cond, a...)
 	}
@@ -234,14 +255,22 @@ func parentField(p Parent) string {
 	}
 }
 
-// ChildCounts counts the children of each parent in one statement (totalCount of nested lists).
-func (s *Store) ChildCounts(ctx context.Context, table string, parent Parent, ids []string) (map[string]int, error) {
+// ChildCounts counts the children of each parent that match where, in one statement
+// (totalCount of nested lists).
+func (s *Store) ChildCounts(ctx context.Context, table string, parent Parent, ids []string, where any) (map[string]int, error) {
+	filter, err := compileWhere(table, where)
+	if err != nil {
+		return nil, err
+	}
 	var rows []struct {
 		Parent string
 		N      int
 	}
-	err := s.scoped(ctx, table).Select(string(parent)+" AS parent, COUNT(*) AS n").
-		Where(string(parent)+" IN ?", normalizeAll(ids)).Group(string(parent)).Scan(&rows).Error
+	q := s.scoped(ctx, table).Select(string(parent)+" AS parent, COUNT(*) AS n").Where(string(parent)+" IN ?", normalizeAll(ids))
+	if filter != nil {
+		q = q.Where(filter.sql, filter.args...)
+	}
+	err = q.Group(string(parent)).Scan(&rows).Error
 	if err != nil {
 		return nil, err
 	}
@@ -258,38 +287,6 @@ const (
 	CountTaskReports = tableTaskReports
 	CountResults     = tableResults
 )
-
-// TaskReportSummary is Graph's taskReportSummary.
-type TaskReportSummary struct {
-	SuccessfulTasks  int
-	FailedTasks      int
-	UnprocessedTasks int
-	TotalTasks       int
-}
-
-// SummarizeTaskReports sums the counters of the workflow's reports in the closed window
-// [start, end]: a report is in it by its startedDateTime or, before it starts, by its run's
-// scheduledDateTime. The two branches each run from an index.
-func (s *Store) SummarizeTaskReports(ctx context.Context, workflowID string, start, end time.Time) (*TaskReportSummary, error) {
-	if start.After(end) {
-		return nil, badInput("startDateTime", "startDateTime must not be after endDateTime")
-	}
-	tenant, wf := TenantFrom(ctx), NormalizeID(workflowID)
-	start, end = start.UTC(), end.UTC()
-	sums := "COALESCE(SUM(successful_users_count), 0) AS successful_tasks, COALESCE(SUM(failed_users_count), 0) AS failed_tasks, " +
-		"COALESCE(SUM(unprocessed_users_count), 0) AS unprocessed_tasks, COALESCE(SUM(total_users_count), 0) AS total_tasks"
-	started := s.db.Table(tableTaskReports).Select(sums).
-		Where("tenant_id = ? AND workflow_id = ? AND started_date_time >= ? AND started_date_time <= ?", tenant, wf, start, end)
-	notStarted := s.db.Table(tableTaskReports+" AS tr").Select(strings.ReplaceAll(sums, "SUM(", "SUM(tr.")).
-		Joins("JOIN runs r ON r.tenant_id = tr.tenant_id AND r.id = tr.run_id").
-		Where("tr.tenant_id = ? AND tr.workflow_id = ? AND tr.started_date_time IS NULL AND r.scheduled_date_time >= ? AND r.scheduled_date_time <= ?",
-			tenant, wf, start, end)
-	var out TaskReportSummary
-	err := s.db.WithContext(ctx).Raw(`SELECT SUM(successful_tasks) AS successful_tasks, SUM(failed_tasks) AS failed_tasks,
-		SUM(unprocessed_tasks) AS unprocessed_tasks, SUM(total_tasks) AS total_tasks FROM (? UNION ALL ?) AS parts`,
-		started, notStarted).Scan(&out).Error
-	return &out, err
-}
 
 // NodeKind tells which entity holds id, or "" when none does.
 func (s *Store) NodeKind(ctx context.Context, id string) (string, error) {

@@ -37,6 +37,7 @@ type ResolverRoot interface {
 	TaskDefinition() TaskDefinitionResolver
 	TaskProcessingResult() TaskProcessingResultResolver
 	TaskReport() TaskReportResolver
+	TaskReportStats() TaskReportStatsResolver
 	Workflow() WorkflowResolver
 }
 
@@ -63,16 +64,17 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Node                 func(childComplexity int, id string) int
-		Run                  func(childComplexity int, id string) int
-		TaskDefinition       func(childComplexity int, id string) int
-		TaskDefinitions      func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.Order) int
-		TaskProcessingResult func(childComplexity int, id string) int
-		TaskReport           func(childComplexity int, id string) int
-		TaskReportSummary    func(childComplexity int, workflowID string, startDateTime time.Time, endDateTime time.Time) int
-		TaskReports          func(childComplexity int, workflowID *string, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.Order) int
-		Workflow             func(childComplexity int, id string) int
-		Workflows            func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.Order) int
+		Node                  func(childComplexity int, id string) int
+		Run                   func(childComplexity int, id string) int
+		TaskDefinition        func(childComplexity int, id string) int
+		TaskDefinitions       func(childComplexity int, first *int, after *string, last *int, before *string, where *db.TaskDefinitionWhere, orderBy []*model.Order) int
+		TaskProcessingResult  func(childComplexity int, id string) int
+		TaskProcessingResults func(childComplexity int, workflowID *string, runID *string, taskReportID *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order, first *int, after *string, last *int, before *string) int
+		TaskReport            func(childComplexity int, id string) int
+		TaskReportSummary     func(childComplexity int, workflowID string, startDateTime time.Time, endDateTime time.Time) int
+		TaskReports           func(childComplexity int, workflowID *string, runID *string, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) int
+		Workflow              func(childComplexity int, id string) int
+		Workflows             func(childComplexity int, first *int, after *string, last *int, before *string, where *db.WorkflowWhere, orderBy []*model.Order) int
 	}
 
 	Run struct {
@@ -85,8 +87,8 @@ type ComplexityRoot struct {
 		ScheduledDateTime          func(childComplexity int) int
 		StartedDateTime            func(childComplexity int) int
 		SuccessfulUsersCount       func(childComplexity int) int
-		TaskProcessingResults      func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.Order) int
-		TaskReports                func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.Order) int
+		TaskProcessingResults      func(childComplexity int, first *int, after *string, last *int, before *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order) int
+		TaskReports                func(childComplexity int, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) int
 		TotalTasksCount            func(childComplexity int) int
 		TotalUnprocessedTasksCount func(childComplexity int) int
 		TotalUsersCount            func(childComplexity int) int
@@ -104,6 +106,15 @@ type ComplexityRoot struct {
 	RunEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	RunSummary struct {
+		FailedRuns     func(childComplexity int) int
+		FailedTasks    func(childComplexity int) int
+		SuccessfulRuns func(childComplexity int) int
+		TotalRuns      func(childComplexity int) int
+		TotalTasks     func(childComplexity int) int
+		TotalUsers     func(childComplexity int) int
 	}
 
 	Task struct {
@@ -178,7 +189,7 @@ type ComplexityRoot struct {
 		SuccessfulUsersCount  func(childComplexity int) int
 		Task                  func(childComplexity int) int
 		TaskDefinition        func(childComplexity int) int
-		TaskProcessingResults func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.Order) int
+		TaskProcessingResults func(childComplexity int, first *int, after *string, last *int, before *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order) int
 		TotalUsersCount       func(childComplexity int) int
 		UnprocessedUsersCount func(childComplexity int) int
 		Workflow              func(childComplexity int) int
@@ -196,6 +207,18 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	TaskReportStats struct {
+		FailedTasks      func(childComplexity int) int
+		Key              func(childComplexity int) int
+		ReportCount      func(childComplexity int) int
+		Run              func(childComplexity int) int
+		SuccessfulTasks  func(childComplexity int) int
+		Task             func(childComplexity int) int
+		TaskDefinition   func(childComplexity int) int
+		TotalTasks       func(childComplexity int) int
+		UnprocessedTasks func(childComplexity int) int
+	}
+
 	TaskReportSummary struct {
 		FailedTasks      func(childComplexity int) int
 		SuccessfulTasks  func(childComplexity int) int
@@ -210,6 +233,14 @@ type ComplexityRoot struct {
 		UserPrincipalName func(childComplexity int) int
 	}
 
+	UserSummary struct {
+		FailedTasks     func(childComplexity int) int
+		FailedUsers     func(childComplexity int) int
+		SuccessfulUsers func(childComplexity int) int
+		TotalTasks      func(childComplexity int) int
+		TotalUsers      func(childComplexity int) int
+	}
+
 	Workflow struct {
 		Category                func(childComplexity int) int
 		CreatedDateTime         func(childComplexity int) int
@@ -221,10 +252,13 @@ type ComplexityRoot struct {
 		IsSchedulingEnabled     func(childComplexity int) int
 		LastModifiedDateTime    func(childComplexity int) int
 		NextScheduleRunDateTime func(childComplexity int) int
-		Runs                    func(childComplexity int, first *int, after *string, last *int, before *string, orderBy []*model.Order) int
+		RunSummary              func(childComplexity int, startDateTime time.Time, endDateTime time.Time) int
+		Runs                    func(childComplexity int, first *int, after *string, last *int, before *string, where *db.RunWhere, orderBy []*model.Order) int
+		TaskReportStats         func(childComplexity int, startDateTime time.Time, endDateTime time.Time, groupBy db.GroupBy) int
 		TaskReportSummary       func(childComplexity int, startDateTime time.Time, endDateTime time.Time) int
-		TaskReports             func(childComplexity int, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.Order) int
+		TaskReports             func(childComplexity int, runID *string, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) int
 		Tasks                   func(childComplexity int) int
+		UserSummary             func(childComplexity int, startDateTime time.Time, endDateTime time.Time) int
 		Version                 func(childComplexity int) int
 	}
 
@@ -246,21 +280,22 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type QueryResolver interface {
-	Workflows(ctx context.Context, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.Workflow], error)
+	Workflows(ctx context.Context, first *int, after *string, last *int, before *string, where *db.WorkflowWhere, orderBy []*model.Order) (*model.Connection[db.Workflow], error)
 	Workflow(ctx context.Context, id string) (*db.Workflow, error)
 	Run(ctx context.Context, id string) (*db.Run, error)
-	TaskReports(ctx context.Context, workflowID *string, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskReport], error)
+	TaskReports(ctx context.Context, workflowID *string, runID *string, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) (*model.Connection[db.TaskReport], error)
 	TaskReport(ctx context.Context, id string) (*db.TaskReport, error)
+	TaskProcessingResults(ctx context.Context, workflowID *string, runID *string, taskReportID *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order, first *int, after *string, last *int, before *string) (*model.Connection[db.TaskProcessingResult], error)
 	TaskProcessingResult(ctx context.Context, id string) (*db.TaskProcessingResult, error)
-	TaskDefinitions(ctx context.Context, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskDefinition], error)
+	TaskDefinitions(ctx context.Context, first *int, after *string, last *int, before *string, where *db.TaskDefinitionWhere, orderBy []*model.Order) (*model.Connection[db.TaskDefinition], error)
 	TaskDefinition(ctx context.Context, id string) (*db.TaskDefinition, error)
 	TaskReportSummary(ctx context.Context, workflowID string, startDateTime time.Time, endDateTime time.Time) (*db.TaskReportSummary, error)
 	Node(ctx context.Context, id string) (model.Node, error)
 }
 type RunResolver interface {
 	Workflow(ctx context.Context, obj *db.Run) (*db.Workflow, error)
-	TaskReports(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskReport], error)
-	TaskProcessingResults(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error)
+	TaskReports(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) (*model.Connection[db.TaskReport], error)
+	TaskProcessingResults(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error)
 }
 type TaskResolver interface {
 	Arguments(ctx context.Context, obj *db.Task) ([]*db.KeyValuePair, error)
@@ -283,13 +318,21 @@ type TaskReportResolver interface {
 	TaskDefinition(ctx context.Context, obj *db.TaskReport) (*db.TaskDefinition, error)
 	Run(ctx context.Context, obj *db.TaskReport) (*db.Run, error)
 	Workflow(ctx context.Context, obj *db.TaskReport) (*db.Workflow, error)
-	TaskProcessingResults(ctx context.Context, obj *db.TaskReport, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error)
+	TaskProcessingResults(ctx context.Context, obj *db.TaskReport, first *int, after *string, last *int, before *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error)
+}
+type TaskReportStatsResolver interface {
+	Task(ctx context.Context, obj *db.TaskReportStats) (*db.Task, error)
+	TaskDefinition(ctx context.Context, obj *db.TaskReportStats) (*db.TaskDefinition, error)
+	Run(ctx context.Context, obj *db.TaskReportStats) (*db.Run, error)
 }
 type WorkflowResolver interface {
 	Tasks(ctx context.Context, obj *db.Workflow) ([]*db.Task, error)
-	Runs(ctx context.Context, obj *db.Workflow, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.Run], error)
-	TaskReports(ctx context.Context, obj *db.Workflow, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskReport], error)
+	Runs(ctx context.Context, obj *db.Workflow, first *int, after *string, last *int, before *string, where *db.RunWhere, orderBy []*model.Order) (*model.Connection[db.Run], error)
+	TaskReports(ctx context.Context, obj *db.Workflow, runID *string, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) (*model.Connection[db.TaskReport], error)
 	TaskReportSummary(ctx context.Context, obj *db.Workflow, startDateTime time.Time, endDateTime time.Time) (*db.TaskReportSummary, error)
+	TaskReportStats(ctx context.Context, obj *db.Workflow, startDateTime time.Time, endDateTime time.Time, groupBy db.GroupBy) ([]*db.TaskReportStats, error)
+	RunSummary(ctx context.Context, obj *db.Workflow, startDateTime time.Time, endDateTime time.Time) (*db.RunSummary, error)
+	UserSummary(ctx context.Context, obj *db.Workflow, startDateTime time.Time, endDateTime time.Time) (*db.UserSummary, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -410,7 +453,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.TaskDefinitions(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.Order)), true
+		return e.ComplexityRoot.Query.TaskDefinitions(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["where"].(*db.TaskDefinitionWhere), args["orderBy"].([]*model.Order)), true
 	case "Query.taskProcessingResult":
 		if e.ComplexityRoot.Query.TaskProcessingResult == nil {
 			break
@@ -422,6 +465,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.TaskProcessingResult(childComplexity, args["id"].(string)), true
+	case "Query.taskProcessingResults":
+		if e.ComplexityRoot.Query.TaskProcessingResults == nil {
+			break
+		}
+
+		args, err := ec.field_Query_taskProcessingResults_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TaskProcessingResults(childComplexity, args["workflowId"].(*string), args["runId"].(*string), args["taskReportId"].(*string), args["where"].(*db.TaskProcessingResultWhere), args["orderBy"].([]*model.Order), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.taskReport":
 		if e.ComplexityRoot.Query.TaskReport == nil {
 			break
@@ -454,7 +508,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.TaskReports(childComplexity, args["workflowId"].(*string), args["runId"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.Order)), true
+		return e.ComplexityRoot.Query.TaskReports(childComplexity, args["workflowId"].(*string), args["runId"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["where"].(*db.TaskReportWhere), args["orderBy"].([]*model.Order)), true
 	case "Query.workflow":
 		if e.ComplexityRoot.Query.Workflow == nil {
 			break
@@ -476,7 +530,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Workflows(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.Order)), true
+		return e.ComplexityRoot.Query.Workflows(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["where"].(*db.WorkflowWhere), args["orderBy"].([]*model.Order)), true
 
 	case "Run.completedDateTime":
 		if e.ComplexityRoot.Run.CompletedDateTime == nil {
@@ -542,7 +596,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Run.TaskProcessingResults(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.Order)), true
+		return e.ComplexityRoot.Run.TaskProcessingResults(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["where"].(*db.TaskProcessingResultWhere), args["orderBy"].([]*model.Order)), true
 	case "Run.taskReports":
 		if e.ComplexityRoot.Run.TaskReports == nil {
 			break
@@ -553,7 +607,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Run.TaskReports(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.Order)), true
+		return e.ComplexityRoot.Run.TaskReports(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["where"].(*db.TaskReportWhere), args["orderBy"].([]*model.Order)), true
 	case "Run.totalTasksCount":
 		if e.ComplexityRoot.Run.TotalTasksCount == nil {
 			break
@@ -622,6 +676,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RunEdge.Node(childComplexity), true
+
+	case "RunSummary.failedRuns":
+		if e.ComplexityRoot.RunSummary.FailedRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunSummary.FailedRuns(childComplexity), true
+	case "RunSummary.failedTasks":
+		if e.ComplexityRoot.RunSummary.FailedTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunSummary.FailedTasks(childComplexity), true
+	case "RunSummary.successfulRuns":
+		if e.ComplexityRoot.RunSummary.SuccessfulRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunSummary.SuccessfulRuns(childComplexity), true
+	case "RunSummary.totalRuns":
+		if e.ComplexityRoot.RunSummary.TotalRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunSummary.TotalRuns(childComplexity), true
+	case "RunSummary.totalTasks":
+		if e.ComplexityRoot.RunSummary.TotalTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunSummary.TotalTasks(childComplexity), true
+	case "RunSummary.totalUsers":
+		if e.ComplexityRoot.RunSummary.TotalUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunSummary.TotalUsers(childComplexity), true
 
 	case "Task.arguments":
 		if e.ComplexityRoot.Task.Arguments == nil {
@@ -940,7 +1031,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.TaskReport.TaskProcessingResults(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.Order)), true
+		return e.ComplexityRoot.TaskReport.TaskProcessingResults(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["where"].(*db.TaskProcessingResultWhere), args["orderBy"].([]*model.Order)), true
 	case "TaskReport.totalUsersCount":
 		if e.ComplexityRoot.TaskReport.TotalUsersCount == nil {
 			break
@@ -998,6 +1089,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TaskReportEdge.Node(childComplexity), true
 
+	case "TaskReportStats.failedTasks":
+		if e.ComplexityRoot.TaskReportStats.FailedTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportStats.FailedTasks(childComplexity), true
+	case "TaskReportStats.key":
+		if e.ComplexityRoot.TaskReportStats.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportStats.Key(childComplexity), true
+	case "TaskReportStats.reportCount":
+		if e.ComplexityRoot.TaskReportStats.ReportCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportStats.ReportCount(childComplexity), true
+	case "TaskReportStats.run":
+		if e.ComplexityRoot.TaskReportStats.Run == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportStats.Run(childComplexity), true
+	case "TaskReportStats.successfulTasks":
+		if e.ComplexityRoot.TaskReportStats.SuccessfulTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportStats.SuccessfulTasks(childComplexity), true
+	case "TaskReportStats.task":
+		if e.ComplexityRoot.TaskReportStats.Task == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportStats.Task(childComplexity), true
+	case "TaskReportStats.taskDefinition":
+		if e.ComplexityRoot.TaskReportStats.TaskDefinition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportStats.TaskDefinition(childComplexity), true
+	case "TaskReportStats.totalTasks":
+		if e.ComplexityRoot.TaskReportStats.TotalTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportStats.TotalTasks(childComplexity), true
+	case "TaskReportStats.unprocessedTasks":
+		if e.ComplexityRoot.TaskReportStats.UnprocessedTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportStats.UnprocessedTasks(childComplexity), true
+
 	case "TaskReportSummary.failedTasks":
 		if e.ComplexityRoot.TaskReportSummary.FailedTasks == nil {
 			break
@@ -1047,6 +1193,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.UserPrincipalName(childComplexity), true
+
+	case "UserSummary.failedTasks":
+		if e.ComplexityRoot.UserSummary.FailedTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserSummary.FailedTasks(childComplexity), true
+	case "UserSummary.failedUsers":
+		if e.ComplexityRoot.UserSummary.FailedUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserSummary.FailedUsers(childComplexity), true
+	case "UserSummary.successfulUsers":
+		if e.ComplexityRoot.UserSummary.SuccessfulUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserSummary.SuccessfulUsers(childComplexity), true
+	case "UserSummary.totalTasks":
+		if e.ComplexityRoot.UserSummary.TotalTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserSummary.TotalTasks(childComplexity), true
+	case "UserSummary.totalUsers":
+		if e.ComplexityRoot.UserSummary.TotalUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserSummary.TotalUsers(childComplexity), true
 
 	case "Workflow.category":
 		if e.ComplexityRoot.Workflow.Category == nil {
@@ -1108,6 +1285,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Workflow.NextScheduleRunDateTime(childComplexity), true
+	case "Workflow.runSummary":
+		if e.ComplexityRoot.Workflow.RunSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Workflow_runSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Workflow.RunSummary(childComplexity, args["startDateTime"].(time.Time), args["endDateTime"].(time.Time)), true
 	case "Workflow.runs":
 		if e.ComplexityRoot.Workflow.Runs == nil {
 			break
@@ -1118,7 +1306,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Workflow.Runs(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.Order)), true
+		return e.ComplexityRoot.Workflow.Runs(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["where"].(*db.RunWhere), args["orderBy"].([]*model.Order)), true
+	case "Workflow.taskReportStats":
+		if e.ComplexityRoot.Workflow.TaskReportStats == nil {
+			break
+		}
+
+		args, err := ec.field_Workflow_taskReportStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Workflow.TaskReportStats(childComplexity, args["startDateTime"].(time.Time), args["endDateTime"].(time.Time), args["groupBy"].(db.GroupBy)), true
 	case "Workflow.taskReportSummary":
 		if e.ComplexityRoot.Workflow.TaskReportSummary == nil {
 			break
@@ -1140,13 +1339,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Workflow.TaskReports(childComplexity, args["runId"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["orderBy"].([]*model.Order)), true
+		return e.ComplexityRoot.Workflow.TaskReports(childComplexity, args["runId"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["where"].(*db.TaskReportWhere), args["orderBy"].([]*model.Order)), true
 	case "Workflow.tasks":
 		if e.ComplexityRoot.Workflow.Tasks == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Workflow.Tasks(childComplexity), true
+	case "Workflow.userSummary":
+		if e.ComplexityRoot.Workflow.UserSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Workflow_userSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Workflow.UserSummary(childComplexity, args["startDateTime"].(time.Time), args["endDateTime"].(time.Time)), true
 	case "Workflow.version":
 		if e.ComplexityRoot.Workflow.Version == nil {
 			break
@@ -1201,11 +1411,26 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("BooleanFilter", ec.unmarshalInputBooleanFilter),
+			graphql.NewInputUnmarshaler("DateTimeFilter", ec.unmarshalInputDateTimeFilter),
+			graphql.NewInputUnmarshaler("IDFilter", ec.unmarshalInputIDFilter),
+			graphql.NewInputUnmarshaler("IntFilter", ec.unmarshalInputIntFilter),
+			graphql.NewInputUnmarshaler("LifecycleTaskCategoryFilter", ec.unmarshalInputLifecycleTaskCategoryFilter),
+			graphql.NewInputUnmarshaler("LifecycleWorkflowCategoryFilter", ec.unmarshalInputLifecycleWorkflowCategoryFilter),
+			graphql.NewInputUnmarshaler("NullFilter", ec.unmarshalInputNullFilter),
+			graphql.NewInputUnmarshaler("ProcessingStatusFilter", ec.unmarshalInputProcessingStatusFilter),
 			graphql.NewInputUnmarshaler("RunOrder", ec.unmarshalInputRunOrder),
+			graphql.NewInputUnmarshaler("RunWhere", ec.unmarshalInputRunWhere),
+			graphql.NewInputUnmarshaler("StringFilter", ec.unmarshalInputStringFilter),
 			graphql.NewInputUnmarshaler("TaskDefinitionOrder", ec.unmarshalInputTaskDefinitionOrder),
+			graphql.NewInputUnmarshaler("TaskDefinitionWhere", ec.unmarshalInputTaskDefinitionWhere),
 			graphql.NewInputUnmarshaler("TaskProcessingResultOrder", ec.unmarshalInputTaskProcessingResultOrder),
+			graphql.NewInputUnmarshaler("TaskProcessingResultWhere", ec.unmarshalInputTaskProcessingResultWhere),
 			graphql.NewInputUnmarshaler("TaskReportOrder", ec.unmarshalInputTaskReportOrder),
+			graphql.NewInputUnmarshaler("TaskReportWhere", ec.unmarshalInputTaskReportWhere),
+			graphql.NewInputUnmarshaler("WorkflowExecutionTypeFilter", ec.unmarshalInputWorkflowExecutionTypeFilter),
 			graphql.NewInputUnmarshaler("WorkflowOrder", ec.unmarshalInputWorkflowOrder),
+			graphql.NewInputUnmarshaler("WorkflowWhere", ec.unmarshalInputWorkflowWhere),
 		)
 	}
 	first := true
@@ -1382,6 +1607,219 @@ type KeyValuePair {
   value: String
 }
 `, BuiltIn: false},
+	{Name: "../schema/filter.graphqls", Input: `# Typed filters: the operators of Microsoft Graph's $filter (eq, ne, lt, le, gt, ge) plus ` + "`" + `in` + "`" + ` and
+# ` + "`" + `isNull` + "`" + `. Conditions in one object all hold (AND); ` + "`" + `and` + "`" + `, ` + "`" + `or` + "`" + ` and ` + "`" + `not` + "`" + ` combine objects, nested at
+# most 5 levels; an ` + "`" + `in` + "`" + ` list holds at most 100 values; one where holds at most 50 conditions.
+# Values are always bound parameters: a quote in a value matches nothing and breaks nothing.
+
+"Conditions on an id (compared case-insensitively)."
+input IDFilter {
+  "Equal to."
+  eq: ID
+  "Not equal to."
+  ne: ID
+  "Equal to one of these (at most 100)."
+  in: [ID!]
+}
+
+"Conditions on a text property."
+input StringFilter {
+  "Equal to."
+  eq: String
+  "Not equal to (a null property counts as not equal)."
+  ne: String
+  "Equal to one of these (at most 100)."
+  in: [String!]
+  "True: the property is null; false: it is not."
+  isNull: Boolean
+}
+
+"Conditions on a whole number."
+input IntFilter {
+  "Equal to."
+  eq: Int
+  "Not equal to."
+  ne: Int
+  "Less than."
+  lt: Int
+  "Less than or equal to."
+  le: Int
+  "Greater than."
+  gt: Int
+  "Greater than or equal to."
+  ge: Int
+  "Equal to one of these (at most 100)."
+  in: [Int!]
+}
+
+"Conditions on an instant (compared as instants, whatever offset is written)."
+input DateTimeFilter {
+  "Equal to."
+  eq: DateTime
+  "Not equal to (a null property counts as not equal)."
+  ne: DateTime
+  "Earlier than."
+  lt: DateTime
+  "Earlier than or equal to."
+  le: DateTime
+  "Later than."
+  gt: DateTime
+  "Later than or equal to."
+  ge: DateTime
+  "True: the property is null (for example, not started); false: it is not."
+  isNull: Boolean
+}
+
+"Conditions on a true/false property."
+input BooleanFilter {
+  "Equal to."
+  eq: Boolean
+}
+
+"Whether a property is set."
+input NullFilter {
+  "True: the property is null; false: it is not."
+  isNull: Boolean
+}
+
+"Conditions on a processing status."
+input ProcessingStatusFilter {
+  "Equal to."
+  eq: LifecycleWorkflowProcessingStatus
+  "Not equal to."
+  ne: LifecycleWorkflowProcessingStatus
+  "One of these."
+  in: [LifecycleWorkflowProcessingStatus!]
+}
+
+"Conditions on how a run was started."
+input WorkflowExecutionTypeFilter {
+  "Equal to."
+  eq: WorkflowExecutionType
+  "Not equal to."
+  ne: WorkflowExecutionType
+  "One of these."
+  in: [WorkflowExecutionType!]
+}
+
+"Conditions on a workflow's category."
+input LifecycleWorkflowCategoryFilter {
+  "Equal to."
+  eq: LifecycleWorkflowCategory
+  "Not equal to."
+  ne: LifecycleWorkflowCategory
+  "One of these."
+  in: [LifecycleWorkflowCategory!]
+}
+
+"Conditions on a task category flags value."
+input LifecycleTaskCategoryFilter {
+  "The flags include this category (Graph's ` + "`" + `category has 'joiner'` + "`" + `)."
+  has: LifecycleTaskCategory
+}
+
+"Which workflows to return."
+input WorkflowWhere {
+  "All of these hold."
+  and: [WorkflowWhere!]
+  "At least one of these holds."
+  or: [WorkflowWhere!]
+  "This does not hold."
+  not: WorkflowWhere
+  id: IDFilter
+  displayName: StringFilter
+  category: LifecycleWorkflowCategoryFilter
+  isEnabled: BooleanFilter
+  isSchedulingEnabled: BooleanFilter
+  createdDateTime: DateTimeFilter
+  lastModifiedDateTime: DateTimeFilter
+}
+
+"Which runs to return."
+input RunWhere {
+  "All of these hold."
+  and: [RunWhere!]
+  "At least one of these holds."
+  or: [RunWhere!]
+  "This does not hold."
+  not: RunWhere
+  id: IDFilter
+  processingStatus: ProcessingStatusFilter
+  workflowExecutionType: WorkflowExecutionTypeFilter
+  scheduledDateTime: DateTimeFilter
+  startedDateTime: DateTimeFilter
+  completedDateTime: DateTimeFilter
+  lastUpdatedDateTime: DateTimeFilter
+}
+
+"Which task reports to return."
+input TaskReportWhere {
+  "All of these hold."
+  and: [TaskReportWhere!]
+  "At least one of these holds."
+  or: [TaskReportWhere!]
+  "This does not hold."
+  not: TaskReportWhere
+  id: IDFilter
+  "The report's run (Graph documents no filter on it; the gateway has one)."
+  runId: IDFilter
+  "The report's task (Graph's ` + "`" + `task/id` + "`" + `)."
+  taskId: IDFilter
+  "The report's task definition (Graph's ` + "`" + `taskDefinition/id` + "`" + `)."
+  taskDefinitionId: IDFilter
+  "The category of the report's task definition."
+  taskDefinitionCategory: LifecycleTaskCategoryFilter
+  processingStatus: ProcessingStatusFilter
+  successfulUsersCount: IntFilter
+  failedUsersCount: IntFilter
+  unprocessedUsersCount: IntFilter
+  totalUsersCount: IntFilter
+  startedDateTime: DateTimeFilter
+  completedDateTime: DateTimeFilter
+  lastUpdatedDateTime: DateTimeFilter
+}
+
+"Which task processing results to return."
+input TaskProcessingResultWhere {
+  "All of these hold."
+  and: [TaskProcessingResultWhere!]
+  "At least one of these holds."
+  or: [TaskProcessingResultWhere!]
+  "This does not hold."
+  not: TaskProcessingResultWhere
+  id: IDFilter
+  "The result's run."
+  runId: IDFilter
+  "The result's task report."
+  taskReportId: IDFilter
+  "The result's task."
+  taskId: IDFilter
+  "The task definition of the result's task."
+  taskDefinitionId: IDFilter
+  "The user the task ran for (Graph's ` + "`" + `subject/id` + "`" + `)."
+  subjectId: IDFilter
+  processingStatus: ProcessingStatusFilter
+  createdDateTime: DateTimeFilter
+  startedDateTime: DateTimeFilter
+  completedDateTime: DateTimeFilter
+  "Whether a failure reason is set."
+  failureReason: NullFilter
+}
+
+"Which task definitions to return."
+input TaskDefinitionWhere {
+  "All of these hold."
+  and: [TaskDefinitionWhere!]
+  "At least one of these holds."
+  or: [TaskDefinitionWhere!]
+  "This does not hold."
+  not: TaskDefinitionWhere
+  id: IDFilter
+  displayName: StringFilter
+  category: LifecycleTaskCategoryFilter
+  version: IntFilter
+}
+`, BuiltIn: false},
 	{Name: "../schema/query.graphqls", Input: `"Read-only entry points. Unknown ids give ` + "`" + `null` + "`" + `, never an error."
 type Query {
   "Every workflow, by default sorted by ` + "`" + `displayName` + "`" + `."
@@ -1394,6 +1832,8 @@ type Query {
     last: Int
     "Return items before this cursor."
     before: String
+    "Only the items that match."
+    where: WorkflowWhere
     "Sort order; ` + "`" + `id` + "`" + ` is always the final tie-breaker."
     orderBy: [WorkflowOrder!]
   ): WorkflowConnection!
@@ -1415,11 +1855,37 @@ type Query {
     last: Int
     "Return items before this cursor."
     before: String
+    "Only the items that match."
+    where: TaskReportWhere
     "Sort order; ` + "`" + `id` + "`" + ` is always the final tie-breaker."
     orderBy: [TaskReportOrder!]
   ): TaskReportConnection!
   "One task report by id."
   taskReport(id: ID!): TaskReport
+  """
+  Task processing results across a workflow, a run or a task report (at least one of the three),
+  so "every failed result of this workflow" is one request.
+  """
+  taskProcessingResults(
+    "Only the results of this workflow."
+    workflowId: ID
+    "Only the results of this run."
+    runId: ID
+    "Only the results of this task report."
+    taskReportId: ID
+    "Only the items that match."
+    where: TaskProcessingResultWhere
+    "Sort order; ` + "`" + `id` + "`" + ` is always the final tie-breaker."
+    orderBy: [TaskProcessingResultOrder!]
+    "Page size from the start (default 50, at most 500)."
+    first: Int
+    "Return items after this cursor."
+    after: String
+    "Page size from the end (at most 500)."
+    last: Int
+    "Return items before this cursor."
+    before: String
+  ): TaskProcessingResultConnection!
   "One task processing result by id."
   taskProcessingResult(id: ID!): TaskProcessingResult
   "The catalogue of built-in task definitions."
@@ -1432,6 +1898,8 @@ type Query {
     last: Int
     "Return items before this cursor."
     before: String
+    "Only the items that match."
+    where: TaskDefinitionWhere
     "Sort order; ` + "`" + `id` + "`" + ` is always the final tie-breaker."
     orderBy: [TaskDefinitionOrder!]
   ): TaskDefinitionConnection!
@@ -1590,6 +2058,8 @@ type TaskReport implements Node {
     last: Int
     "Return items before this cursor."
     before: String
+    "Only the items that match."
+    where: TaskProcessingResultWhere
     "Sort order; ` + "`" + `id` + "`" + ` is always the final tie-breaker."
     orderBy: [TaskProcessingResultOrder!]
   ): TaskProcessingResultConnection!
@@ -1751,6 +2221,8 @@ type Workflow implements Node {
     last: Int
     "Return items before this cursor."
     before: String
+    "Only the items that match."
+    where: RunWhere
     "Sort order; ` + "`" + `id` + "`" + ` is always the final tie-breaker."
     orderBy: [RunOrder!]
   ): RunConnection!
@@ -1766,6 +2238,8 @@ type Workflow implements Node {
     last: Int
     "Return items before this cursor."
     before: String
+    "Only the items that match."
+    where: TaskReportWhere
     "Sort order; ` + "`" + `id` + "`" + ` is always the final tie-breaker."
     orderBy: [TaskReportOrder!]
   ): TaskReportConnection!
@@ -1776,6 +2250,85 @@ type Workflow implements Node {
   ` + "`" + `BAD_USER_INPUT` + "`" + ` error.
   """
   taskReportSummary(startDateTime: DateTime!, endDateTime: DateTime!): TaskReportSummary!
+  """
+  The counters of ` + "`" + `taskReportSummary` + "`" + `, grouped by task, task definition, run or day, over the same
+  window and with the same membership rule; groups come sorted by their key.
+  """
+  taskReportStats(startDateTime: DateTime!, endDateTime: DateTime!, groupBy: TaskReportGroupBy!): [TaskReportStats!]!
+  """
+  Graph's ` + "`" + `runs/summary(startDateTime, endDateTime)` + "`" + ` over the workflow's runs that started in the
+  closed window (a run that has not started counts by its ` + "`" + `scheduledDateTime` + "`" + `).
+  """
+  runSummary(startDateTime: DateTime!, endDateTime: DateTime!): RunSummary!
+  """
+  Graph's ` + "`" + `userProcessingResults/summary(startDateTime, endDateTime)` + "`" + `, computed from the task
+  processing results: one user processing result per user per run, in the window by its run.
+  """
+  userSummary(startDateTime: DateTime!, endDateTime: DateTime!): UserSummary!
+}
+
+"How ` + "`" + `taskReportStats` + "`" + ` groups the reports."
+enum TaskReportGroupBy {
+  "One group per workflow task."
+  task
+  "One group per task definition."
+  taskDefinition
+  "One group per run."
+  run
+  "One group per UTC day of the report's start (or its run's scheduled time before it starts)."
+  day
+}
+
+"The task report counters of one group."
+type TaskReportStats {
+  "The group's key: a task, task definition or run id, or a day written YYYY-MM-DD."
+  key: String!
+  "The task, when grouped by task."
+  task: Task
+  "The task definition, when grouped by task definition."
+  taskDefinition: TaskDefinition
+  "The run, when grouped by run."
+  run: Run
+  "Task reports in the group."
+  reportCount: Int!
+  "Successful task executions in the group."
+  successfulTasks: Int!
+  "Failed task executions in the group."
+  failedTasks: Int!
+  "Queued, in-progress or canceled task executions in the group."
+  unprocessedTasks: Int!
+  "All task executions in the group."
+  totalTasks: Int!
+}
+
+"Graph's ` + "`" + `runSummary` + "`" + ` over a window."
+type RunSummary {
+  "Runs whose status is failed or completedWithErrors."
+  failedRuns: Int!
+  "Failed task executions of those runs (sum of ` + "`" + `failedTasksCount` + "`" + `)."
+  failedTasks: Int!
+  "Runs whose status is completed."
+  successfulRuns: Int!
+  "Runs in the window."
+  totalRuns: Int!
+  "Task executions of the runs (sum of ` + "`" + `totalTasksCount` + "`" + `)."
+  totalTasks: Int!
+  "Users processed by the runs (sum of ` + "`" + `totalUsersCount` + "`" + `)."
+  totalUsers: Int!
+}
+
+"Graph's ` + "`" + `userSummary` + "`" + ` over a window."
+type UserSummary {
+  "Failed task executions."
+  failedTasks: Int!
+  "User processing results with at least one failed task."
+  failedUsers: Int!
+  "User processing results whose every task completed."
+  successfulUsers: Int!
+  "Task executions."
+  totalTasks: Int!
+  "User processing results (one per user per run)."
+  totalUsers: Int!
 }
 
 "A page of workflows."
@@ -1861,6 +2414,8 @@ type Run implements Node {
     last: Int
     "Return items before this cursor."
     before: String
+    "Only the items that match."
+    where: TaskReportWhere
     "Sort order; ` + "`" + `id` + "`" + ` is always the final tie-breaker."
     orderBy: [TaskReportOrder!]
   ): TaskReportConnection!
@@ -1874,6 +2429,8 @@ type Run implements Node {
     last: Int
     "Return items before this cursor."
     before: String
+    "Only the items that match."
+    where: TaskProcessingResultWhere
     "Sort order; ` + "`" + `id` + "`" + ` is always the final tie-breaker."
     orderBy: [TaskProcessingResultOrder!]
   ): TaskProcessingResultConnection!
@@ -2021,6 +2578,24 @@ func (ec *executionContext) childFields_RunEdge(ctx context.Context, field graph
 		return ec.fieldContext_RunEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RunEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RunSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "failedRuns":
+		return ec.fieldContext_RunSummary_failedRuns(ctx, field)
+	case "failedTasks":
+		return ec.fieldContext_RunSummary_failedTasks(ctx, field)
+	case "successfulRuns":
+		return ec.fieldContext_RunSummary_successfulRuns(ctx, field)
+	case "totalRuns":
+		return ec.fieldContext_RunSummary_totalRuns(ctx, field)
+	case "totalTasks":
+		return ec.fieldContext_RunSummary_totalTasks(ctx, field)
+	case "totalUsers":
+		return ec.fieldContext_RunSummary_totalUsers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RunSummary", field.Name)
 }
 
 func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2203,6 +2778,30 @@ func (ec *executionContext) childFields_TaskReportEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type TaskReportEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_TaskReportStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_TaskReportStats_key(ctx, field)
+	case "task":
+		return ec.fieldContext_TaskReportStats_task(ctx, field)
+	case "taskDefinition":
+		return ec.fieldContext_TaskReportStats_taskDefinition(ctx, field)
+	case "run":
+		return ec.fieldContext_TaskReportStats_run(ctx, field)
+	case "reportCount":
+		return ec.fieldContext_TaskReportStats_reportCount(ctx, field)
+	case "successfulTasks":
+		return ec.fieldContext_TaskReportStats_successfulTasks(ctx, field)
+	case "failedTasks":
+		return ec.fieldContext_TaskReportStats_failedTasks(ctx, field)
+	case "unprocessedTasks":
+		return ec.fieldContext_TaskReportStats_unprocessedTasks(ctx, field)
+	case "totalTasks":
+		return ec.fieldContext_TaskReportStats_totalTasks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskReportStats", field.Name)
+}
+
 func (ec *executionContext) childFields_TaskReportSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "successfulTasks":
@@ -2229,6 +2828,22 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_mail(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_UserSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "failedTasks":
+		return ec.fieldContext_UserSummary_failedTasks(ctx, field)
+	case "failedUsers":
+		return ec.fieldContext_UserSummary_failedUsers(ctx, field)
+	case "successfulUsers":
+		return ec.fieldContext_UserSummary_successfulUsers(ctx, field)
+	case "totalTasks":
+		return ec.fieldContext_UserSummary_totalTasks(ctx, field)
+	case "totalUsers":
+		return ec.fieldContext_UserSummary_totalUsers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserSummary", field.Name)
 }
 
 func (ec *executionContext) childFields_Workflow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2263,6 +2878,12 @@ func (ec *executionContext) childFields_Workflow(ctx context.Context, field grap
 		return ec.fieldContext_Workflow_taskReports(ctx, field)
 	case "taskReportSummary":
 		return ec.fieldContext_Workflow_taskReportSummary(ctx, field)
+	case "taskReportStats":
+		return ec.fieldContext_Workflow_taskReportStats(ctx, field)
+	case "runSummary":
+		return ec.fieldContext_Workflow_runSummary(ctx, field)
+	case "userSummary":
+		return ec.fieldContext_Workflow_userSummary(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Workflow", field.Name)
 }
@@ -2498,14 +3119,22 @@ func (ec *executionContext) field_Query_taskDefinitions_args(ctx context.Context
 		return nil, err
 	}
 	args["before"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*db.TaskDefinitionWhere, error) {
+			return ec.unmarshalOTaskDefinitionWhere2ᚖlcwᚑgatewayᚋdbᚐTaskDefinitionWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]*model.Order, error) {
 			return ec.unmarshalOTaskDefinitionOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg4
+	args["orderBy"] = arg5
 	return args, nil
 }
 
@@ -2520,6 +3149,84 @@ func (ec *executionContext) field_Query_taskProcessingResult_args(ctx context.Co
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_taskProcessingResults_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "workflowId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["workflowId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "runId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["runId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "taskReportId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["taskReportId"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*db.TaskProcessingResultWhere, error) {
+			return ec.unmarshalOTaskProcessingResultWhere2ᚖlcwᚑgatewayᚋdbᚐTaskProcessingResultWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*model.Order, error) {
+			return ec.unmarshalOTaskProcessingResultOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg8
 	return args, nil
 }
 
@@ -2618,14 +3325,22 @@ func (ec *executionContext) field_Query_taskReports_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["before"] = arg5
-	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*db.TaskReportWhere, error) {
+			return ec.unmarshalOTaskReportWhere2ᚖlcwᚑgatewayᚋdbᚐTaskReportWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]*model.Order, error) {
 			return ec.unmarshalOTaskReportOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg6
+	args["orderBy"] = arg7
 	return args, nil
 }
 
@@ -2678,14 +3393,22 @@ func (ec *executionContext) field_Query_workflows_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["before"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*db.WorkflowWhere, error) {
+			return ec.unmarshalOWorkflowWhere2ᚖlcwᚑgatewayᚋdbᚐWorkflowWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]*model.Order, error) {
 			return ec.unmarshalOWorkflowOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg4
+	args["orderBy"] = arg5
 	return args, nil
 }
 
@@ -2724,14 +3447,22 @@ func (ec *executionContext) field_Run_taskProcessingResults_args(ctx context.Con
 		return nil, err
 	}
 	args["before"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*db.TaskProcessingResultWhere, error) {
+			return ec.unmarshalOTaskProcessingResultWhere2ᚖlcwᚑgatewayᚋdbᚐTaskProcessingResultWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]*model.Order, error) {
 			return ec.unmarshalOTaskProcessingResultOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg4
+	args["orderBy"] = arg5
 	return args, nil
 }
 
@@ -2770,14 +3501,22 @@ func (ec *executionContext) field_Run_taskReports_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["before"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*db.TaskReportWhere, error) {
+			return ec.unmarshalOTaskReportWhere2ᚖlcwᚑgatewayᚋdbᚐTaskReportWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]*model.Order, error) {
 			return ec.unmarshalOTaskReportOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg4
+	args["orderBy"] = arg5
 	return args, nil
 }
 
@@ -2816,14 +3555,44 @@ func (ec *executionContext) field_TaskReport_taskProcessingResults_args(ctx cont
 		return nil, err
 	}
 	args["before"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*db.TaskProcessingResultWhere, error) {
+			return ec.unmarshalOTaskProcessingResultWhere2ᚖlcwᚑgatewayᚋdbᚐTaskProcessingResultWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]*model.Order, error) {
 			return ec.unmarshalOTaskProcessingResultOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg4
+	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Workflow_runSummary_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "startDateTime",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["startDateTime"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "endDateTime",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["endDateTime"] = arg1
 	return args, nil
 }
 
@@ -2862,14 +3631,52 @@ func (ec *executionContext) field_Workflow_runs_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["before"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*db.RunWhere, error) {
+			return ec.unmarshalORunWhere2ᚖlcwᚑgatewayᚋdbᚐRunWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]*model.Order, error) {
 			return ec.unmarshalORunOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg4
+	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Workflow_taskReportStats_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "startDateTime",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["startDateTime"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "endDateTime",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["endDateTime"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) (db.GroupBy, error) {
+			return ec.unmarshalNTaskReportGroupBy2lcwᚑgatewayᚋdbᚐGroupBy(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg2
 	return args, nil
 }
 
@@ -2938,14 +3745,44 @@ func (ec *executionContext) field_Workflow_taskReports_args(ctx context.Context,
 		return nil, err
 	}
 	args["before"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*db.TaskReportWhere, error) {
+			return ec.unmarshalOTaskReportWhere2ᚖlcwᚑgatewayᚋdbᚐTaskReportWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]*model.Order, error) {
 			return ec.unmarshalOTaskReportOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg5
+	args["orderBy"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Workflow_userSummary_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "startDateTime",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["startDateTime"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "endDateTime",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["endDateTime"] = arg1
 	return args, nil
 }
 
@@ -3240,7 +4077,7 @@ func (ec *executionContext) _Query_workflows(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Workflows(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.Order))
+			return ec.Resolvers.Query().Workflows(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["where"].(*db.WorkflowWhere), fc.Args["orderBy"].([]*model.Order))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.Workflow]) graphql.Marshaler {
@@ -3372,7 +4209,7 @@ func (ec *executionContext) _Query_taskReports(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().TaskReports(ctx, fc.Args["workflowId"].(*string), fc.Args["runId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.Order))
+			return ec.Resolvers.Query().TaskReports(ctx, fc.Args["workflowId"].(*string), fc.Args["runId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["where"].(*db.TaskReportWhere), fc.Args["orderBy"].([]*model.Order))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.TaskReport]) graphql.Marshaler {
@@ -3450,6 +4287,50 @@ func (ec *executionContext) fieldContext_Query_taskReport(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_taskProcessingResults(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_taskProcessingResults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TaskProcessingResults(ctx, fc.Args["workflowId"].(*string), fc.Args["runId"].(*string), fc.Args["taskReportId"].(*string), fc.Args["where"].(*db.TaskProcessingResultWhere), fc.Args["orderBy"].([]*model.Order), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.TaskProcessingResult]) graphql.Marshaler {
+			return ec.marshalNTaskProcessingResultConnection2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_taskProcessingResults(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskProcessingResultConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_taskProcessingResults_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_taskProcessingResult(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3504,7 +4385,7 @@ func (ec *executionContext) _Query_taskDefinitions(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().TaskDefinitions(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.Order))
+			return ec.Resolvers.Query().TaskDefinitions(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["where"].(*db.TaskDefinitionWhere), fc.Args["orderBy"].([]*model.Order))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.TaskDefinition]) graphql.Marshaler {
@@ -4087,7 +4968,7 @@ func (ec *executionContext) _Run_taskReports(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Run().TaskReports(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.Order))
+			return ec.Resolvers.Run().TaskReports(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["where"].(*db.TaskReportWhere), fc.Args["orderBy"].([]*model.Order))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.TaskReport]) graphql.Marshaler {
@@ -4131,7 +5012,7 @@ func (ec *executionContext) _Run_taskProcessingResults(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Run().TaskProcessingResults(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.Order))
+			return ec.Resolvers.Run().TaskProcessingResults(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["where"].(*db.TaskProcessingResultWhere), fc.Args["orderBy"].([]*model.Order))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.TaskProcessingResult]) graphql.Marshaler {
@@ -4337,6 +5218,144 @@ func (ec *executionContext) fieldContext_RunEdge_node(_ context.Context, field g
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RunSummary_failedRuns(ctx context.Context, field graphql.CollectedField, obj *db.RunSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunSummary_failedRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunSummary_failedRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RunSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RunSummary_failedTasks(ctx context.Context, field graphql.CollectedField, obj *db.RunSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunSummary_failedTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunSummary_failedTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RunSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RunSummary_successfulRuns(ctx context.Context, field graphql.CollectedField, obj *db.RunSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunSummary_successfulRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessfulRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunSummary_successfulRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RunSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RunSummary_totalRuns(ctx context.Context, field graphql.CollectedField, obj *db.RunSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunSummary_totalRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunSummary_totalRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RunSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RunSummary_totalTasks(ctx context.Context, field graphql.CollectedField, obj *db.RunSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunSummary_totalTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunSummary_totalTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RunSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RunSummary_totalUsers(ctx context.Context, field graphql.CollectedField, obj *db.RunSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunSummary_totalUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunSummary_totalUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RunSummary", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Task_id(ctx context.Context, field graphql.CollectedField, obj *db.Task) (ret graphql.Marshaler) {
@@ -5730,7 +6749,7 @@ func (ec *executionContext) _TaskReport_taskProcessingResults(ctx context.Contex
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.TaskReport().TaskProcessingResults(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.Order))
+			return ec.Resolvers.TaskReport().TaskProcessingResults(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["where"].(*db.TaskProcessingResultWhere), fc.Args["orderBy"].([]*model.Order))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.TaskProcessingResult]) graphql.Marshaler {
@@ -5938,6 +6957,240 @@ func (ec *executionContext) fieldContext_TaskReportEdge_node(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _TaskReportStats_key(ctx context.Context, field graphql.CollectedField, obj *db.TaskReportStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskReportStats_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskReportStats_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskReportStats", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskReportStats_task(ctx context.Context, field graphql.CollectedField, obj *db.TaskReportStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskReportStats_task(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TaskReportStats().Task(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Task) graphql.Marshaler {
+			return ec.marshalOTask2ᚖlcwᚑgatewayᚋdbᚐTask(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TaskReportStats_task(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskReportStats",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskReportStats_taskDefinition(ctx context.Context, field graphql.CollectedField, obj *db.TaskReportStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskReportStats_taskDefinition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TaskReportStats().TaskDefinition(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.TaskDefinition) graphql.Marshaler {
+			return ec.marshalOTaskDefinition2ᚖlcwᚑgatewayᚋdbᚐTaskDefinition(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TaskReportStats_taskDefinition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskReportStats",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskDefinition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskReportStats_run(ctx context.Context, field graphql.CollectedField, obj *db.TaskReportStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskReportStats_run(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TaskReportStats().Run(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Run) graphql.Marshaler {
+			return ec.marshalORun2ᚖlcwᚑgatewayᚋdbᚐRun(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TaskReportStats_run(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskReportStats",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Run(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskReportStats_reportCount(ctx context.Context, field graphql.CollectedField, obj *db.TaskReportStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskReportStats_reportCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReportCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskReportStats_reportCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskReportStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskReportStats_successfulTasks(ctx context.Context, field graphql.CollectedField, obj *db.TaskReportStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskReportStats_successfulTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessfulTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskReportStats_successfulTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskReportStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskReportStats_failedTasks(ctx context.Context, field graphql.CollectedField, obj *db.TaskReportStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskReportStats_failedTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskReportStats_failedTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskReportStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskReportStats_unprocessedTasks(ctx context.Context, field graphql.CollectedField, obj *db.TaskReportStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskReportStats_unprocessedTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnprocessedTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskReportStats_unprocessedTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskReportStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TaskReportStats_totalTasks(ctx context.Context, field graphql.CollectedField, obj *db.TaskReportStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskReportStats_totalTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskReportStats_totalTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskReportStats", field, false, false, "Int")
+}
+
 func (ec *executionContext) _TaskReportSummary_successfulTasks(ctx context.Context, field graphql.CollectedField, obj *db.TaskReportSummary) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6120,6 +7373,121 @@ func (ec *executionContext) _User_mail(ctx context.Context, field graphql.Collec
 }
 func (ec *executionContext) fieldContext_User_mail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
+}
+
+func (ec *executionContext) _UserSummary_failedTasks(ctx context.Context, field graphql.CollectedField, obj *db.UserSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserSummary_failedTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserSummary_failedTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UserSummary_failedUsers(ctx context.Context, field graphql.CollectedField, obj *db.UserSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserSummary_failedUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserSummary_failedUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UserSummary_successfulUsers(ctx context.Context, field graphql.CollectedField, obj *db.UserSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserSummary_successfulUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessfulUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserSummary_successfulUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UserSummary_totalTasks(ctx context.Context, field graphql.CollectedField, obj *db.UserSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserSummary_totalTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserSummary_totalTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UserSummary_totalUsers(ctx context.Context, field graphql.CollectedField, obj *db.UserSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserSummary_totalUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserSummary_totalUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserSummary", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Workflow_id(ctx context.Context, field graphql.CollectedField, obj *db.Workflow) (ret graphql.Marshaler) {
@@ -6417,7 +7785,7 @@ func (ec *executionContext) _Workflow_runs(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Workflow().Runs(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.Order))
+			return ec.Resolvers.Workflow().Runs(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["where"].(*db.RunWhere), fc.Args["orderBy"].([]*model.Order))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.Run]) graphql.Marshaler {
@@ -6461,7 +7829,7 @@ func (ec *executionContext) _Workflow_taskReports(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Workflow().TaskReports(ctx, obj, fc.Args["runId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["orderBy"].([]*model.Order))
+			return ec.Resolvers.Workflow().TaskReports(ctx, obj, fc.Args["runId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["where"].(*db.TaskReportWhere), fc.Args["orderBy"].([]*model.Order))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.TaskReport]) graphql.Marshaler {
@@ -6533,6 +7901,138 @@ func (ec *executionContext) fieldContext_Workflow_taskReportSummary(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Workflow_taskReportSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Workflow_taskReportStats(ctx context.Context, field graphql.CollectedField, obj *db.Workflow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Workflow_taskReportStats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Workflow().TaskReportStats(ctx, obj, fc.Args["startDateTime"].(time.Time), fc.Args["endDateTime"].(time.Time), fc.Args["groupBy"].(db.GroupBy))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.TaskReportStats) graphql.Marshaler {
+			return ec.marshalNTaskReportStats2ᚕᚖlcwᚑgatewayᚋdbᚐTaskReportStatsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Workflow_taskReportStats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Workflow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskReportStats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Workflow_taskReportStats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Workflow_runSummary(ctx context.Context, field graphql.CollectedField, obj *db.Workflow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Workflow_runSummary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Workflow().RunSummary(ctx, obj, fc.Args["startDateTime"].(time.Time), fc.Args["endDateTime"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.RunSummary) graphql.Marshaler {
+			return ec.marshalNRunSummary2ᚖlcwᚑgatewayᚋdbᚐRunSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Workflow_runSummary(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Workflow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RunSummary(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Workflow_runSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Workflow_userSummary(ctx context.Context, field graphql.CollectedField, obj *db.Workflow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Workflow_userSummary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Workflow().UserSummary(ctx, obj, fc.Args["startDateTime"].(time.Time), fc.Args["endDateTime"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.UserSummary) graphql.Marshaler {
+			return ec.marshalNUserSummary2ᚖlcwᚑgatewayᚋdbᚐUserSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Workflow_userSummary(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Workflow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserSummary(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Workflow_userSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7786,6 +9286,468 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputBooleanFilter(ctx context.Context, obj any) (db.BooleanFilter, error) {
+	var it db.BooleanFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eq"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eq"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Eq = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBooleanFilter unmarshals raw into the BooleanFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBooleanFilter(ctx context.Context, raw any) (db.BooleanFilter, error) {
+	var out db.BooleanFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BooleanFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDateTimeFilter(ctx context.Context, obj any) (db.DateTimeFilter, error) {
+	var it db.DateTimeFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eq", "ne", "lt", "le", "gt", "ge", "isNull"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eq"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Eq = data
+		case "ne":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ne"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ne = data
+		case "lt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lt"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lt = data
+		case "le":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("le"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Le = data
+		case "gt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gt"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Gt = data
+		case "ge":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ge"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ge = data
+		case "isNull":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNull"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsNull = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDateTimeFilter unmarshals raw into the DateTimeFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDateTimeFilter(ctx context.Context, raw any) (db.DateTimeFilter, error) {
+	var out db.DateTimeFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DateTimeFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputIDFilter(ctx context.Context, obj any) (db.IDFilter, error) {
+	var it db.IDFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eq", "ne", "in"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eq"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Eq = data
+		case "ne":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ne"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ne = data
+		case "in":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("in"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.In = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIDFilter unmarshals raw into the IDFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIDFilter(ctx context.Context, raw any) (db.IDFilter, error) {
+	var out db.IDFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IDFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputIntFilter(ctx context.Context, obj any) (db.IntFilter, error) {
+	var it db.IntFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eq", "ne", "lt", "le", "gt", "ge", "in"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eq"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Eq = data
+		case "ne":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ne"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ne = data
+		case "lt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lt"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lt = data
+		case "le":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("le"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Le = data
+		case "gt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gt"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Gt = data
+		case "ge":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ge"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ge = data
+		case "in":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("in"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.In = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIntFilter unmarshals raw into the IntFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIntFilter(ctx context.Context, raw any) (db.IntFilter, error) {
+	var out db.IntFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IntFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputLifecycleTaskCategoryFilter(ctx context.Context, obj any) (db.TaskCategoryFilter, error) {
+	var it db.TaskCategoryFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"has"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "has":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("has"))
+			data, err := ec.unmarshalOLifecycleTaskCategory2ᚖlcwᚑgatewayᚋdbᚐTaskCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Has = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLifecycleTaskCategoryFilter unmarshals raw into the LifecycleTaskCategoryFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLifecycleTaskCategoryFilter(ctx context.Context, raw any) (db.TaskCategoryFilter, error) {
+	var out db.TaskCategoryFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LifecycleTaskCategoryFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputLifecycleWorkflowCategoryFilter(ctx context.Context, obj any) (db.WorkflowCategoryFilter, error) {
+	var it db.WorkflowCategoryFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eq", "ne", "in"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eq"))
+			data, err := ec.unmarshalOLifecycleWorkflowCategory2ᚖlcwᚑgatewayᚋdbᚐWorkflowCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Eq = data
+		case "ne":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ne"))
+			data, err := ec.unmarshalOLifecycleWorkflowCategory2ᚖlcwᚑgatewayᚋdbᚐWorkflowCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ne = data
+		case "in":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("in"))
+			data, err := ec.unmarshalOLifecycleWorkflowCategory2ᚕlcwᚑgatewayᚋdbᚐWorkflowCategoryᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.In = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLifecycleWorkflowCategoryFilter unmarshals raw into the LifecycleWorkflowCategoryFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLifecycleWorkflowCategoryFilter(ctx context.Context, raw any) (db.WorkflowCategoryFilter, error) {
+	var out db.WorkflowCategoryFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LifecycleWorkflowCategoryFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNullFilter(ctx context.Context, obj any) (db.NullFilter, error) {
+	var it db.NullFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"isNull"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "isNull":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNull"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsNull = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNullFilter unmarshals raw into the NullFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNullFilter(ctx context.Context, raw any) (db.NullFilter, error) {
+	var out db.NullFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NullFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputProcessingStatusFilter(ctx context.Context, obj any) (db.ProcessingStatusFilter, error) {
+	var it db.ProcessingStatusFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eq", "ne", "in"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eq"))
+			data, err := ec.unmarshalOLifecycleWorkflowProcessingStatus2ᚖlcwᚑgatewayᚋdbᚐProcessingStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Eq = data
+		case "ne":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ne"))
+			data, err := ec.unmarshalOLifecycleWorkflowProcessingStatus2ᚖlcwᚑgatewayᚋdbᚐProcessingStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ne = data
+		case "in":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("in"))
+			data, err := ec.unmarshalOLifecycleWorkflowProcessingStatus2ᚕlcwᚑgatewayᚋdbᚐProcessingStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.In = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProcessingStatusFilter unmarshals raw into the ProcessingStatusFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProcessingStatusFilter(ctx context.Context, raw any) (db.ProcessingStatusFilter, error) {
+	var out db.ProcessingStatusFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProcessingStatusFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRunOrder(ctx context.Context, obj any) (model.Order, error) {
 	var it model.Order
 	if obj == nil {
@@ -7836,6 +9798,174 @@ func (ec *executionContext) unmarshalInputRunOrder(ctx context.Context, obj any)
 func UnmarshalRunOrder(ctx context.Context, raw any) (model.Order, error) {
 	var out model.Order
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RunOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRunWhere(ctx context.Context, obj any) (db.RunWhere, error) {
+	var it db.RunWhere
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"and", "or", "not", "id", "processingStatus", "workflowExecutionType", "scheduledDateTime", "startedDateTime", "completedDateTime", "lastUpdatedDateTime"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalORunWhere2ᚕᚖlcwᚑgatewayᚋdbᚐRunWhereᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalORunWhere2ᚕᚖlcwᚑgatewayᚋdbᚐRunWhereᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalORunWhere2ᚖlcwᚑgatewayᚋdbᚐRunWhere(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "processingStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("processingStatus"))
+			data, err := ec.unmarshalOProcessingStatusFilter2ᚖlcwᚑgatewayᚋdbᚐProcessingStatusFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProcessingStatus = data
+		case "workflowExecutionType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workflowExecutionType"))
+			data, err := ec.unmarshalOWorkflowExecutionTypeFilter2ᚖlcwᚑgatewayᚋdbᚐExecutionTypeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkflowExecutionType = data
+		case "scheduledDateTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduledDateTime"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖlcwᚑgatewayᚋdbᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduledDateTime = data
+		case "startedDateTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedDateTime"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖlcwᚑgatewayᚋdbᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedDateTime = data
+		case "completedDateTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("completedDateTime"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖlcwᚑgatewayᚋdbᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompletedDateTime = data
+		case "lastUpdatedDateTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUpdatedDateTime"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖlcwᚑgatewayᚋdbᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUpdatedDateTime = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRunWhere unmarshals raw into the RunWhere input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRunWhere(ctx context.Context, raw any) (db.RunWhere, error) {
+	var out db.RunWhere
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RunWhere", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputStringFilter(ctx context.Context, obj any) (db.StringFilter, error) {
+	var it db.StringFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eq", "ne", "in", "isNull"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eq"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Eq = data
+		case "ne":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ne"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ne = data
+		case "in":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("in"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.In = data
+		case "isNull":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNull"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsNull = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStringFilter unmarshals raw into the StringFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStringFilter(ctx context.Context, raw any) (db.StringFilter, error) {
+	var out db.StringFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StringFilter", raw, &out)
 	return out, err
 }
 
@@ -7892,6 +10022,90 @@ func UnmarshalTaskDefinitionOrder(ctx context.Context, raw any) (model.Order, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputTaskDefinitionWhere(ctx context.Context, obj any) (db.TaskDefinitionWhere, error) {
+	var it db.TaskDefinitionWhere
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"and", "or", "not", "id", "displayName", "category", "version"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOTaskDefinitionWhere2ᚕᚖlcwᚑgatewayᚋdbᚐTaskDefinitionWhereᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOTaskDefinitionWhere2ᚕᚖlcwᚑgatewayᚋdbᚐTaskDefinitionWhereᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOTaskDefinitionWhere2ᚖlcwᚑgatewayᚋdbᚐTaskDefinitionWhere(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "displayName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("displayName"))
+			data, err := ec.unmarshalOStringFilter2ᚖlcwᚑgatewayᚋdbᚐStringFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DisplayName = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalOLifecycleTaskCategoryFilter2ᚖlcwᚑgatewayᚋdbᚐTaskCategoryFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalOIntFilter2ᚖlcwᚑgatewayᚋdbᚐIntFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTaskDefinitionWhere unmarshals raw into the TaskDefinitionWhere input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTaskDefinitionWhere(ctx context.Context, raw any) (db.TaskDefinitionWhere, error) {
+	var out db.TaskDefinitionWhere
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TaskDefinitionWhere", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputTaskProcessingResultOrder(ctx context.Context, obj any) (model.Order, error) {
 	var it model.Order
 	if obj == nil {
@@ -7942,6 +10156,139 @@ func (ec *executionContext) unmarshalInputTaskProcessingResultOrder(ctx context.
 func UnmarshalTaskProcessingResultOrder(ctx context.Context, raw any) (model.Order, error) {
 	var out model.Order
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "TaskProcessingResultOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTaskProcessingResultWhere(ctx context.Context, obj any) (db.TaskProcessingResultWhere, error) {
+	var it db.TaskProcessingResultWhere
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"and", "or", "not", "id", "runId", "taskReportId", "taskId", "taskDefinitionId", "subjectId", "processingStatus", "createdDateTime", "startedDateTime", "completedDateTime", "failureReason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOTaskProcessingResultWhere2ᚕᚖlcwᚑgatewayᚋdbᚐTaskProcessingResultWhereᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOTaskProcessingResultWhere2ᚕᚖlcwᚑgatewayᚋdbᚐTaskProcessingResultWhereᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOTaskProcessingResultWhere2ᚖlcwᚑgatewayᚋdbᚐTaskProcessingResultWhere(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "runId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runId"))
+			data, err := ec.unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunID = data
+		case "taskReportId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("taskReportId"))
+			data, err := ec.unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TaskReportID = data
+		case "taskId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("taskId"))
+			data, err := ec.unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TaskID = data
+		case "taskDefinitionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("taskDefinitionId"))
+			data, err := ec.unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TaskDefinitionID = data
+		case "subjectId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectId"))
+			data, err := ec.unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectID = data
+		case "processingStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("processingStatus"))
+			data, err := ec.unmarshalOProcessingStatusFilter2ᚖlcwᚑgatewayᚋdbᚐProcessingStatusFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProcessingStatus = data
+		case "createdDateTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdDateTime"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖlcwᚑgatewayᚋdbᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedDateTime = data
+		case "startedDateTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedDateTime"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖlcwᚑgatewayᚋdbᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedDateTime = data
+		case "completedDateTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("completedDateTime"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖlcwᚑgatewayᚋdbᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompletedDateTime = data
+		case "failureReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failureReason"))
+			data, err := ec.unmarshalONullFilter2ᚖlcwᚑgatewayᚋdbᚐNullFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailureReason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTaskProcessingResultWhere unmarshals raw into the TaskProcessingResultWhere input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTaskProcessingResultWhere(ctx context.Context, raw any) (db.TaskProcessingResultWhere, error) {
+	var out db.TaskProcessingResultWhere
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TaskProcessingResultWhere", raw, &out)
 	return out, err
 }
 
@@ -7998,6 +10345,209 @@ func UnmarshalTaskReportOrder(ctx context.Context, raw any) (model.Order, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputTaskReportWhere(ctx context.Context, obj any) (db.TaskReportWhere, error) {
+	var it db.TaskReportWhere
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"and", "or", "not", "id", "runId", "taskId", "taskDefinitionId", "taskDefinitionCategory", "processingStatus", "successfulUsersCount", "failedUsersCount", "unprocessedUsersCount", "totalUsersCount", "startedDateTime", "completedDateTime", "lastUpdatedDateTime"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOTaskReportWhere2ᚕᚖlcwᚑgatewayᚋdbᚐTaskReportWhereᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOTaskReportWhere2ᚕᚖlcwᚑgatewayᚋdbᚐTaskReportWhereᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOTaskReportWhere2ᚖlcwᚑgatewayᚋdbᚐTaskReportWhere(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "runId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runId"))
+			data, err := ec.unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunID = data
+		case "taskId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("taskId"))
+			data, err := ec.unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TaskID = data
+		case "taskDefinitionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("taskDefinitionId"))
+			data, err := ec.unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TaskDefinitionID = data
+		case "taskDefinitionCategory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("taskDefinitionCategory"))
+			data, err := ec.unmarshalOLifecycleTaskCategoryFilter2ᚖlcwᚑgatewayᚋdbᚐTaskCategoryFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TaskDefinitionCategory = data
+		case "processingStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("processingStatus"))
+			data, err := ec.unmarshalOProcessingStatusFilter2ᚖlcwᚑgatewayᚋdbᚐProcessingStatusFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProcessingStatus = data
+		case "successfulUsersCount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("successfulUsersCount"))
+			data, err := ec.unmarshalOIntFilter2ᚖlcwᚑgatewayᚋdbᚐIntFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuccessfulUsersCount = data
+		case "failedUsersCount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedUsersCount"))
+			data, err := ec.unmarshalOIntFilter2ᚖlcwᚑgatewayᚋdbᚐIntFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedUsersCount = data
+		case "unprocessedUsersCount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unprocessedUsersCount"))
+			data, err := ec.unmarshalOIntFilter2ᚖlcwᚑgatewayᚋdbᚐIntFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnprocessedUsersCount = data
+		case "totalUsersCount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totalUsersCount"))
+			data, err := ec.unmarshalOIntFilter2ᚖlcwᚑgatewayᚋdbᚐIntFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotalUsersCount = data
+		case "startedDateTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedDateTime"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖlcwᚑgatewayᚋdbᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedDateTime = data
+		case "completedDateTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("completedDateTime"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖlcwᚑgatewayᚋdbᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompletedDateTime = data
+		case "lastUpdatedDateTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastUpdatedDateTime"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖlcwᚑgatewayᚋdbᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastUpdatedDateTime = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTaskReportWhere unmarshals raw into the TaskReportWhere input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTaskReportWhere(ctx context.Context, raw any) (db.TaskReportWhere, error) {
+	var out db.TaskReportWhere
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TaskReportWhere", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWorkflowExecutionTypeFilter(ctx context.Context, obj any) (db.ExecutionTypeFilter, error) {
+	var it db.ExecutionTypeFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eq", "ne", "in"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eq"))
+			data, err := ec.unmarshalOWorkflowExecutionType2ᚖlcwᚑgatewayᚋdbᚐExecutionType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Eq = data
+		case "ne":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ne"))
+			data, err := ec.unmarshalOWorkflowExecutionType2ᚖlcwᚑgatewayᚋdbᚐExecutionType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ne = data
+		case "in":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("in"))
+			data, err := ec.unmarshalOWorkflowExecutionType2ᚕlcwᚑgatewayᚋdbᚐExecutionTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.In = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWorkflowExecutionTypeFilter unmarshals raw into the WorkflowExecutionTypeFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWorkflowExecutionTypeFilter(ctx context.Context, raw any) (db.ExecutionTypeFilter, error) {
+	var out db.ExecutionTypeFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WorkflowExecutionTypeFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputWorkflowOrder(ctx context.Context, obj any) (model.Order, error) {
 	var it model.Order
 	if obj == nil {
@@ -8048,6 +10598,111 @@ func (ec *executionContext) unmarshalInputWorkflowOrder(ctx context.Context, obj
 func UnmarshalWorkflowOrder(ctx context.Context, raw any) (model.Order, error) {
 	var out model.Order
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "WorkflowOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWorkflowWhere(ctx context.Context, obj any) (db.WorkflowWhere, error) {
+	var it db.WorkflowWhere
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"and", "or", "not", "id", "displayName", "category", "isEnabled", "isSchedulingEnabled", "createdDateTime", "lastModifiedDateTime"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOWorkflowWhere2ᚕᚖlcwᚑgatewayᚋdbᚐWorkflowWhereᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOWorkflowWhere2ᚕᚖlcwᚑgatewayᚋdbᚐWorkflowWhereᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOWorkflowWhere2ᚖlcwᚑgatewayᚋdbᚐWorkflowWhere(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "displayName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("displayName"))
+			data, err := ec.unmarshalOStringFilter2ᚖlcwᚑgatewayᚋdbᚐStringFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DisplayName = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalOLifecycleWorkflowCategoryFilter2ᚖlcwᚑgatewayᚋdbᚐWorkflowCategoryFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "isEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isEnabled"))
+			data, err := ec.unmarshalOBooleanFilter2ᚖlcwᚑgatewayᚋdbᚐBooleanFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsEnabled = data
+		case "isSchedulingEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isSchedulingEnabled"))
+			data, err := ec.unmarshalOBooleanFilter2ᚖlcwᚑgatewayᚋdbᚐBooleanFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsSchedulingEnabled = data
+		case "createdDateTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdDateTime"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖlcwᚑgatewayᚋdbᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedDateTime = data
+		case "lastModifiedDateTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastModifiedDateTime"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖlcwᚑgatewayᚋdbᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastModifiedDateTime = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWorkflowWhere unmarshals raw into the WorkflowWhere input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWorkflowWhere(ctx context.Context, raw any) (db.WorkflowWhere, error) {
+	var out db.WorkflowWhere
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WorkflowWhere", raw, &out)
 	return out, err
 }
 
@@ -8299,6 +10954,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_taskReport(ctx, field)
 				})
+		case "taskProcessingResults":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_taskProcessingResults(ctx, field)
+				})
 		case "taskProcessingResult":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -8538,6 +11199,64 @@ func (ec *executionContext) _RunEdge(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "node":
 			out.Values[i] = ec._RunEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var runSummaryImplementors = []string{"RunSummary"}
+
+func (ec *executionContext) _RunSummary(ctx context.Context, sel ast.SelectionSet, obj *db.RunSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, runSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RunSummary")
+		case "failedRuns":
+			out.Values[i] = ec._RunSummary_failedRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failedTasks":
+			out.Values[i] = ec._RunSummary_failedTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "successfulRuns":
+			out.Values[i] = ec._RunSummary_successfulRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalRuns":
+			out.Values[i] = ec._RunSummary_totalRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalTasks":
+			out.Values[i] = ec._RunSummary_totalTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalUsers":
+			out.Values[i] = ec._RunSummary_totalUsers(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9154,6 +11873,82 @@ func (ec *executionContext) _TaskReportEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var taskReportStatsImplementors = []string{"TaskReportStats"}
+
+func (ec *executionContext) _TaskReportStats(ctx context.Context, sel ast.SelectionSet, obj *db.TaskReportStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskReportStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskReportStats")
+		case "key":
+			out.Values[i] = ec._TaskReportStats_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "task":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TaskReportStats_task(ctx, field, obj)
+				})
+		case "taskDefinition":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TaskReportStats_taskDefinition(ctx, field, obj)
+				})
+		case "run":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TaskReportStats_run(ctx, field, obj)
+				})
+		case "reportCount":
+			out.Values[i] = ec._TaskReportStats_reportCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "successfulTasks":
+			out.Values[i] = ec._TaskReportStats_successfulTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "failedTasks":
+			out.Values[i] = ec._TaskReportStats_failedTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unprocessedTasks":
+			out.Values[i] = ec._TaskReportStats_unprocessedTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalTasks":
+			out.Values[i] = ec._TaskReportStats_totalTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var taskReportSummaryImplementors = []string{"TaskReportSummary"}
 
 func (ec *executionContext) _TaskReportSummary(ctx context.Context, sel ast.SelectionSet, obj *db.TaskReportSummary) graphql.Marshaler {
@@ -9231,6 +12026,59 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "mail":
 			out.Values[i] = ec._User_mail(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userSummaryImplementors = []string{"UserSummary"}
+
+func (ec *executionContext) _UserSummary(ctx context.Context, sel ast.SelectionSet, obj *db.UserSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UserSummary")
+		case "failedTasks":
+			out.Values[i] = ec._UserSummary_failedTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failedUsers":
+			out.Values[i] = ec._UserSummary_failedUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "successfulUsers":
+			out.Values[i] = ec._UserSummary_successfulUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalTasks":
+			out.Values[i] = ec._UserSummary_totalTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalUsers":
+			out.Values[i] = ec._UserSummary_totalUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -9339,6 +12187,24 @@ func (ec *executionContext) _Workflow(ctx context.Context, sel ast.SelectionSet,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Workflow_taskReportSummary(ctx, field, obj)
+				})
+		case "taskReportStats":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Workflow_taskReportStats(ctx, field, obj)
+				})
+		case "runSummary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Workflow_runSummary(ctx, field, obj)
+				})
+		case "userSummary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Workflow_userSummary(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10049,6 +12915,19 @@ func (ec *executionContext) marshalNRunOrderField2string(ctx context.Context, se
 	return res
 }
 
+func (ec *executionContext) marshalNRunSummary2ᚖlcwᚑgatewayᚋdbᚐRunSummary(ctx context.Context, sel ast.SelectionSet, v *db.RunSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RunSummary!")
+		return graphql.Null
+	}
+	return ec._RunSummary(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRunWhere2ᚖlcwᚑgatewayᚋdbᚐRunWhere(ctx context.Context, v any) (*db.RunWhere, error) {
+	res, err := ec.unmarshalInputRunWhere(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10191,6 +13070,11 @@ func (ec *executionContext) marshalNTaskDefinitionOrderField2string(ctx context.
 	return res
 }
 
+func (ec *executionContext) unmarshalNTaskDefinitionWhere2ᚖlcwᚑgatewayᚋdbᚐTaskDefinitionWhere(ctx context.Context, v any) (*db.TaskDefinitionWhere, error) {
+	res, err := ec.unmarshalInputTaskDefinitionWhere(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNTaskProcessingResult2ᚕᚖlcwᚑgatewayᚋdbᚐTaskProcessingResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.TaskProcessingResult) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -10266,6 +13150,11 @@ func (ec *executionContext) marshalNTaskProcessingResultOrderField2string(ctx co
 	return res
 }
 
+func (ec *executionContext) unmarshalNTaskProcessingResultWhere2ᚖlcwᚑgatewayᚋdbᚐTaskProcessingResultWhere(ctx context.Context, v any) (*db.TaskProcessingResultWhere, error) {
+	res, err := ec.unmarshalInputTaskProcessingResultWhere(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNTaskReport2ᚕᚖlcwᚑgatewayᚋdbᚐTaskReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.TaskReport) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -10322,6 +13211,16 @@ func (ec *executionContext) marshalNTaskReportEdge2ᚖlcwᚑgatewayᚋgraphᚋmo
 	return ec._TaskReportEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNTaskReportGroupBy2lcwᚑgatewayᚋdbᚐGroupBy(ctx context.Context, v any) (db.GroupBy, error) {
+	var res db.GroupBy
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTaskReportGroupBy2lcwᚑgatewayᚋdbᚐGroupBy(ctx context.Context, sel ast.SelectionSet, v db.GroupBy) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNTaskReportOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrder(ctx context.Context, v any) (*model.Order, error) {
 	res, err := ec.unmarshalInputTaskReportOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -10341,6 +13240,30 @@ func (ec *executionContext) marshalNTaskReportOrderField2string(ctx context.Cont
 	return res
 }
 
+func (ec *executionContext) marshalNTaskReportStats2ᚕᚖlcwᚑgatewayᚋdbᚐTaskReportStatsᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.TaskReportStats) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTaskReportStats2ᚖlcwᚑgatewayᚋdbᚐTaskReportStats(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTaskReportStats2ᚖlcwᚑgatewayᚋdbᚐTaskReportStats(ctx context.Context, sel ast.SelectionSet, v *db.TaskReportStats) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TaskReportStats!")
+		return graphql.Null
+	}
+	return ec._TaskReportStats(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNTaskReportSummary2ᚖlcwᚑgatewayᚋdbᚐTaskReportSummary(ctx context.Context, sel ast.SelectionSet, v *db.TaskReportSummary) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TaskReportSummary!")
@@ -10349,12 +13272,25 @@ func (ec *executionContext) marshalNTaskReportSummary2ᚖlcwᚑgatewayᚋdbᚐTa
 	return ec._TaskReportSummary(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNTaskReportWhere2ᚖlcwᚑgatewayᚋdbᚐTaskReportWhere(ctx context.Context, v any) (*db.TaskReportWhere, error) {
+	res, err := ec.unmarshalInputTaskReportWhere(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNUser2ᚖlcwᚑgatewayᚋdbᚐUser(ctx context.Context, sel ast.SelectionSet, v *db.User) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "User!")
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUserSummary2ᚖlcwᚑgatewayᚋdbᚐUserSummary(ctx context.Context, sel ast.SelectionSet, v *db.UserSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UserSummary!")
+		return graphql.Null
+	}
+	return ec._UserSummary(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNValueType2lcwᚑgatewayᚋdbᚐValueType(ctx context.Context, v any) (db.ValueType, error) {
@@ -10450,6 +13386,11 @@ func (ec *executionContext) marshalNWorkflowOrderField2string(ctx context.Contex
 		graphql.AddInvalidNullFromMarshaler(ctx, "WorkflowOrderField!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNWorkflowWhere2ᚖlcwᚑgatewayᚋdbᚐWorkflowWhere(ctx context.Context, v any) (*db.WorkflowWhere, error) {
+	res, err := ec.unmarshalInputWorkflowWhere(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -10624,6 +13565,14 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOBooleanFilter2ᚖlcwᚑgatewayᚋdbᚐBooleanFilter(ctx context.Context, v any) (*db.BooleanFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBooleanFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalODateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
 	if v == nil {
 		return nil, nil
@@ -10640,6 +13589,49 @@ func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context,
 	_ = ctx
 	res := scalars.MarshalDateTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalODateTimeFilter2ᚖlcwᚑgatewayᚋdbᚐDateTimeFilter(ctx context.Context, v any) (*db.DateTimeFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDateTimeFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -10660,6 +13652,49 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx context.Context, v any) (*db.IDFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIDFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -10678,11 +13713,163 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) unmarshalOIntFilter2ᚖlcwᚑgatewayᚋdbᚐIntFilter(ctx context.Context, v any) (*db.IntFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIntFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOLifecycleTaskCategory2ᚖlcwᚑgatewayᚋdbᚐTaskCategory(ctx context.Context, v any) (*db.TaskCategory, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.TaskCategory)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLifecycleTaskCategory2ᚖlcwᚑgatewayᚋdbᚐTaskCategory(ctx context.Context, sel ast.SelectionSet, v *db.TaskCategory) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOLifecycleTaskCategoryFilter2ᚖlcwᚑgatewayᚋdbᚐTaskCategoryFilter(ctx context.Context, v any) (*db.TaskCategoryFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputLifecycleTaskCategoryFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOLifecycleWorkflowCategory2ᚕlcwᚑgatewayᚋdbᚐWorkflowCategoryᚄ(ctx context.Context, v any) ([]db.WorkflowCategory, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.WorkflowCategory, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLifecycleWorkflowCategory2lcwᚑgatewayᚋdbᚐWorkflowCategory(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOLifecycleWorkflowCategory2ᚕlcwᚑgatewayᚋdbᚐWorkflowCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []db.WorkflowCategory) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLifecycleWorkflowCategory2lcwᚑgatewayᚋdbᚐWorkflowCategory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOLifecycleWorkflowCategory2ᚖlcwᚑgatewayᚋdbᚐWorkflowCategory(ctx context.Context, v any) (*db.WorkflowCategory, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.WorkflowCategory)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLifecycleWorkflowCategory2ᚖlcwᚑgatewayᚋdbᚐWorkflowCategory(ctx context.Context, sel ast.SelectionSet, v *db.WorkflowCategory) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOLifecycleWorkflowCategoryFilter2ᚖlcwᚑgatewayᚋdbᚐWorkflowCategoryFilter(ctx context.Context, v any) (*db.WorkflowCategoryFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputLifecycleWorkflowCategoryFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOLifecycleWorkflowProcessingStatus2ᚕlcwᚑgatewayᚋdbᚐProcessingStatusᚄ(ctx context.Context, v any) ([]db.ProcessingStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.ProcessingStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLifecycleWorkflowProcessingStatus2lcwᚑgatewayᚋdbᚐProcessingStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOLifecycleWorkflowProcessingStatus2ᚕlcwᚑgatewayᚋdbᚐProcessingStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []db.ProcessingStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLifecycleWorkflowProcessingStatus2lcwᚑgatewayᚋdbᚐProcessingStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOLifecycleWorkflowProcessingStatus2ᚖlcwᚑgatewayᚋdbᚐProcessingStatus(ctx context.Context, v any) (*db.ProcessingStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.ProcessingStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLifecycleWorkflowProcessingStatus2ᚖlcwᚑgatewayᚋdbᚐProcessingStatus(ctx context.Context, sel ast.SelectionSet, v *db.ProcessingStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalONode2lcwᚑgatewayᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalONullFilter2ᚖlcwᚑgatewayᚋdbᚐNullFilter(ctx context.Context, v any) (*db.NullFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputNullFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOOrderDirection2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, v any) (*model.OrderDirection, error) {
@@ -10699,6 +13886,14 @@ func (ec *executionContext) marshalOOrderDirection2ᚖlcwᚑgatewayᚋgraphᚋmo
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOProcessingStatusFilter2ᚖlcwᚑgatewayᚋdbᚐProcessingStatusFilter(ctx context.Context, v any) (*db.ProcessingStatusFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputProcessingStatusFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalORun2ᚖlcwᚑgatewayᚋdbᚐRun(ctx context.Context, sel ast.SelectionSet, v *db.Run) graphql.Marshaler {
@@ -10725,6 +13920,66 @@ func (ec *executionContext) unmarshalORunOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmod
 	return res, nil
 }
 
+func (ec *executionContext) unmarshalORunWhere2ᚕᚖlcwᚑgatewayᚋdbᚐRunWhereᚄ(ctx context.Context, v any) ([]*db.RunWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*db.RunWhere, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRunWhere2ᚖlcwᚑgatewayᚋdbᚐRunWhere(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalORunWhere2ᚖlcwᚑgatewayᚋdbᚐRunWhere(ctx context.Context, v any) (*db.RunWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRunWhere(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -10741,6 +13996,21 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOStringFilter2ᚖlcwᚑgatewayᚋdbᚐStringFilter(ctx context.Context, v any) (*db.StringFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputStringFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTask2ᚖlcwᚑgatewayᚋdbᚐTask(ctx context.Context, sel ast.SelectionSet, v *db.Task) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Task(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOTaskDefinition2ᚖlcwᚑgatewayᚋdbᚐTaskDefinition(ctx context.Context, sel ast.SelectionSet, v *db.TaskDefinition) graphql.Marshaler {
@@ -10767,6 +14037,31 @@ func (ec *executionContext) unmarshalOTaskDefinitionOrder2ᚕᚖlcwᚑgatewayᚋ
 	return res, nil
 }
 
+func (ec *executionContext) unmarshalOTaskDefinitionWhere2ᚕᚖlcwᚑgatewayᚋdbᚐTaskDefinitionWhereᚄ(ctx context.Context, v any) ([]*db.TaskDefinitionWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*db.TaskDefinitionWhere, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTaskDefinitionWhere2ᚖlcwᚑgatewayᚋdbᚐTaskDefinitionWhere(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOTaskDefinitionWhere2ᚖlcwᚑgatewayᚋdbᚐTaskDefinitionWhere(ctx context.Context, v any) (*db.TaskDefinitionWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTaskDefinitionWhere(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOTaskProcessingResult2ᚖlcwᚑgatewayᚋdbᚐTaskProcessingResult(ctx context.Context, sel ast.SelectionSet, v *db.TaskProcessingResult) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -10789,6 +14084,31 @@ func (ec *executionContext) unmarshalOTaskProcessingResultOrder2ᚕᚖlcwᚑgate
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOTaskProcessingResultWhere2ᚕᚖlcwᚑgatewayᚋdbᚐTaskProcessingResultWhereᚄ(ctx context.Context, v any) ([]*db.TaskProcessingResultWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*db.TaskProcessingResultWhere, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTaskProcessingResultWhere2ᚖlcwᚑgatewayᚋdbᚐTaskProcessingResultWhere(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOTaskProcessingResultWhere2ᚖlcwᚑgatewayᚋdbᚐTaskProcessingResultWhere(ctx context.Context, v any) (*db.TaskProcessingResultWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTaskProcessingResultWhere(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOTaskReport2ᚖlcwᚑgatewayᚋdbᚐTaskReport(ctx context.Context, sel ast.SelectionSet, v *db.TaskReport) graphql.Marshaler {
@@ -10822,11 +14142,96 @@ func (ec *executionContext) marshalOTaskReportSummary2ᚖlcwᚑgatewayᚋdbᚐTa
 	return ec._TaskReportSummary(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOTaskReportWhere2ᚕᚖlcwᚑgatewayᚋdbᚐTaskReportWhereᚄ(ctx context.Context, v any) ([]*db.TaskReportWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*db.TaskReportWhere, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTaskReportWhere2ᚖlcwᚑgatewayᚋdbᚐTaskReportWhere(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOTaskReportWhere2ᚖlcwᚑgatewayᚋdbᚐTaskReportWhere(ctx context.Context, v any) (*db.TaskReportWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTaskReportWhere(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOWorkflow2ᚖlcwᚑgatewayᚋdbᚐWorkflow(ctx context.Context, sel ast.SelectionSet, v *db.Workflow) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Workflow(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOWorkflowExecutionType2ᚕlcwᚑgatewayᚋdbᚐExecutionTypeᚄ(ctx context.Context, v any) ([]db.ExecutionType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.ExecutionType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWorkflowExecutionType2lcwᚑgatewayᚋdbᚐExecutionType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOWorkflowExecutionType2ᚕlcwᚑgatewayᚋdbᚐExecutionTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []db.ExecutionType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkflowExecutionType2lcwᚑgatewayᚋdbᚐExecutionType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOWorkflowExecutionType2ᚖlcwᚑgatewayᚋdbᚐExecutionType(ctx context.Context, v any) (*db.ExecutionType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(db.ExecutionType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWorkflowExecutionType2ᚖlcwᚑgatewayᚋdbᚐExecutionType(ctx context.Context, sel ast.SelectionSet, v *db.ExecutionType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOWorkflowExecutionTypeFilter2ᚖlcwᚑgatewayᚋdbᚐExecutionTypeFilter(ctx context.Context, v any) (*db.ExecutionTypeFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWorkflowExecutionTypeFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOWorkflowOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx context.Context, v any) ([]*model.Order, error) {
@@ -10844,6 +14249,31 @@ func (ec *executionContext) unmarshalOWorkflowOrder2ᚕᚖlcwᚑgatewayᚋgraph�
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOWorkflowWhere2ᚕᚖlcwᚑgatewayᚋdbᚐWorkflowWhereᚄ(ctx context.Context, v any) ([]*db.WorkflowWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*db.WorkflowWhere, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWorkflowWhere2ᚖlcwᚑgatewayᚋdbᚐWorkflowWhere(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOWorkflowWhere2ᚖlcwᚑgatewayᚋdbᚐWorkflowWhere(ctx context.Context, v any) (*db.WorkflowWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWorkflowWhere(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -14,8 +14,8 @@ import (
 )
 
 // Workflows is the resolver for the workflows field.
-func (r *queryResolver) Workflows(ctx context.Context, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.Workflow], error) {
-	return connection(r.Store.Workflows(ctx, model.PageArgs(first, after, last, before, orderBy)))
+func (r *queryResolver) Workflows(ctx context.Context, first *int, after *string, last *int, before *string, where *db.WorkflowWhere, orderBy []*model.Order) (*model.Connection[db.Workflow], error) {
+	return connection(r.Store.Workflows(ctx, model.PageArgs(first, after, last, before, orderBy, where)))
 }
 
 // Workflow is the resolver for the workflow field.
@@ -29,14 +29,20 @@ func (r *queryResolver) Run(ctx context.Context, id string) (*db.Run, error) {
 }
 
 // TaskReports is the resolver for the taskReports field.
-func (r *queryResolver) TaskReports(ctx context.Context, workflowID *string, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskReport], error) {
+func (r *queryResolver) TaskReports(ctx context.Context, workflowID *string, runID *string, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) (*model.Connection[db.TaskReport], error) {
 	filter := db.TaskReportFilter{WorkflowID: workflowID, RunID: runID}
-	return connection(r.Store.TaskReports(ctx, filter, model.PageArgs(first, after, last, before, orderBy)))
+	return connection(r.Store.TaskReports(ctx, filter, model.PageArgs(first, after, last, before, orderBy, where)))
 }
 
 // TaskReport is the resolver for the taskReport field.
 func (r *queryResolver) TaskReport(ctx context.Context, id string) (*db.TaskReport, error) {
 	return loaders.Optional(ctx, loaders.For(ctx).TaskReport, id)
+}
+
+// TaskProcessingResults is the resolver for the taskProcessingResults field.
+func (r *queryResolver) TaskProcessingResults(ctx context.Context, workflowID *string, runID *string, taskReportID *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order, first *int, after *string, last *int, before *string) (*model.Connection[db.TaskProcessingResult], error) {
+	filter := db.ResultFilter{WorkflowID: workflowID, RunID: runID, TaskReportID: taskReportID}
+	return connection(r.Store.TaskProcessingResults(ctx, filter, model.PageArgs(first, after, last, before, orderBy, where)))
 }
 
 // TaskProcessingResult is the resolver for the taskProcessingResult field.
@@ -45,8 +51,8 @@ func (r *queryResolver) TaskProcessingResult(ctx context.Context, id string) (*d
 }
 
 // TaskDefinitions is the resolver for the taskDefinitions field.
-func (r *queryResolver) TaskDefinitions(ctx context.Context, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskDefinition], error) {
-	return connection(r.Store.TaskDefinitions(ctx, model.PageArgs(first, after, last, before, orderBy)))
+func (r *queryResolver) TaskDefinitions(ctx context.Context, first *int, after *string, last *int, before *string, where *db.TaskDefinitionWhere, orderBy []*model.Order) (*model.Connection[db.TaskDefinition], error) {
+	return connection(r.Store.TaskDefinitions(ctx, model.PageArgs(first, after, last, before, orderBy, where)))
 }
 
 // TaskDefinition is the resolver for the taskDefinition field.

@@ -29,15 +29,14 @@ func connection[T any](page *db.Page[T], count db.Counter, err error) (*model.Co
 
 // childConnection loads one nested page through the request's loaders, batched with the same
 // field of the sibling objects; totalCount is batched the same way.
-func childConnection[T any](ctx context.Context, l *dataloadgen.Loader[loaders.ChildKey, *db.Page[T]],
-	table string, parent db.Parent, parentID string, args db.PageArgs) (*model.Connection[T], error) {
-	page, err := l.Load(ctx, loaders.NewChildKey(parent, parentID, args))
+func childConnection[T any](ctx context.Context, pages *dataloadgen.Loader[loaders.ChildKey, *db.Page[T]],
+	counts *dataloadgen.Loader[loaders.ChildKey, int], parent db.Parent, parentID string, args db.PageArgs) (*model.Connection[T], error) {
+	key := loaders.NewChildKey(parent, parentID, args)
+	page, err := pages.Load(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	return model.NewConnection(page, func(ctx context.Context) (int, error) {
-		return loaders.For(ctx).ChildCount.Load(ctx, loaders.CountKey{Table: table, Parent: parent, ParentID: parentID})
-	}), nil
+	return model.NewConnection(page, func(ctx context.Context) (int, error) { return counts.Load(ctx, key) }), nil
 }
 
 // required loads a relationship that the schema declares non-null: a missing target is a

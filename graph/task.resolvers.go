@@ -42,5 +42,7 @@ func (r *Resolver) Task() TaskResolver { return &taskResolver{r} }
 // TaskDefinition returns TaskDefinitionResolver implementation.
 func (r *Resolver) TaskDefinition() TaskDefinitionResolver { return &taskDefinitionResolver{r} }
 
-type taskResolver struct{ *Resolver }
-type taskDefinitionResolver struct{ *Resolver }
+type (
+	taskResolver           struct{ *Resolver }
+	taskDefinitionResolver struct{ *Resolver }
+)

@@ -48,9 +48,10 @@ func (r *taskReportResolver) Workflow(ctx context.Context, obj *db.TaskReport) (
 }
 
 // TaskProcessingResults is the resolver for the taskProcessingResults field.
-func (r *taskReportResolver) TaskProcessingResults(ctx context.Context, obj *db.TaskReport, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error) {
-	return childConnection(ctx, loaders.For(ctx).ResultPages, db.CountResults, db.ByTaskReport, obj.ID,
-		model.PageArgs(first, after, last, before, orderBy))
+func (r *taskReportResolver) TaskProcessingResults(ctx context.Context, obj *db.TaskReport, first *int, after *string, last *int, before *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error) {
+	l := loaders.For(ctx)
+	return childConnection(ctx, l.ResultPages, l.ResultCounts, db.ByTaskReport, obj.ID,
+		model.PageArgs(first, after, last, before, orderBy, where))
 }
 
 // TaskProcessingResult returns TaskProcessingResultResolver implementation.
@@ -61,5 +62,7 @@ func (r *Resolver) TaskProcessingResult() TaskProcessingResultResolver {
 // TaskReport returns TaskReportResolver implementation.
 func (r *Resolver) TaskReport() TaskReportResolver { return &taskReportResolver{r} }
 
-type taskProcessingResultResolver struct{ *Resolver }
-type taskReportResolver struct{ *Resolver }
+type (
+	taskProcessingResultResolver struct{ *Resolver }
+	taskReportResolver           struct{ *Resolver }
+)

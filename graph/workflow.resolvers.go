@@ -19,15 +19,41 @@ func (r *runResolver) Workflow(ctx context.Context, obj *db.Run) (*db.Workflow, 
 }
 
 // TaskReports is the resolver for the taskReports field.
-func (r *runResolver) TaskReports(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskReport], error) {
-	return childConnection(ctx, loaders.For(ctx).TaskReportPages, db.CountTaskReports, db.ByRun, obj.ID,
-		model.PageArgs(first, after, last, before, orderBy))
+func (r *runResolver) TaskReports(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) (*model.Connection[db.TaskReport], error) {
+	l := loaders.For(ctx)
+	return childConnection(ctx, l.TaskReportPages, l.TaskReportCounts, db.ByRun, obj.ID,
+		model.PageArgs(first, after, last, before, orderBy, where))
 }
 
 // TaskProcessingResults is the resolver for the taskProcessingResults field.
-func (r *runResolver) TaskProcessingResults(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error) {
-	return childConnection(ctx, loaders.For(ctx).ResultPages, db.CountResults, db.ByRun, obj.ID,
-		model.PageArgs(first, after, last, before, orderBy))
+func (r *runResolver) TaskProcessingResults(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error) {
+	l := loaders.For(ctx)
+	return childConnection(ctx, l.ResultPages, l.ResultCounts, db.ByRun, obj.ID,
+		model.PageArgs(first, after, last, before, orderBy, where))
+}
+
+// Task is the resolver for the task field.
+func (r *taskReportStatsResolver) Task(ctx context.Context, obj *db.TaskReportStats) (*db.Task, error) {
+	if obj.By != db.GroupByTask {
+		return nil, nil
+	}
+	return loaders.Optional(ctx, loaders.For(ctx).Task, obj.Key)
+}
+
+// TaskDefinition is the resolver for the taskDefinition field.
+func (r *taskReportStatsResolver) TaskDefinition(ctx context.Context, obj *db.TaskReportStats) (*db.TaskDefinition, error) {
+	if obj.By != db.GroupByTaskDefinition {
+		return nil, nil
+	}
+	return loaders.Optional(ctx, loaders.For(ctx).TaskDefinition, obj.Key)
+}
+
+// Run is the resolver for the run field.
+func (r *taskReportStatsResolver) Run(ctx context.Context, obj *db.TaskReportStats) (*db.Run, error) {
+	if obj.By != db.GroupByRun {
+		return nil, nil
+	}
+	return loaders.Optional(ctx, loaders.For(ctx).Run, obj.Key)
 }
 
 // Tasks is the resolver for the tasks field.
@@ -36,20 +62,22 @@ func (r *workflowResolver) Tasks(ctx context.Context, obj *db.Workflow) ([]*db.T
 }
 
 // Runs is the resolver for the runs field.
-func (r *workflowResolver) Runs(ctx context.Context, obj *db.Workflow, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.Run], error) {
-	return childConnection(ctx, loaders.For(ctx).RunPages, db.CountRuns, db.ByWorkflow, obj.ID,
-		model.PageArgs(first, after, last, before, orderBy))
+func (r *workflowResolver) Runs(ctx context.Context, obj *db.Workflow, first *int, after *string, last *int, before *string, where *db.RunWhere, orderBy []*model.Order) (*model.Connection[db.Run], error) {
+	l := loaders.For(ctx)
+	return childConnection(ctx, l.RunPages, l.RunCounts, db.ByWorkflow, obj.ID,
+		model.PageArgs(first, after, last, before, orderBy, where))
 }
 
 // TaskReports is the resolver for the taskReports field.
-func (r *workflowResolver) TaskReports(ctx context.Context, obj *db.Workflow, runID *string, first *int, after *string, last *int, before *string, orderBy []*model.Order) (*model.Connection[db.TaskReport], error) {
-	args := model.PageArgs(first, after, last, before, orderBy)
+func (r *workflowResolver) TaskReports(ctx context.Context, obj *db.Workflow, runID *string, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) (*model.Connection[db.TaskReport], error) {
+	args := model.PageArgs(first, after, last, before, orderBy, where)
 	if runID != nil {
 		// Reports of one run of this workflow: the run is the narrower parent.
 		filter := db.TaskReportFilter{WorkflowID: &obj.ID, RunID: runID}
 		return connection(r.Store.TaskReports(ctx, filter, args))
 	}
-	return childConnection(ctx, loaders.For(ctx).TaskReportPages, db.CountTaskReports, db.ByWorkflow, obj.ID, args)
+	l := loaders.For(ctx)
+	return childConnection(ctx, l.TaskReportPages, l.TaskReportCounts, db.ByWorkflow, obj.ID, args)
 }
 
 // TaskReportSummary is the resolver for the taskReportSummary field.
@@ -57,11 +85,32 @@ func (r *workflowResolver) TaskReportSummary(ctx context.Context, obj *db.Workfl
 	return r.Store.SummarizeTaskReports(ctx, obj.ID, startDateTime, endDateTime)
 }
 
+// TaskReportStats is the resolver for the taskReportStats field.
+func (r *workflowResolver) TaskReportStats(ctx context.Context, obj *db.Workflow, startDateTime time.Time, endDateTime time.Time, groupBy db.GroupBy) ([]*db.TaskReportStats, error) {
+	return r.Store.TaskReportStatistics(ctx, obj.ID, startDateTime, endDateTime, groupBy)
+}
+
+// RunSummary is the resolver for the runSummary field.
+func (r *workflowResolver) RunSummary(ctx context.Context, obj *db.Workflow, startDateTime time.Time, endDateTime time.Time) (*db.RunSummary, error) {
+	return r.Store.SummarizeRuns(ctx, obj.ID, startDateTime, endDateTime)
+}
+
+// UserSummary is the resolver for the userSummary field.
+func (r *workflowResolver) UserSummary(ctx context.Context, obj *db.Workflow, startDateTime time.Time, endDateTime time.Time) (*db.UserSummary, error) {
+	return r.Store.SummarizeUsers(ctx, obj.ID, startDateTime, endDateTime)
+}
+
 // Run returns RunResolver implementation.
 func (r *Resolver) Run() RunResolver { return &runResolver{r} }
+
+// TaskReportStats returns TaskReportStatsResolver implementation.
+func (r *Resolver) TaskReportStats() TaskReportStatsResolver { return &taskReportStatsResolver{r} }
 
 // Workflow returns WorkflowResolver implementation.
 func (r *Resolver) Workflow() WorkflowResolver { return &workflowResolver{r} }
 
-type runResolver struct{ *Resolver }
-type workflowResolver struct{ *Resolver }
+type (
+	runResolver             struct{ *Resolver }
+	taskReportStatsResolver struct{ *Resolver }
+	workflowResolver        struct{ *Resolver }
+)

@@ -29,9 +29,11 @@ type Loaders struct {
 	User                 *dataloadgen.Loader[string, *db.User]
 	TasksOfWorkflow      *dataloadgen.Loader[string, []*db.Task]
 	RunPages             *dataloadgen.Loader[ChildKey, *db.Page[db.Run]]
+	RunCounts            *dataloadgen.Loader[ChildKey, int]
 	TaskReportPages      *dataloadgen.Loader[ChildKey, *db.Page[db.TaskReport]]
+	TaskReportCounts     *dataloadgen.Loader[ChildKey, int]
 	ResultPages          *dataloadgen.Loader[ChildKey, *db.Page[db.TaskProcessingResult]]
-	ChildCount           *dataloadgen.Loader[CountKey, int]
+	ResultCounts         *dataloadgen.Loader[ChildKey, int]
 }
 
 // New builds the loaders of one request.
@@ -46,10 +48,12 @@ func New(store *db.Store) *Loaders {
 		TaskProcessingResult: dataloadgen.NewMappedLoader(store.TaskProcessingResultsByID, opts...),
 		User:                 dataloadgen.NewMappedLoader(store.UsersByID, opts...),
 		TasksOfWorkflow:      dataloadgen.NewMappedLoader(tasksOfWorkflow(store), opts...),
-		RunPages:             dataloadgen.NewMappedLoader(pages(store.RunPages), opts...),
-		TaskReportPages:      dataloadgen.NewMappedLoader(pages(store.TaskReportPages), opts...),
-		ResultPages:          dataloadgen.NewMappedLoader(pages(store.TaskProcessingResultPages), opts...),
-		ChildCount:           dataloadgen.NewMappedLoader(childCounts(store), opts...),
+		RunPages:             dataloadgen.NewMappedLoader(pages[db.Run, db.RunWhere](store.RunPages), opts...),
+		RunCounts:            dataloadgen.NewMappedLoader(counts[db.RunWhere](store, db.CountRuns), opts...),
+		TaskReportPages:      dataloadgen.NewMappedLoader(pages[db.TaskReport, db.TaskReportWhere](store.TaskReportPages), opts...),
+		TaskReportCounts:     dataloadgen.NewMappedLoader(counts[db.TaskReportWhere](store, db.CountTaskReports), opts...),
+		ResultPages:          dataloadgen.NewMappedLoader(pages[db.TaskProcessingResult, db.TaskProcessingResultWhere](store.TaskProcessingResultPages), opts...),
+		ResultCounts:         dataloadgen.NewMappedLoader(counts[db.TaskProcessingResultWhere](store, db.CountResults), opts...),
 	}
 }
 

@@ -2,14 +2,15 @@ package loaders
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/vikstrous/dataloadgen"
 
 	"lcw-gateway/db"
 )
 
-// ChildKey asks for one page of a parent's children. It is comparable so that it can be a loader
-// key; keys with the same arguments are answered by one statement.
+// ChildKey asks for one page (or the count) of a parent's children. It is comparable so that it
+// can be a loader key; keys with the same arguments are answered by one statement.
 type ChildKey struct {
 	Parent   db.Parent
 	ParentID string
@@ -22,6 +23,7 @@ type Args struct {
 	After, Before       string
 	HasAfter, HasBefore bool
 	Order               string // the order keys, encoded by encodeOrder
+	Where               string // the where input as JSON, "" when absent
 }
 
 // NewChildKey builds the key of one nested connection.
@@ -40,10 +42,15 @@ func NewChildKey(parent db.Parent, parentID string, a db.PageArgs) ChildKey {
 		k.Args.Before, k.Args.HasBefore = *a.Before, true
 	}
 	k.Args.Order = encodeOrder(a.OrderBy)
+	if a.Where != nil && !isNilPointer(a.Where) {
+		b, _ := json.Marshal(a.Where) // plain input structs: cannot fail
+		k.Args.Where = string(b)
+	}
 	return k
 }
 
-func (a Args) pageArgs() db.PageArgs {
+// pageArgs rebuilds the store's arguments; W is the connection's where type.
+func pageArgs[W any](a Args) (db.PageArgs, error) {
 	var p db.PageArgs
 	if a.First >= 0 {
 		p.First = &a.First
@@ -58,7 +65,19 @@ func (a Args) pageArgs() db.PageArgs {
 		p.Before = &a.Before
 	}
 	p.OrderBy = decodeOrder(a.Order)
-	return p
+	if a.Where != "" {
+		w := new(W)
+		if err := json.Unmarshal([]byte(a.Where), w); err != nil {
+			return p, err
+		}
+		p.Where = w
+	}
+	return p, nil
+}
+
+func isNilPointer(v any) bool {
+	b, _ := json.Marshal(v)
+	return string(b) == "null"
 }
 
 func encodeOrder(keys []db.OrderKey) string {
@@ -91,31 +110,35 @@ type groupKey struct {
 	args   Args
 }
 
-// pages batches child-page keys: one store call per distinct (parent kind, arguments).
-func pages[T any](fetch func(context.Context, db.Parent, []string, db.PageArgs) (map[string]*db.Page[T], error)) func(context.Context, []ChildKey) (map[ChildKey]*db.Page[T], error) {
-	return func(ctx context.Context, keys []ChildKey) (map[ChildKey]*db.Page[T], error) {
+// batched answers child keys with one store call per distinct (parent kind, arguments); a failing
+// group fails only its own keys.
+func batched[V any, W any](fetch func(context.Context, db.Parent, []string, db.PageArgs) (map[string]V, error),
+	missing func() V) func(context.Context, []ChildKey) (map[ChildKey]V, error) {
+	return func(ctx context.Context, keys []ChildKey) (map[ChildKey]V, error) {
 		groups := map[groupKey][]string{}
 		for _, k := range keys {
 			g := groupKey{k.Parent, k.Args}
 			groups[g] = append(groups[g], k.ParentID)
 		}
-		out := make(map[ChildKey]*db.Page[T], len(keys))
+		out := make(map[ChildKey]V, len(keys))
 		failed := dataloadgen.MappedFetchError[ChildKey]{}
 		for g, ids := range groups {
-			found, err := fetch(ctx, g.parent, ids, g.args.pageArgs())
-			if err != nil {
-				// Only the keys of this group share its arguments, so only they fail.
-				for _, id := range ids {
-					failed[ChildKey{Parent: g.parent, ParentID: id, Args: g.args}] = err
-				}
-				continue
+			args, err := pageArgs[W](g.args)
+			var found map[string]V
+			if err == nil {
+				found, err = fetch(ctx, g.parent, ids, args)
 			}
 			for _, id := range ids {
-				page := found[db.NormalizeID(id)]
-				if page == nil {
-					page = &db.Page[T]{}
+				key := ChildKey{Parent: g.parent, ParentID: id, Args: g.args}
+				if err != nil {
+					failed[key] = err
+					continue
 				}
-				out[ChildKey{Parent: g.parent, ParentID: id, Args: g.args}] = page
+				v, ok := found[db.NormalizeID(id)]
+				if !ok {
+					v = missing()
+				}
+				out[key] = v
 			}
 		}
 		if len(failed) > 0 {
@@ -125,34 +148,14 @@ func pages[T any](fetch func(context.Context, db.Parent, []string, db.PageArgs) 
 	}
 }
 
-// CountKey asks for the number of children of one parent in one table.
-type CountKey struct {
-	Table    string
-	Parent   db.Parent
-	ParentID string
+// pages loads child pages; a parent without children gets an empty page.
+func pages[T any, W any](fetch func(context.Context, db.Parent, []string, db.PageArgs) (map[string]*db.Page[T], error)) func(context.Context, []ChildKey) (map[ChildKey]*db.Page[T], error) {
+	return batched[*db.Page[T], W](fetch, func() *db.Page[T] { return &db.Page[T]{} })
 }
 
-func childCounts(store *db.Store) func(context.Context, []CountKey) (map[CountKey]int, error) {
-	return func(ctx context.Context, keys []CountKey) (map[CountKey]int, error) {
-		type group struct {
-			table  string
-			parent db.Parent
-		}
-		groups := map[group][]string{}
-		for _, k := range keys {
-			g := group{k.Table, k.Parent}
-			groups[g] = append(groups[g], k.ParentID)
-		}
-		out := make(map[CountKey]int, len(keys))
-		for g, ids := range groups {
-			counts, err := store.ChildCounts(ctx, g.table, g.parent, ids)
-			if err != nil {
-				return nil, err
-			}
-			for _, id := range ids {
-				out[CountKey{g.table, g.parent, id}] = counts[db.NormalizeID(id)]
-			}
-		}
-		return out, nil
-	}
+// counts loads the number of children matching the where filter of each key.
+func counts[W any](store *db.Store, table string) func(context.Context, []ChildKey) (map[ChildKey]int, error) {
+	return batched[int, W](func(ctx context.Context, parent db.Parent, ids []string, args db.PageArgs) (map[string]int, error) {
+		return store.ChildCounts(ctx, table, parent, ids, args.Where)
+	}, func() int { return 0 })
 }

@@ -9,11 +9,11 @@ type Order struct {
 	Direction *OrderDirection
 }
 
-// PageArgs turns a connection's arguments into the store's.
-func PageArgs(first *int, after *string, last *int, before *string, orderBy []*Order) db.PageArgs {
+// PageArgs turns a connection's arguments into the store's; where is the connection's *Where input.
+func PageArgs(first *int, after *string, last *int, before *string, orderBy []*Order, where any) db.PageArgs {
 	keys := make([]db.OrderKey, 0, len(orderBy))
 	for _, o := range orderBy {
 		keys = append(keys, db.OrderKey{Field: o.Field, Desc: o.Direction != nil && *o.Direction == OrderDirectionDesc})
 	}
-	return db.PageArgs{First: first, After: after, Last: last, Before: before, OrderBy: keys}
+	return db.PageArgs{First: first, After: after, Last: last, Before: before, OrderBy: keys, Where: where}
 }

@@ -1,0 +1,186 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// TaskReportSummary is Graph's taskReportSummary.
+type TaskReportSummary struct {
+	SuccessfulTasks  int
+	FailedTasks      int
+	UnprocessedTasks int
+	TotalTasks       int
+}
+
+// TaskReportStats is the summary of one group of reports.
+type TaskReportStats struct {
+	By          GroupBy `gorm:"-"` // what Key is
+	Key         string
+	ReportCount int
+	TaskReportSummary
+}
+
+// RunSummary is Graph's runSummary.
+type RunSummary struct {
+	FailedRuns     int
+	FailedTasks    int
+	SuccessfulRuns int
+	TotalRuns      int
+	TotalTasks     int
+	TotalUsers     int
+}
+
+// UserSummary is Graph's userSummary.
+type UserSummary struct {
+	FailedTasks     int
+	FailedUsers     int
+	SuccessfulUsers int
+	TotalTasks      int
+	TotalUsers      int
+}
+
+// GroupBy is how TaskReportStatistics groups reports.
+type GroupBy string
+
+const (
+	GroupByTask           GroupBy = "task"
+	GroupByTaskDefinition GroupBy = "taskDefinition"
+	GroupByRun            GroupBy = "run"
+	GroupByDay            GroupBy = "day"
+)
+
+var groupColumns = map[GroupBy]string{
+	GroupByTask: "task_id", GroupByTaskDefinition: "task_definition_id", GroupByRun: "run_id", GroupByDay: "day",
+}
+
+func (g GroupBy) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(g))) }
+
+func (g *GroupBy) UnmarshalGQL(v any) error {
+	s, _ := v.(string)
+	if _, ok := groupColumns[GroupBy(s)]; !ok {
+		return fmt.Errorf("%v is not a valid TaskReportGroupBy", v)
+	}
+	*g = GroupBy(s)
+	return nil
+}
+
+const summaryColumns = `COALESCE(SUM(successful_users_count), 0) AS successful_tasks,
+	COALESCE(SUM(failed_users_count), 0) AS failed_tasks,
+	COALESCE(SUM(unprocessed_users_count), 0) AS unprocessed_tasks,
+	COALESCE(SUM(total_users_count), 0) AS total_tasks`
+
+// SummarizeTaskReports is Graph's taskReports/summary over the closed window [start, end].
+func (s *Store) SummarizeTaskReports(ctx context.Context, workflowID string, start, end time.Time) (*TaskReportSummary, error) {
+	reports, err := s.reportsInWindow(ctx, workflowID, start, end)
+	if err != nil {
+		return nil, err
+	}
+	var out TaskReportSummary
+	err = s.db.WithContext(ctx).Raw("SELECT "+summaryColumns+" FROM (?) AS w", reports).Scan(&out).Error
+	return &out, err
+}
+
+// TaskReportStatistics is SummarizeTaskReports per group, sorted by the group's key.
+func (s *Store) TaskReportStatistics(ctx context.Context, workflowID string, start, end time.Time, by GroupBy) ([]*TaskReportStats, error) {
+	col, ok := groupColumns[by]
+	if !ok {
+		return nil, badInput("groupBy", "cannot group by %q", by)
+	}
+	reports, err := s.reportsInWindow(ctx, workflowID, start, end)
+	if err != nil {
+		return nil, err
+	}
+	var out []*TaskReportStats
+	err = s.db.WithContext(ctx).Raw("SELECT "+col+" AS key, COUNT(*) AS report_count, "+summaryColumns+
+		" FROM (?) AS w GROUP BY "+col+" ORDER BY "+col, reports).Scan(&out).Error
+	for _, g := range out {
+		g.By = by
+	}
+	return out, err
+}
+
+// reportsInWindow selects the workflow's reports in the closed window [start, end]: by their
+// startedDateTime or, before they start, by their run's scheduledDateTime. Two branches, each
+// answered from an index, instead of one COALESCE no index can serve.
+func (s *Store) reportsInWindow(ctx context.Context, workflowID string, start, end time.Time) (*gorm.DB, error) {
+	if start.After(end) {
+		return nil, badInput("startDateTime", "startDateTime must not be after endDateTime")
+	}
+	tenant, wf := TenantFrom(ctx), NormalizeID(workflowID)
+	start, end = start.UTC(), end.UTC()
+	cols := "tr.task_id, tr.task_definition_id, tr.run_id, tr.successful_users_count, tr.failed_users_count, " +
+		"tr.unprocessed_users_count, tr.total_users_count, "
+	started := s.db.Table(tableTaskReports+" AS tr").Select(cols+s.day("tr.started_date_time")+" AS day").
+		Where("tr.tenant_id = ? AND tr.workflow_id = ? AND tr.started_date_time >= ? AND tr.started_date_time <= ?",
+			tenant, wf, start, end)
+	notStarted := s.db.Table(tableTaskReports+" AS tr").Select(cols+s.day("r.scheduled_date_time")+" AS day").
+		Joins("JOIN runs r ON r.tenant_id = tr.tenant_id AND r.id = tr.run_id").
+		Where("tr.tenant_id = ? AND tr.workflow_id = ? AND tr.started_date_time IS NULL AND r.scheduled_date_time >= ? AND r.scheduled_date_time <= ?",
+			tenant, wf, start, end)
+	return s.db.Raw("? UNION ALL ?", started, notStarted), nil
+}
+
+// day is the UTC calendar day of a timestamp column, as YYYY-MM-DD.
+func (s *Store) day(col string) string {
+	if s.postgres {
+		return "to_char(" + col + " AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+	}
+	// SQLite keeps UTC timestamps as text that starts with the date.
+	return "substr(" + col + ", 1, 10)"
+}
+
+// runsInWindow is the workflow's runs that started in [start, end], or were scheduled in it and
+// have not started.
+func (s *Store) runsInWindow(ctx context.Context, workflowID string, start, end time.Time) (*gorm.DB, error) {
+	if start.After(end) {
+		return nil, badInput("startDateTime", "startDateTime must not be after endDateTime")
+	}
+	start, end = start.UTC(), end.UTC()
+	return s.db.Table(tableRuns).Where("tenant_id = ? AND workflow_id = ?", TenantFrom(ctx), NormalizeID(workflowID)).
+		Where("(started_date_time >= ? AND started_date_time <= ?) OR (started_date_time IS NULL AND scheduled_date_time >= ? AND scheduled_date_time <= ?)",
+			start, end, start, end), nil
+}
+
+// SummarizeRuns is Graph's runs/summary: failed runs are failed or completedWithErrors.
+func (s *Store) SummarizeRuns(ctx context.Context, workflowID string, start, end time.Time) (*RunSummary, error) {
+	runs, err := s.runsInWindow(ctx, workflowID, start, end)
+	if err != nil {
+		return nil, err
+	}
+	var out RunSummary
+	err = runs.WithContext(ctx).Select(`
+		COALESCE(SUM(CASE WHEN processing_status IN ('failed', 'completedWithErrors') THEN 1 ELSE 0 END), 0) AS failed_runs,
+		COALESCE(SUM(failed_tasks_count), 0) AS failed_tasks,
+		COALESCE(SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END), 0) AS successful_runs,
+		COUNT(*) AS total_runs,
+		COALESCE(SUM(total_tasks_count), 0) AS total_tasks,
+		COALESCE(SUM(total_users_count), 0) AS total_users`).Scan(&out).Error
+	return &out, err
+}
+
+// SummarizeUsers is Graph's userProcessingResults/summary, from the results of the runs in the
+// window: a user processing result is one (run, user) pair; it failed when any of its tasks
+// failed (completedWithErrors counts as failed, rule R5) and succeeded when all completed.
+func (s *Store) SummarizeUsers(ctx context.Context, workflowID string, start, end time.Time) (*UserSummary, error) {
+	runs, err := s.runsInWindow(ctx, workflowID, start, end)
+	if err != nil {
+		return nil, err
+	}
+	perUser := s.db.Table(tableResults).Select(`run_id, subject_id, COUNT(*) AS tasks,
+		SUM(CASE WHEN processing_status IN ('failed', 'completedWithErrors') THEN 1 ELSE 0 END) AS failed,
+		SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END) AS completed`).
+		Where("tenant_id = ? AND run_id IN (?)", TenantFrom(ctx), runs.Select("id")).
+		Group("run_id, subject_id")
+	var out UserSummary
+	err = s.db.WithContext(ctx).Raw(`SELECT COALESCE(SUM(failed), 0) AS failed_tasks,
+		COALESCE(SUM(CASE WHEN failed > 0 THEN 1 ELSE 0 END), 0) AS failed_users,
+		COALESCE(SUM(CASE WHEN completed = tasks THEN 1 ELSE 0 END), 0) AS successful_users,
+		COALESCE(SUM(tasks), 0) AS total_tasks, COUNT(*) AS total_users FROM (?) AS u`, perUser).Scan(&out).Error
+	return &out, err
+}
