@@ -121,7 +121,8 @@ func newWindow(model any, table string, args PageArgs, defaultOrder []OrderKey) 
 	}
 	var sig []string
 	seen := map[string]bool{}
-	for _, k := range append(order, OrderKey{Field: "id"}) {
+	// The id tie-breaker runs in the direction of the last key, so one index serves the whole order.
+	for _, k := range append(order, OrderKey{Field: "id", Desc: order[len(order)-1].Desc}) {
 		f := sch.LookUpField(schema.NamingStrategy{}.ColumnName("", upperFirst(k.Field)))
 		if f == nil || f.DBName == "tenant_id" {
 			return nil, badInput("orderBy", "%s cannot be sorted by %q", table, k.Field)
@@ -325,7 +326,35 @@ func (w *window) seekCondition(qualifier string) (string, []any) {
 	if len(ors) == 0 {
 		return "1 = 0", nil
 	}
-	return "(" + strings.Join(ors, " OR ") + ")", args
+	cond := "(" + strings.Join(ors, " OR ") + ")"
+	// A redundant range on the first key lets the database seek in its index instead of
+	// walking from the start of the list.
+	if bound, a := w.leadingBound(qualifier); bound != "" {
+		cond = bound + " AND " + cond
+		args = append(a, args...)
+	}
+	return cond, args
+}
+
+// leadingBound is the range of the first key that every row past the cursor lies in.
+func (w *window) leadingBound(q string) (string, []any) {
+	if len(w.keys) < 2 {
+		return "", nil // the id alone: the seek condition is already a range
+	}
+	col, v := q+w.keys[0].field.DBName, w.cursor[0]
+	greater := w.keys[0].desc == w.backward
+	switch {
+	case v == nil && greater:
+		return "", nil
+	case v == nil:
+		return col + " IS NULL", nil
+	case greater:
+		return col + " >= ?", []any{v}
+	case w.keys[0].field.FieldType.Kind() == reflect.Pointer:
+		return "(" + col + " <= ? OR " + col + " IS NULL)", []any{v}
+	default:
+		return col + " <= ?", []any{v}
+	}
 }
 
 func (w *window) equal(q string, i int) (string, []any) {

@@ -67,6 +67,7 @@ CREATE TABLE runs (
   PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX idx_runs_workflow_scheduled ON runs (tenant_id, workflow_id, scheduled_date_time, id);
+CREATE INDEX idx_runs_workflow_started ON runs (tenant_id, workflow_id, started_date_time, id);
 
 CREATE TABLE task_reports (
   tenant_id TEXT NOT NULL,
@@ -90,6 +91,8 @@ CREATE INDEX idx_task_reports_workflow_started ON task_reports (tenant_id, workf
 CREATE INDEX idx_task_reports_run ON task_reports (tenant_id, run_id, id);
 CREATE INDEX idx_task_reports_task ON task_reports (tenant_id, task_id);
 CREATE INDEX idx_task_reports_task_definition ON task_reports (tenant_id, task_definition_id);
+CREATE INDEX idx_task_reports_workflow_status ON task_reports (tenant_id, workflow_id, processing_status, id);
+CREATE INDEX idx_task_reports_workflow_completed ON task_reports (tenant_id, workflow_id, completed_date_time, id);
 
 CREATE TABLE task_processing_results (
   tenant_id TEXT NOT NULL,
@@ -112,6 +115,10 @@ CREATE INDEX idx_tpr_run ON task_processing_results (tenant_id, run_id, id);
 CREATE INDEX idx_tpr_workflow ON task_processing_results (tenant_id, workflow_id, id);
 CREATE INDEX idx_tpr_task ON task_processing_results (tenant_id, task_id);
 CREATE INDEX idx_tpr_subject ON task_processing_results (tenant_id, subject_id);
+CREATE INDEX idx_tpr_workflow_status ON task_processing_results (tenant_id, workflow_id, processing_status, id);
+CREATE INDEX idx_tpr_workflow_created ON task_processing_results (tenant_id, workflow_id, created_date_time, id);
+CREATE INDEX idx_tpr_workflow_completed ON task_processing_results (tenant_id, workflow_id, completed_date_time, id);
+CREATE INDEX idx_tpr_run_status ON task_processing_results (tenant_id, run_id, processing_status, id);
 
 CREATE TABLE users (
   tenant_id TEXT NOT NULL,
