@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/alecthomas/kong"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -23,6 +22,7 @@ import (
 
 	"lcw-gateway/db"
 	"lcw-gateway/graph"
+	"lcw-gateway/web"
 )
 
 // cli is the command line; every flag has an LCW_ environment twin.
@@ -109,7 +109,8 @@ func newMux(store *db.Store, logger *slog.Logger) http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", withRequestID(graph.NewHandler(store, logger)))
-	mux.Handle("GET /{$}", playground.Handler("lcw-gateway", "/graphql"))
+	mux.Handle("GET /{$}", web.GraphiQLHandler("/graphql"))
+	mux.Handle("GET "+web.AssetsPath, web.AssetsHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = fmt.Fprintln(w, "ok")
 	})
