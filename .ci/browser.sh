@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Browser test: GraphiQL at / of the real gateway, in Debian's chromium driven by playwright-core,
+# with no request leaving localhost. Leaves a screenshot (LCW_SCREENSHOT, default
+# web/e2e/out/graphiql.png).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$LCW_ROOT"
+
+if [ ! -x /usr/bin/chromium ]; then
+  lcw_step "installing Debian's chromium"
+  sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+
+lcw_step "go generate ./web (GraphiQL bundles from npm)"
+go generate ./web
+lcw_step "npm ci web/e2e"
+lcw_npm_ci web/e2e
+
+lcw_step "gateway"
+lcw_start
+
+lcw_step "GraphiQL in chromium"
+export LCW_SCREENSHOT="${LCW_SCREENSHOT:-$LCW_ROOT/web/e2e/out/graphiql.png}"
+CHROMIUM=/usr/bin/chromium node web/e2e/graphiql.mjs
+echo "screenshot: $LCW_SCREENSHOT"
