@@ -17,7 +17,7 @@ import (
 // NewHandler is the GraphQL endpoint: GraphQL over HTTP (POST and GET), the error presenter,
 // panic recovery and per-request dataloaders.
 func NewHandler(store *db.Store, logger *slog.Logger) http.Handler {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{Store: store}}))
+	srv := handler.New(NewExecutableSchema(Config{Schema: clientSafeSchema(), Resolvers: &Resolver{Store: store}}))
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
