@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -27,12 +28,28 @@ import (
 
 // cli is the command line; every flag has an LCW_ environment twin.
 type cli struct {
-	DB string `name:"db" env:"LCW_DB" default:"lcw.db" help:"SQLite file path, or a postgres:// URL."`
+	Database dbFlags `embed:""`
 
-	Serve  serveCmd  `cmd:"" default:"withargs" help:"Serve GraphQL (the default command)."`
-	Import importCmd `cmd:"" help:"Load a folder of saved Microsoft Graph responses, laid out by URL path."`
-	Seed   seedCmd   `cmd:"" help:"Fill the database with generated demo data."`
-	Schema schemaCmd `cmd:"" help:"Print the GraphQL schema (SDL)."`
+	Serve   serveCmd   `cmd:"" default:"withargs" help:"Serve GraphQL (the default command)."`
+	Import  importCmd  `cmd:"" help:"Load a folder of saved Microsoft Graph responses, laid out by URL path."`
+	Seed    seedCmd    `cmd:"" help:"Fill the database with generated demo data."`
+	Schema  schemaCmd  `cmd:"" help:"Print the GraphQL schema (SDL)."`
+	Migrate migrateCmd `cmd:"" help:"Apply pending database migrations and exit (serve applies them too)."`
+}
+
+// dbFlags say how to reach the database; every command takes them.
+type dbFlags struct {
+	DB              string        `name:"db" env:"LCW_DB" default:"lcw.db" help:"SQLite file path, or a postgres:// URL."`
+	DBRead          string        `name:"db-read" env:"LCW_DB_READ" help:"postgres:// URL of a read replica: queries go there, imports to --db."`
+	MaxOpenConns    int           `name:"db-max-open-conns" env:"LCW_DB_MAX_OPEN_CONNS" default:"0" help:"Most open connections (0: 8 for SQLite, unlimited for PostgreSQL)."`
+	MaxIdleConns    int           `name:"db-max-idle-conns" env:"LCW_DB_MAX_IDLE_CONNS" default:"4" help:"Most idle connections kept in the pool."`
+	ConnMaxLifetime time.Duration `name:"db-conn-max-lifetime" env:"LCW_DB_CONN_MAX_LIFETIME" default:"30m" help:"Close connections older than this (0: never)."`
+	ConnMaxIdleTime time.Duration `name:"db-conn-max-idle-time" env:"LCW_DB_CONN_MAX_IDLE_TIME" default:"5m" help:"Close connections idle longer than this (0: never)."`
+}
+
+func (f dbFlags) config() db.Config {
+	return db.Config{DSN: f.DB, ReadDSN: f.DBRead, MaxOpenConns: f.MaxOpenConns, MaxIdleConns: f.MaxIdleConns,
+		ConnMaxLifetime: f.ConnMaxLifetime, ConnMaxIdleTime: f.ConnMaxIdleTime}
 }
 
 type serveCmd struct {
@@ -48,7 +65,7 @@ func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := ctx.Run(&runEnv{ctx: sigCtx, dsn: c.DB, logger: logger}); err != nil {
+	if err := ctx.Run(&runEnv{ctx: sigCtx, db: c.Database.config(), logger: logger}); err != nil {
 		logger.Error(err.Error())
 		os.Exit(1)
 	}
@@ -57,12 +74,15 @@ func main() {
 // runEnv is what every subcommand gets.
 type runEnv struct {
 	ctx    context.Context
-	dsn    string
+	db     db.Config
 	logger *slog.Logger
 }
 
+// open opens the database as the flags say.
+func (env *runEnv) open() (*db.Store, error) { return db.OpenWith(env.ctx, env.db) }
+
 func (c *serveCmd) Run(env *runEnv) error {
-	store, err := db.Open(env.ctx, env.dsn)
+	store, err := env.open()
 	if err != nil {
 		return err
 	}
@@ -77,7 +97,7 @@ func (c *serveCmd) Run(env *runEnv) error {
 		return err
 	}
 	srv := &http.Server{Handler: newMux(store, env.logger), ReadHeaderTimeout: 10 * time.Second}
-	env.logger.Info("serving GraphQL", "url", "http://"+ln.Addr().String()+"/", "db", env.dsn)
+	env.logger.Info("serving GraphQL", "url", "http://"+ln.Addr().String()+"/", "db", redactDSN(env.db.DSN))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -144,3 +164,22 @@ func (c *schemaCmd) Run(env *runEnv) error {
 }
 
 type schemaCmd struct{}
+
+type migrateCmd struct{}
+
+func (c *migrateCmd) Run(env *runEnv) error {
+	store, err := env.open() // opening applies the pending migrations
+	if err != nil {
+		return err
+	}
+	env.logger.Info("database is up to date", "db", redactDSN(env.db.DSN))
+	return store.Close()
+}
+
+// redactDSN hides a password in a postgres:// URL before it is logged.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return dsn
+}

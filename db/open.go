@@ -15,6 +15,7 @@ import (
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+	"gorm.io/plugin/dbresolver"
 )
 
 //go:embed migrations
@@ -33,16 +34,26 @@ func IsPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
+// Config says how to reach the database.
+type Config struct {
+	DSN             string        // SQLite file path or postgres:// URL: the primary, which takes every write
+	ReadDSN         string        // optional postgres:// URL of a read replica for queries
+	MaxOpenConns    int           // 0: the engine's default (8 for SQLite)
+	MaxIdleConns    int           // 0: database/sql's default
+	ConnMaxLifetime time.Duration // 0: forever
+	ConnMaxIdleTime time.Duration // 0: forever
+	SkipMigrations  bool          // true: do not apply pending migrations at open
+}
+
 // Open connects to dsn, a SQLite file path or a postgres:// URL, and applies pending migrations.
 func Open(ctx context.Context, dsn string) (*Store, error) {
-	s := &Store{postgres: IsPostgres(dsn)}
-	var dialector gorm.Dialector
-	if s.postgres {
-		dialector = postgres.Open(dsn)
-	} else {
-		dialector = sqlite.Open(sqliteDSN(dsn))
-	}
-	gdb, err := gorm.Open(dialector, &gorm.Config{
+	return OpenWith(ctx, Config{DSN: dsn})
+}
+
+// OpenWith connects as cfg says and, unless told not to, applies pending migrations.
+func OpenWith(ctx context.Context, cfg Config) (*Store, error) {
+	s := &Store{postgres: IsPostgres(cfg.DSN)}
+	gdb, err := gorm.Open(s.dialector(cfg.DSN), &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true, // a single write is atomic already; imports open their own.
 		NowFunc:                func() time.Time { return time.Now().UTC() },
@@ -51,6 +62,15 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	s.db = gdb
+	if cfg.ReadDSN != "" {
+		if !s.postgres || !IsPostgres(cfg.ReadDSN) {
+			return nil, fmt.Errorf("a read replica needs PostgreSQL for both --db and --db-read")
+		}
+		// Queries go to the replica; writes and transactions stay on the primary.
+		if err := gdb.Use(dbresolver.Register(dbresolver.Config{Replicas: []gorm.Dialector{postgres.Open(cfg.ReadDSN)}})); err != nil {
+			return nil, fmt.Errorf("read replica: %w", err)
+		}
+	}
 	if err := s.countStatements(); err != nil {
 		return nil, err
 	}
@@ -58,16 +78,31 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !s.postgres {
+	if cfg.MaxOpenConns == 0 && !s.postgres {
 		// WAL lets readers go on while an import writes; the busy timeout in the DSN makes a
 		// second writer wait instead of failing.
-		sqlDB.SetMaxOpenConns(8)
+		cfg.MaxOpenConns = 8
 	}
-	if err := s.migrate(ctx); err != nil {
-		_ = sqlDB.Close()
-		return nil, err
+	sqlDB.SetMaxOpenConns(cfg.MaxOpenConns)
+	if cfg.MaxIdleConns > 0 {
+		sqlDB.SetMaxIdleConns(cfg.MaxIdleConns)
+	}
+	sqlDB.SetConnMaxLifetime(cfg.ConnMaxLifetime)
+	sqlDB.SetConnMaxIdleTime(cfg.ConnMaxIdleTime)
+	if !cfg.SkipMigrations {
+		if err := s.Migrate(ctx); err != nil {
+			_ = sqlDB.Close()
+			return nil, err
+		}
 	}
 	return s, nil
+}
+
+func (s *Store) dialector(dsn string) gorm.Dialector {
+	if s.postgres {
+		return postgres.Open(dsn)
+	}
+	return sqlite.Open(sqliteDSN(dsn))
 }
 
 // sqliteDSN turns a file path into a DSN with WAL, a busy timeout and immediate write
@@ -79,7 +114,9 @@ func sqliteDSN(path string) string {
 	return "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate&_synchronous=NORMAL"
 }
 
-func (s *Store) migrate(ctx context.Context) error {
+// Migrate applies the pending versioned migrations of the store's engine; on PostgreSQL an
+// advisory lock makes replicas that start at once take turns.
+func (s *Store) Migrate(ctx context.Context) error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
@@ -88,7 +125,6 @@ func (s *Store) migrate(ctx context.Context) error {
 	var opts []goose.ProviderOption
 	if s.postgres {
 		dialect, dir = goose.DialectPostgres, "migrations/postgres"
-		// Two replicas that start at once take turns.
 		locker, err := lock.NewPostgresSessionLocker()
 		if err != nil {
 			return err
