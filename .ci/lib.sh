@@ -2,7 +2,8 @@
 # Sourced by .ci/browser.sh, .ci/codegen.sh and .ci/clients.sh: npm installs, and the real gateway
 # built and started on a temporary SQLite file and a free loopback port.
 #
-#   lcw_start [serve flags...]   builds and starts it; exports LCW_URL (http://127.0.0.1:PORT)
+#   lcw_start [serve flags...]   builds and starts it; exports LCW_URL (http://127.0.0.1:PORT).
+#                                LCW_CI_DB, if set, is the database instead of a fresh SQLite file.
 #   lcw_stop                     stops it (also runs on exit; prints its log if the script failed)
 
 LCW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,7 +20,7 @@ lcw_start() {
   LCW_TMP=$(mktemp -d)
   (cd "$LCW_ROOT" && go build -o "$LCW_TMP/lcw-gateway" .)
   # Port 0: the kernel picks a free port and the "serving" log line names it, so nothing races.
-  "$LCW_TMP/lcw-gateway" serve --addr 127.0.0.1:0 --db "$LCW_TMP/lcw.db" --seed demo "$@" \
+  "$LCW_TMP/lcw-gateway" serve --addr 127.0.0.1:0 --db "${LCW_CI_DB:-$LCW_TMP/lcw.db}" --seed demo "$@" \
     >"$LCW_TMP/server.log" 2>&1 &
   LCW_PID=$!
   trap lcw_stop EXIT
@@ -48,7 +49,7 @@ lcw_start() {
         await new Promise((r) => setTimeout(r, 200));
       }
     })();' "$LCW_URL/readyz"
-  echo "gateway: $LCW_URL (pid $LCW_PID, db $LCW_TMP/lcw.db)"
+  echo "gateway: $LCW_URL (pid $LCW_PID, db ${LCW_CI_DB:-$LCW_TMP/lcw.db})"
 }
 
 lcw_stop() {
