@@ -61,7 +61,7 @@ func main() {
 	var c cli
 	ctx := kong.Parse(&c, kong.Name("lcw-gateway"),
 		kong.Description("A GraphQL gateway over Microsoft Graph Lifecycle Workflows task reports."),
-		kong.UsageOnError())
+		kong.UsageOnError(), kong.Help(helpPrinter))
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
