@@ -16,7 +16,7 @@ lcw_start
 
 lcw_step "graphql-codegen: from schema/*.graphqls and from $LCW_URL/graphql"
 rm -rf generated
-LCW_GRAPHQL_URL="$LCW_URL/graphql" npx --no-install graphql-codegen --config codegen.ts --silent
+LCW_GRAPHQL_URL="$LCW_URL/graphql" npx --no-install graphql-codegen --config codegen.ts
 node compare-generated.mjs
 
 lcw_step "tsc --strict --noEmit (types from the schema files, then from introspection)"
