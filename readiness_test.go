@@ -24,7 +24,7 @@ func TestReadinessFollowsPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	h := newMux(store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := newMux(store, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	const query = `{ workflows { totalCount } }`
 
 	assertReady(t, h, http.StatusOK)

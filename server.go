@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"lcw-gateway/auth"
 	"lcw-gateway/db"
 	"lcw-gateway/graph"
 	"lcw-gateway/web"
@@ -53,8 +54,9 @@ func (f dbFlags) config() db.Config {
 }
 
 type serveCmd struct {
-	Addr string `env:"LCW_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
-	Seed string `env:"LCW_SEED" enum:"demo,none" default:"demo" help:"Fill a database that holds no workflows with demo data first (demo or none)."`
+	Addr string      `env:"LCW_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
+	Seed string      `env:"LCW_SEED" enum:"demo,none" default:"demo" help:"Fill a database that holds no workflows with demo data first (demo or none)."`
+	Auth auth.Config `embed:""`
 }
 
 func main() {
@@ -82,6 +84,13 @@ type runEnv struct {
 func (env *runEnv) open() (*db.Store, error) { return db.OpenWith(env.ctx, env.db) }
 
 func (c *serveCmd) Run(env *runEnv) error {
+	if err := c.Auth.CheckAddr(c.Addr); err != nil {
+		return err
+	}
+	guard, err := auth.New(env.ctx, c.Auth, env.logger)
+	if err != nil {
+		return err
+	}
 	store, err := env.open()
 	if err != nil {
 		return err
@@ -96,7 +105,7 @@ func (c *serveCmd) Run(env *runEnv) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: newMux(store, env.logger), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: newMux(store, env.logger, guard), ReadHeaderTimeout: 10 * time.Second}
 	env.logger.Info("serving GraphQL", "url", "http://"+ln.Addr().String()+"/", "db", redactDSN(env.db.DSN))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -118,8 +127,8 @@ func (c *serveCmd) Run(env *runEnv) error {
 	return nil
 }
 
-// newMux wires the endpoints of the user-facing contract.
-func newMux(store *db.Store, logger *slog.Logger) http.Handler {
+// newMux wires the endpoints of the user-facing contract; guard (nil: none) protects /graphql.
+func newMux(store *db.Store, logger *slog.Logger, guard *auth.Guard) http.Handler {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -128,7 +137,11 @@ func newMux(store *db.Store, logger *slog.Logger) http.Handler {
 		}, func() float64 { return float64(store.Statements()) }))
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", withRequestID(graph.NewHandler(store, logger)))
+	api := graph.NewHandler(store, logger)
+	if guard != nil {
+		api = guard.Middleware(api)
+	}
+	mux.Handle("/graphql", withRequestID(api))
 	mux.Handle("GET /{$}", web.GraphiQLHandler("/graphql"))
 	mux.Handle("GET "+web.AssetsPath, web.AssetsHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,274 @@
+// Package auth guards the GraphQL endpoint: Entra ID bearer tokens (signature from a JWKS, issuer,
+// audience, lifetime), the Lifecycle Workflows read permissions, the token's tenant, and a rate
+// limit per principal. Nothing of a request runs before it passes.
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/hashicorp/golang-lru/v2/expirable"
+	"golang.org/x/time/rate"
+
+	"lcw-gateway/db"
+)
+
+// Config is the auth part of the command line.
+type Config struct {
+	Mode        string        `name:"auth" env:"LCW_AUTH" enum:"none,jwt" default:"none" help:"none (loopback addresses only) or jwt (Entra ID bearer tokens)."`
+	JWKSURL     string        `name:"jwks-url" env:"LCW_JWKS_URL" help:"JWKS with the token signing keys (Entra: https://login.microsoftonline.com/TENANT/discovery/v2.0/keys)."`
+	OIDCIssuer  string        `name:"oidc-issuer" env:"LCW_OIDC_ISSUER" help:"Find the JWKS through this issuer's /.well-known/openid-configuration instead of --jwks-url."`
+	Issuer      string        `name:"jwt-issuer" env:"LCW_JWT_ISSUER" help:"Required iss claim (default: --oidc-issuer)."`
+	Audience    string        `name:"jwt-audience" env:"LCW_JWT_AUDIENCE" help:"Required aud claim: the gateway's application ID URI or client id."`
+	ClockSkew   time.Duration `name:"jwt-clock-skew" env:"LCW_JWT_CLOCK_SKEW" default:"60s" help:"Leeway for exp and nbf."`
+	Permissions []string      `name:"accepted-permissions" env:"LCW_ACCEPTED_PERMISSIONS" default:"LifecycleWorkflows-Reports.Read.All,LifecycleWorkflows.Read.All,LifecycleWorkflows.ReadWrite.All" help:"A token needs one of these in scp (delegated) or roles (application)."`
+	RateLimit   float64       `name:"rate-limit" env:"LCW_RATE_LIMIT" default:"20" help:"Requests per second per principal (token bucket; 0: no limit)."`
+	RateBurst   int           `name:"rate-burst" env:"LCW_RATE_BURST" default:"40" help:"Burst size of the per-principal token bucket."`
+}
+
+// CheckAddr refuses to serve without authentication anywhere but on a loopback address.
+func (c Config) CheckAddr(addr string) error {
+	if c.Mode != "none" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--auth none serves task reports to anyone who can reach %s: it is allowed only on a loopback address (127.0.0.1, ::1); use --auth jwt to listen elsewhere", addr)
+}
+
+// Principal is who sent a request.
+type Principal struct {
+	ID       string // oid, or appid/azp for an application without a user
+	TenantID string
+}
+
+type principalKey struct{}
+
+// PrincipalFrom is the request's principal; ok is false when auth is off.
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// Guard authenticates, authorizes and rate-limits requests.
+type Guard struct {
+	cfg      Config
+	keys     keyfunc.Keyfunc
+	parser   *jwt.Parser
+	limiters *expirable.LRU[string, *rate.Limiter]
+	logger   *slog.Logger
+}
+
+// New builds the guard; with --auth jwt it starts fetching the signing keys, refreshed in the
+// background until ctx ends and again whenever a token names a key it does not know.
+func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Guard, error) {
+	g := &Guard{cfg: cfg, logger: logger, limiters: expirable.NewLRU[string, *rate.Limiter](100_000, nil, 10*time.Minute)}
+	if cfg.Mode != "jwt" {
+		return g, nil
+	}
+	if cfg.Audience == "" {
+		return nil, errors.New("--auth jwt needs --jwt-audience")
+	}
+	jwksURL := cfg.JWKSURL
+	if cfg.OIDCIssuer != "" {
+		if cfg.Issuer == "" {
+			g.cfg.Issuer = cfg.OIDCIssuer
+		}
+		if jwksURL == "" {
+			u, err := discoverJWKS(ctx, cfg.OIDCIssuer)
+			if err != nil {
+				return nil, err
+			}
+			jwksURL = u
+		}
+	}
+	if jwksURL == "" || g.cfg.Issuer == "" {
+		return nil, errors.New("--auth jwt needs --jwks-url and --jwt-issuer, or --oidc-issuer")
+	}
+	keys, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{jwksURL}, keyfunc.Override{
+		HTTPTimeout:       10 * time.Second,
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(time.Minute), 1),
+		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+			return func(ctx context.Context, err error) {
+				logger.ErrorContext(ctx, "cannot refresh the JWKS", "url", u, "error", err)
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("JWKS %s: %w", jwksURL, err)
+	}
+	g.keys = keys
+	// Only asymmetric algorithms: "none" and HS256 signed with the public key are refused here.
+	g.parser = jwt.NewParser(jwt.WithValidMethods([]string{"RS256", "ES256"}), jwt.WithIssuer(g.cfg.Issuer),
+		jwt.WithAudience(cfg.Audience), jwt.WithLeeway(cfg.ClockSkew), jwt.WithExpirationRequired())
+	return g, nil
+}
+
+func discoverJWKS(ctx context.Context, issuer string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	url := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("OIDC discovery: %w", err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("OIDC discovery %s: HTTP %d", url, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || doc.JWKSURI == "" {
+		return "", fmt.Errorf("OIDC discovery %s: no jwks_uri", url)
+	}
+	return doc.JWKSURI, nil
+}
+
+// claims are the parts of an Entra ID access token the gateway reads.
+type claims struct {
+	jwt.RegisteredClaims
+	TenantID string   `json:"tid"`
+	ObjectID string   `json:"oid"`
+	AppID    string   `json:"appid"`
+	AZP      string   `json:"azp"`
+	Scope    string   `json:"scp"`
+	Roles    []string `json:"roles"`
+}
+
+// Middleware lets through only requests that pass; it scopes them to the token's tenant.
+func (g *Guard) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		key := clientAddr(r)
+		if g.cfg.Mode == "jwt" {
+			p, status, msg := g.authenticate(r)
+			if status != 0 {
+				g.logger.InfoContext(ctx, "request refused", "status", status, "reason", msg, "remote", key)
+				refuse(w, status, msg)
+				return
+			}
+			ctx = db.WithTenant(context.WithValue(ctx, principalKey{}, p), p.TenantID)
+			key = p.TenantID + "/" + p.ID
+		}
+		if wait, ok := g.allow(key); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
+			refuse(w, http.StatusTooManyRequests, "rate limit exceeded: retry after the time in Retry-After")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// authenticate returns the principal, or the HTTP status and message to refuse with.
+func (g *Guard) authenticate(r *http.Request) (Principal, int, string) {
+	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || strings.TrimSpace(raw) == "" {
+		return Principal{}, http.StatusUnauthorized, "a bearer token is required"
+	}
+	var c claims
+	if _, err := g.parser.ParseWithClaims(strings.TrimSpace(raw), &c, g.keys.KeyfuncCtx(r.Context())); err != nil {
+		return Principal{}, http.StatusUnauthorized, "the bearer token is not valid: " + tokenProblem(err)
+	}
+	if c.TenantID == "" {
+		return Principal{}, http.StatusUnauthorized, "the bearer token has no tid claim"
+	}
+	granted := append(strings.Fields(c.Scope), c.Roles...)
+	if !slices.ContainsFunc(granted, func(p string) bool { return slices.Contains(g.cfg.Permissions, p) }) {
+		return Principal{}, http.StatusForbidden, "the token carries none of the accepted permissions: " + strings.Join(g.cfg.Permissions, ", ")
+	}
+	id := c.ObjectID
+	for _, alt := range []string{c.AppID, c.AZP, c.Subject} {
+		if id == "" {
+			id = alt
+		}
+	}
+	return Principal{ID: id, TenantID: db.NormalizeID(c.TenantID)}, 0, ""
+}
+
+// tokenProblem names what is wrong with a token without echoing it.
+func tokenProblem(err error) string {
+	for _, known := range []struct {
+		err error
+		say string
+	}{
+		{jwt.ErrTokenExpired, "it has expired"},
+		{jwt.ErrTokenNotValidYet, "it is not valid yet"},
+		{jwt.ErrTokenInvalidAudience, "it is for another audience"},
+		{jwt.ErrTokenInvalidIssuer, "it is from another issuer"},
+		{jwt.ErrTokenSignatureInvalid, "its signature does not verify"},
+		{jwt.ErrTokenUnverifiable, "its signing key or algorithm is not accepted"},
+		{jwt.ErrTokenMalformed, "it is malformed"},
+	} {
+		if errors.Is(err, known.err) {
+			return known.say
+		}
+	}
+	return "it cannot be verified"
+}
+
+func (g *Guard) allow(key string) (time.Duration, bool) {
+	if g.cfg.RateLimit <= 0 {
+		return 0, true
+	}
+	l, ok := g.limiters.Get(key)
+	if !ok {
+		l = rate.NewLimiter(rate.Limit(g.cfg.RateLimit), max(g.cfg.RateBurst, 1))
+		g.limiters.Add(key, l)
+	}
+	res := l.Reserve()
+	if wait := res.Delay(); wait > 0 {
+		res.Cancel()
+		return wait, false
+	}
+	return 0, true
+}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// refuse answers with a GraphQL error body, so clients handle it like any other error.
+func refuse(w http.ResponseWriter, status int, msg string) {
+	code := map[int]string{
+		http.StatusUnauthorized: "UNAUTHENTICATED", http.StatusForbidden: "FORBIDDEN", http.StatusTooManyRequests: "LIMIT_EXCEEDED",
+	}[status]
+	switch status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	case http.StatusForbidden:
+		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}},
+	})
+}
