@@ -29,7 +29,9 @@ import (
 
 // cli is the command line; every flag has an LCW_ environment twin.
 type cli struct {
-	Database dbFlags `embed:""`
+	Database  dbFlags `embed:""`
+	LogFormat string  `name:"log-format" env:"LCW_LOG_FORMAT" enum:"text,json" default:"text" help:"Log lines as text or JSON (text or json)."`
+	LogLevel  string  `name:"log-level" env:"LCW_LOG_LEVEL" enum:"debug,info,warn,error" default:"info" help:"Least severe level logged (debug, info, warn, error)."`
 
 	Serve   serveCmd   `cmd:"" default:"withargs" help:"Serve GraphQL (the default command)."`
 	Import  importCmd  `cmd:"" help:"Load a folder of saved Microsoft Graph responses, laid out by URL path."`
@@ -64,13 +66,23 @@ func main() {
 	ctx := kong.Parse(&c, kong.Name("lcw-gateway"),
 		kong.Description("A GraphQL gateway over Microsoft Graph Lifecycle Workflows task reports."),
 		kong.UsageOnError(), kong.Help(helpPrinter))
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	logger := newLogger(c.LogFormat, c.LogLevel)
 	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := ctx.Run(&runEnv{ctx: sigCtx, db: c.Database.config(), logger: logger}); err != nil {
 		logger.Error(err.Error())
 		os.Exit(1)
 	}
+}
+
+func newLogger(format, level string) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(level)) // kong has checked it against the enum
+	opts := &slog.HandlerOptions{Level: lvl}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
 // runEnv is what every subcommand gets.
@@ -135,13 +147,17 @@ func newMux(store *db.Store, logger *slog.Logger, guard *auth.Guard) http.Handle
 			Name: "lcw_sql_statements_total",
 			Help: "SQL statements the gateway sent to its database.",
 		}, func() float64 { return float64(store.Statements()) }))
+	if sqlDB, err := store.SQL(); err == nil {
+		registry.MustRegister(collectors.NewDBStatsCollector(sqlDB, "lcw"))
+	}
+	metrics := newHTTPMetrics(registry)
 
 	mux := http.NewServeMux()
-	api := graph.NewHandler(store, logger)
+	api := recordPrincipal(graph.NewHandler(store, logger))
 	if guard != nil {
 		api = guard.Middleware(api)
 	}
-	mux.Handle("/graphql", withRequestID(api))
+	mux.Handle("/graphql", withRequestID(observe("/graphql", logger, metrics, api)))
 	mux.Handle("GET /{$}", web.GraphiQLHandler("/graphql"))
 	mux.Handle("GET "+web.AssetsPath, web.AssetsHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -153,6 +154,9 @@ func (s *Store) Close() error {
 	}
 	return sqlDB.Close()
 }
+
+// SQL is the connection pool, for its statistics.
+func (s *Store) SQL() (*sql.DB, error) { return s.db.DB() }
 
 // Ping tells whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
