@@ -1,0 +1,206 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"lcw-gateway/db"
+	"lcw-gateway/db/dbtest"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func report(id string, successful int) db.TaskReport {
+	return db.TaskReport{
+		ID: id, WorkflowID: "w1", RunID: "r1", TaskID: "t1", TaskDefinitionID: "d1",
+		ProcessingStatus: db.StatusCompleted, SuccessfulUsersCount: successful, TotalUsersCount: successful,
+		StartedDateTime: ptr(at("2022-08-24T23:28:04.5785337Z")), LastUpdatedDateTime: at("2022-08-24T23:33:09.1980352Z"),
+	}
+}
+
+func result(id string) db.TaskProcessingResult {
+	return db.TaskProcessingResult{
+		ID: id, WorkflowID: "w1", RunID: "r1", TaskReportID: "rep1", TaskID: "t1", SubjectID: "u1",
+		CreatedDateTime: at("2022-08-24T23:28:04.5871280Z"), ProcessingStatus: db.StatusCompleted,
+	}
+}
+
+// open gives a fresh store and its DSN, for dumps through a second connection.
+func open(t *testing.T, e dbtest.Engine) (*db.Store, string) {
+	dsn := e.DSN(t)
+	return dbtest.Open(t, dsn), dsn
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUpsertInsertsThenOverwritesEveryColumn(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, dsn := open(t, e)
+		ctx := context.Background()
+		must(t, s.UpsertTaskReports(ctx, []db.TaskReport{report("a", 1), report("b", 2)}))
+
+		changed := report("a", 5)
+		changed.ProcessingStatus = "paused" // unknown to us: stored as Graph sent it
+		changed.StartedDateTime = nil
+		changed.RunID = "r2"
+		must(t, s.UpsertTaskReports(ctx, []db.TaskReport{changed}))
+
+		rows := dbtest.Dump(t, dsn)["task_reports"]
+		if len(rows) != 2 {
+			t.Fatalf("rows = %d, want 2", len(rows))
+		}
+		a := rows[0]
+		want := dbtest.Row{
+			"tenant_id": db.DefaultTenant, "id": "a", "workflow_id": "w1", "run_id": "r2", "task_id": "t1",
+			"task_definition_id": "d1", "processing_status": "paused", "successful_users_count": int64(5),
+			"failed_users_count": int64(0), "unprocessed_users_count": int64(0), "total_users_count": int64(5),
+			"started_date_time": nil, "completed_date_time": nil, "last_updated_date_time": "2022-08-24T23:33:09.198035Z",
+		}
+		if !reflect.DeepEqual(a, want) {
+			t.Errorf("report a:\n got %v\nwant %v", a, want)
+		}
+		if rows[1]["successful_users_count"] != int64(2) || rows[1]["started_date_time"] != "2022-08-24T23:28:04.578533Z" {
+			t.Errorf("report b changed: %v", rows[1])
+		}
+	})
+}
+
+func TestUpsertStaysInItsTenant(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, dsn := open(t, e)
+		a := db.WithTenant(context.Background(), "tenant-a")
+		b := db.WithTenant(context.Background(), "tenant-b")
+		must(t, s.UpsertWorkflows(a, []db.Workflow{{ID: "w1", DisplayName: "A", Category: db.WorkflowJoiner}}))
+		must(t, s.UpsertWorkflows(b, []db.Workflow{{ID: "w1", DisplayName: "B", Category: db.WorkflowLeaver}}))
+		must(t, s.UpsertWorkflows(a, []db.Workflow{{ID: "w1", DisplayName: "A2", Category: db.WorkflowJoiner}}))
+
+		rows := dbtest.Dump(t, dsn)["workflows"]
+		got := make([]string, len(rows))
+		for i, r := range rows {
+			got[i] = fmt.Sprintf("%s/%s=%s", r["tenant_id"], r["id"], r["display_name"])
+		}
+		if want := []string{"tenant-a/w1=A2", "tenant-b/w1=B"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("workflows = %v, want %v", got, want)
+		}
+	})
+}
+
+func TestEnsureUsersKeepsKnownUsers(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, dsn := open(t, e)
+		ctx := context.Background()
+		must(t, s.UpsertUsers(ctx, []db.User{{ID: "u1", DisplayName: ptr("Adele Vance"), UserPrincipalName: ptr("adele@contoso.example"), Mail: ptr("adele@contoso.example")}}))
+		must(t, s.EnsureUsers(ctx, []db.User{{ID: "u1"}, {ID: "u2"}}))
+		must(t, s.EnsureUsers(ctx, []db.User{{ID: "u2"}})) // twice: still one row
+
+		rows := dbtest.Dump(t, dsn)["users"]
+		want := []dbtest.Row{
+			{"tenant_id": db.DefaultTenant, "id": "u1", "display_name": "Adele Vance", "user_principal_name": "adele@contoso.example", "mail": "adele@contoso.example"},
+			{"tenant_id": db.DefaultTenant, "id": "u2", "display_name": nil, "user_principal_name": nil, "mail": nil},
+		}
+		if !reflect.DeepEqual(rows, want) {
+			t.Errorf("users:\n got %v\nwant %v", rows, want)
+		}
+	})
+}
+
+// More rows than one statement may bind (13 columns × 5000 > 32766 variables).
+func TestUpsertSplitsLargeBatches(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, dsn := open(t, e)
+		ctx := context.Background()
+		rows := make([]db.TaskProcessingResult, 5000)
+		for i := range rows {
+			rows[i] = result(fmt.Sprintf("r%05d", i))
+		}
+		must(t, s.UpsertTaskProcessingResults(ctx, rows))
+		must(t, s.UpsertTaskProcessingResults(ctx, rows))
+		if n := len(dbtest.Dump(t, dsn)["task_processing_results"]); n != len(rows) {
+			t.Errorf("stored %d results, want %d", n, len(rows))
+		}
+	})
+}
+
+func TestAtomicRollsBackEveryWrite(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, dsn := open(t, e)
+		ctx := context.Background()
+		must(t, s.UpsertTaskReports(ctx, []db.TaskReport{report("a", 1)}))
+		before := dbtest.Dump(t, dsn)
+
+		boom := errors.New("boom")
+		err := s.Atomic(ctx, func(ctx context.Context) error {
+			must(t, s.UpsertTaskReports(ctx, []db.TaskReport{report("a", 9), report("b", 2)}))
+			// A nested scope joins the outer transaction rather than committing on its own.
+			must(t, s.Atomic(ctx, func(ctx context.Context) error {
+				return s.EnsureUsers(ctx, []db.User{{ID: "u1"}})
+			}))
+			rows := make([]db.TaskProcessingResult, 3000) // several statements
+			for i := range rows {
+				rows[i] = result(fmt.Sprintf("r%05d", i))
+			}
+			must(t, s.UpsertTaskProcessingResults(ctx, rows))
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("Atomic = %v, want %v", err, boom)
+		}
+		if after := dbtest.Dump(t, dsn); !reflect.DeepEqual(after, before) {
+			t.Errorf("a failed Atomic left writes behind:\n got %v\nwant %v", after, before)
+		}
+	})
+}
+
+func TestUpsertNormalizesWithoutTouchingTheCaller(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, dsn := open(t, e)
+		ctx := db.WithTenant(context.Background(), "t1")
+		started := at("2022-08-25T04:28:04.578533789+05:00")
+		first, last := report("a", 1), report("a", 2)
+		first.StartedDateTime = &started
+		last.StartedDateTime = &started
+		rows := []db.TaskReport{first, last}
+		// The same id twice in one call: the last wins (PostgreSQL would refuse to update a row twice).
+		must(t, s.UpsertTaskReports(ctx, rows))
+
+		got := dbtest.Dump(t, dsn)["task_reports"]
+		if len(got) != 1 || got[0]["successful_users_count"] != int64(2) || got[0]["tenant_id"] != "t1" ||
+			got[0]["started_date_time"] != "2022-08-24T23:28:04.578533Z" {
+			t.Errorf("stored %v", got)
+		}
+		if rows[0].TenantID != "" || rows[0].StartedDateTime != &started || !started.Equal(at("2022-08-25T04:28:04.578533789+05:00")) ||
+			started.Location() == time.UTC {
+			t.Errorf("the caller's rows were modified: %+v", rows[0])
+		}
+	})
+}
+
+func TestUpsertRefusesRowsWithoutID(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, dsn := open(t, e)
+		err := s.UpsertRuns(context.Background(), []db.Run{{ID: "r1"}, {}})
+		if err == nil || err.Error() != "write Run: row 1 has no id" {
+			t.Errorf("err = %v", err)
+		}
+		if n := len(dbtest.Dump(t, dsn)["runs"]); n != 0 {
+			t.Errorf("stored %d runs", n)
+		}
+	})
+}
