@@ -28,6 +28,7 @@ type Store struct {
 	db         *gorm.DB
 	postgres   bool
 	statements atomic.Int64
+	trace      atomic.Pointer[func(sql string, vars []any)]
 }
 
 // IsPostgres tells which engine is behind the store.
@@ -170,9 +171,51 @@ func (s *Store) Ping(ctx context.Context) error {
 // Statements is how many SQL statements the store has sent since it was opened.
 func (s *Store) Statements() int64 { return s.statements.Load() }
 
+// TraceStatements calls fn with every statement the store sends from now on (nil stops it);
+// tests use it to read the query plans of what the API really runs.
+func (s *Store) TraceStatements(fn func(sql string, vars []any)) {
+	if fn == nil {
+		s.trace.Store(nil)
+		return
+	}
+	s.trace.Store(&fn)
+}
+
+// Explain returns the engine's query plan of a statement, one line per plan node.
+func (s *Store) Explain(ctx context.Context, sql string, vars []any) ([]string, error) {
+	prefix := "EXPLAIN QUERY PLAN "
+	if s.postgres {
+		prefix = "EXPLAIN "
+	}
+	rows, err := s.db.WithContext(ctx).Raw(prefix+sql, vars...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var plan []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		plan = append(plan, fmt.Sprint(vals[len(vals)-1]))
+	}
+	return plan, rows.Err()
+}
+
 // countStatements hooks every GORM operation, so the count covers what any code path sends.
 func (s *Store) countStatements() error {
-	count := func(*gorm.DB) { s.statements.Add(1) }
+	count := func(tx *gorm.DB) {
+		s.statements.Add(1)
+		if fn := s.trace.Load(); fn != nil {
+			(*fn)(tx.Statement.SQL.String(), tx.Statement.Vars)
+		}
+	}
 	cb := s.db.Callback()
 	for name, err := range map[string]error{
 		"create": cb.Create().After("gorm:create").Register("lcw:count_create", count),
