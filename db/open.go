@@ -187,7 +187,12 @@ func (s *Store) Explain(ctx context.Context, sql string, vars []any) ([]string, 
 	if s.postgres {
 		prefix = "EXPLAIN "
 	}
-	rows, err := s.db.WithContext(ctx).Raw(prefix+sql, vars...).Rows()
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	// The traced SQL already has the engine's placeholders: send it past GORM's own.
+	rows, err := sqlDB.QueryContext(ctx, prefix+sql, vars...)
 	if err != nil {
 		return nil, err
 	}
