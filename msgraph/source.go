@@ -34,13 +34,6 @@ type Request struct {
 	Query url.Values
 }
 
-func (r Request) String() string {
-	if len(r.Query) == 0 {
-		return r.Path
-	}
-	return r.Path + "?" + r.Query.Encode()
-}
-
 // Page is one collection response: {"@odata.context", "@odata.nextLink"?, "@odata.count"?, "value"}.
 type Page struct {
 	// Where names the page for error messages: the file it was read from, or its URL.
