@@ -12,10 +12,4 @@ type seedCmd struct {
 
 func (c *seedCmd) Run(env *runEnv) error { return fmt.Errorf("not yet") }
 
-type importCmd struct {
-	Dir string `arg:"" type:"existingdir" help:"Folder of saved Graph responses (see fixtures/README.md)."`
-}
-
-func (c *importCmd) Run(env *runEnv) error { return fmt.Errorf("not yet") }
-
 func seedIfEmpty(env *runEnv, store any) error { return nil }
