@@ -129,7 +129,9 @@ func TestDocsFixtureAnswers(t *testing.T) {
 
 			for runID, want := range wf.Runs {
 				var byRun struct {
-					Run         struct{ TaskReports struct{ Nodes []struct{ ID string } } }
+					Run struct {
+						TaskReports struct{ Nodes []struct{ ID string } }
+					}
 					TaskReports struct{ Nodes []struct{ ID string } }
 				}
 				graphtest.MustData(t, h, `query($run: ID!) {
