@@ -304,9 +304,13 @@ func escapeLike(s string) string {
 	return strings.NewReplacer("%", "", "_", "", ",", "").Replace(s)
 }
 
+// lowerFirst gives the GraphQL name of a Go field: RunID is runId, ID is id.
 func lowerFirst(s string) string {
 	if s == "" {
 		return s
+	}
+	if strings.HasSuffix(s, "ID") {
+		s = strings.TrimSuffix(s, "ID") + "Id"
 	}
 	return strings.ToLower(s[:1]) + s[1:]
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 	"gorm.io/gorm/schema"
 )
 
@@ -392,7 +391,7 @@ func list[T any](ctx context.Context, query *gorm.DB, w *window) (*Page[T], erro
 		q = q.Where(cond, args...)
 	}
 	var rows []*T
-	if err := q.Order(clause.Expr{SQL: w.orderClause("")}).Limit(w.limit + 1).Find(&rows).Error; err != nil {
+	if err := q.Order(w.orderClause("")).Limit(w.limit + 1).Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	return toPage(ctx, w, rows), nil

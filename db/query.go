@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Table names, as the migrations create them.
@@ -229,7 +228,7 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 	}
 	var rows []*T
 	err = s.db.WithContext(ctx).Table("(?) AS lcw_page", inner).Where("lcw_row <= ?", w.limit+1).
-		Order(clause.Expr{SQL: string(parent) + ", lcw_row"}).Find(&rows).Error
+		Order(string(parent) + ", lcw_row").Find(&rows).Error
 	if err != nil {
 		return nil, err
 	}
