@@ -138,18 +138,18 @@ func DeriveReport(results []TaskProcessingResult, run Run) ReportDerivation {
 	d := ReportDerivation{
 		Counters:          t.Counters(),
 		ProcessingStatus:  t.Status(),
-		CompletedDateTime: copyTime(run.CompletedDateTime),
+		CompletedDateTime: cloneTime(run.CompletedDateTime),
 	}
 	var last *time.Time
 	for i := range results {
 		r := &results[i]
-		d.StartedDateTime = earliest(d.StartedDateTime, r.StartedDateTime)
-		last = latest(last, &r.CreatedDateTime)
-		last = latest(last, r.StartedDateTime)
-		last = latest(last, r.CompletedDateTime)
+		d.StartedDateTime = earlierTime(d.StartedDateTime, r.StartedDateTime)
+		last = laterTime(last, &r.CreatedDateTime)
+		last = laterTime(last, r.StartedDateTime)
+		last = laterTime(last, r.CompletedDateTime)
 	}
-	d.StartedDateTime = copyTime(d.StartedDateTime)
-	last = latest(last, d.CompletedDateTime)
+	d.StartedDateTime = cloneTime(d.StartedDateTime)
+	last = laterTime(last, d.CompletedDateTime)
 	if last == nil {
 		last = &run.ScheduledDateTime
 	}
@@ -164,8 +164,8 @@ func (d ReportDerivation) ApplyTo(r *TaskReport) {
 	r.FailedUsersCount = d.Failed
 	r.UnprocessedUsersCount = d.Unprocessed
 	r.TotalUsersCount = d.Total
-	r.StartedDateTime = copyTime(d.StartedDateTime)
-	r.CompletedDateTime = copyTime(d.CompletedDateTime)
+	r.StartedDateTime = cloneTime(d.StartedDateTime)
+	r.CompletedDateTime = cloneTime(d.CompletedDateTime)
 	r.LastUpdatedDateTime = d.LastUpdatedDateTime
 }
 
@@ -204,7 +204,7 @@ type RunDerivation struct {
 func DeriveRun(results []TaskProcessingResult, run Run) RunDerivation {
 	var all Tally
 	users := make(map[string]*Tally)
-	d := RunDerivation{StartedDateTime: copyTime(run.StartedDateTime)}
+	d := RunDerivation{StartedDateTime: cloneTime(run.StartedDateTime)}
 	var last *time.Time
 	for i := range results {
 		r := &results[i]
@@ -215,10 +215,10 @@ func DeriveRun(results []TaskProcessingResult, run Run) RunDerivation {
 			users[r.SubjectID] = u
 		}
 		u.Add(r.ProcessingStatus)
-		d.StartedDateTime = earliest(d.StartedDateTime, r.StartedDateTime)
-		last = latest(last, &r.CreatedDateTime)
-		last = latest(last, r.StartedDateTime)
-		last = latest(last, r.CompletedDateTime)
+		d.StartedDateTime = earlierTime(d.StartedDateTime, r.StartedDateTime)
+		last = laterTime(last, &r.CreatedDateTime)
+		last = laterTime(last, r.StartedDateTime)
+		last = laterTime(last, r.CompletedDateTime)
 	}
 	c := all.Counters()
 	d.ProcessingStatus = all.Status()
@@ -232,25 +232,25 @@ func DeriveRun(results []TaskProcessingResult, run Run) RunDerivation {
 			d.SuccessfulUsersCount++
 		}
 	}
-	d.StartedDateTime = copyTime(d.StartedDateTime)
+	d.StartedDateTime = cloneTime(d.StartedDateTime)
 	if d.ProcessingStatus.IsFinished() {
-		d.CompletedDateTime = copyTime(latest(run.CompletedDateTime, last))
+		d.CompletedDateTime = cloneTime(laterTime(run.CompletedDateTime, last))
 	}
-	last = latest(last, d.StartedDateTime)
-	last = latest(last, d.CompletedDateTime)
+	last = laterTime(last, d.StartedDateTime)
+	last = laterTime(last, d.CompletedDateTime)
 	if last == nil {
 		last = &run.ScheduledDateTime
 	}
-	d.LastUpdatedDateTime = copyTime(last)
+	d.LastUpdatedDateTime = cloneTime(last)
 	return d
 }
 
 // ApplyTo writes the derived values into r.
 func (d RunDerivation) ApplyTo(r *Run) {
 	r.ProcessingStatus = d.ProcessingStatus
-	r.StartedDateTime = copyTime(d.StartedDateTime)
-	r.CompletedDateTime = copyTime(d.CompletedDateTime)
-	r.LastUpdatedDateTime = copyTime(d.LastUpdatedDateTime)
+	r.StartedDateTime = cloneTime(d.StartedDateTime)
+	r.CompletedDateTime = cloneTime(d.CompletedDateTime)
+	r.LastUpdatedDateTime = cloneTime(d.LastUpdatedDateTime)
 	r.TotalUsersCount = d.TotalUsersCount
 	r.SuccessfulUsersCount = d.SuccessfulUsersCount
 	r.FailedUsersCount = d.FailedUsersCount
@@ -259,8 +259,8 @@ func (d RunDerivation) ApplyTo(r *Run) {
 	r.TotalUnprocessedTasksCount = d.TotalUnprocessedTasksCount
 }
 
-// copyTime keeps derived values from aliasing their inputs.
-func copyTime(t *time.Time) *time.Time {
+// cloneTime keeps derived values from aliasing their inputs.
+func cloneTime(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
 	}
@@ -268,14 +268,14 @@ func copyTime(t *time.Time) *time.Time {
 	return &c
 }
 
-func earliest(a, b *time.Time) *time.Time {
+func earlierTime(a, b *time.Time) *time.Time {
 	if a == nil || (b != nil && b.Before(*a)) {
 		return b
 	}
 	return a
 }
 
-func latest(a, b *time.Time) *time.Time {
+func laterTime(a, b *time.Time) *time.Time {
 	if a == nil || (b != nil && b.After(*a)) {
 		return b
 	}
