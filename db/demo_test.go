@@ -205,7 +205,10 @@ var specDefinitionIDs = []string{ // spec/lifecycle-workflows.md 6.3, lower-case
 	"4a0b64f2-c7ec-46ba-b117-18f262946c50", "42ae2956-193d-4f39-be06-691b8ac4fa1d", "498770d9-bab7-4e4c-b73d-5ded82a1d0b3",
 }
 
-var guid = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+var (
+	guid    = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	demoUPN = regexp.MustCompile(`^[a-z]+\.[a-z]+[0-9]*@contoso\.example$`)
+)
 
 func checkCatalogue(t *testing.T, d *demoTables) {
 	t.Helper()
@@ -316,7 +319,7 @@ func checkUsers(t *testing.T, d *demoTables) {
 			t.Fatalf("user %+v incomplete", u)
 		}
 		upn := *u.UserPrincipalName
-		if upns[upn] || !regexp.MustCompile(`^[a-z]+\.[a-z]+[0-9]*@contoso\.example$`).MatchString(upn) || *u.Mail != upn {
+		if upns[upn] || !demoUPN.MatchString(upn) || *u.Mail != upn {
 			t.Errorf("user %s: upn %q, mail %q", *u.DisplayName, upn, *u.Mail)
 		}
 		upns[upn] = true

@@ -8,13 +8,13 @@ import (
 )
 
 const (
-	q   = StatusQueued
-	ip  = StatusInProgress
-	ok  = StatusCompleted
-	cwe = StatusCompletedWithErrors
-	cx  = StatusCanceled
-	ko  = StatusFailed
-	ufv = StatusUnknownFutureValue
+	stQ   = StatusQueued
+	stIP  = StatusInProgress
+	stOK  = StatusCompleted
+	stCWE = StatusCompletedWithErrors
+	stCX  = StatusCanceled
+	stKO  = StatusFailed
+	stUFV = StatusUnknownFutureValue
 )
 
 func statusResults(statuses ...ProcessingStatus) []TaskProcessingResult {
@@ -32,27 +32,27 @@ func TestDeriveReportCountersAndStatus(t *testing.T) {
 		want     Counters
 		status   ProcessingStatus
 	}{
-		{"R6.1 no results", nil, Counters{}, q},
-		{"R6.2 all queued", []ProcessingStatus{q, q, q}, Counters{Unprocessed: 3, Total: 3}, q},
-		{"R6.3 one in progress", []ProcessingStatus{ok, ip, ok}, Counters{Successful: 2, Unprocessed: 1, Total: 3}, ip},
-		{"R6.3 all in progress", []ProcessingStatus{ip, ip}, Counters{Unprocessed: 2, Total: 2}, ip},
-		{"R6.3 queued with in progress", []ProcessingStatus{q, ip}, Counters{Unprocessed: 2, Total: 2}, ip},
-		{"R6.3 queued mixed with completed", []ProcessingStatus{q, ok}, Counters{Successful: 1, Unprocessed: 1, Total: 2}, ip},
-		{"R6.3 queued mixed with failed", []ProcessingStatus{ko, q}, Counters{Failed: 1, Unprocessed: 1, Total: 2}, ip},
-		{"R6.3 queued mixed with canceled", []ProcessingStatus{cx, q, q}, Counters{Unprocessed: 3, Total: 3}, ip},
-		{"R6.4 all canceled", []ProcessingStatus{cx, cx}, Counters{Unprocessed: 2, Total: 2}, cx},
-		{"R6.5 all completed", []ProcessingStatus{ok, ok}, Counters{Successful: 2, Total: 2}, ok},
-		{"R6.5 one completed", []ProcessingStatus{ok}, Counters{Successful: 1, Total: 1}, ok},
-		{"R6.5 completed and canceled", []ProcessingStatus{ok, cx}, Counters{Successful: 1, Unprocessed: 1, Total: 2}, cwe},
-		{"R6.5 completed and failed", []ProcessingStatus{ok, ko, ok}, Counters{Successful: 2, Failed: 1, Total: 3}, cwe},
-		{"R6.5 completed, failed and canceled", []ProcessingStatus{ok, ko, cx}, Counters{Successful: 1, Failed: 1, Unprocessed: 1, Total: 3}, cwe},
-		{"R6.5 docs example: 1 failed + 2 unprocessed + 0 succeeded", []ProcessingStatus{ko, cx, cx}, Counters{Failed: 1, Unprocessed: 2, Total: 3}, ko},
-		{"R6.5 all failed", []ProcessingStatus{ko, ko}, Counters{Failed: 2, Total: 2}, ko},
-		{"R5 completedWithErrors on a result counts as failed", []ProcessingStatus{cwe}, Counters{Failed: 1, Total: 1}, ko},
-		{"R5 completedWithErrors next to completed", []ProcessingStatus{ok, cwe}, Counters{Successful: 1, Failed: 1, Total: 2}, cwe},
-		{"unknownFutureValue is unprocessed and not finished", []ProcessingStatus{ok, ufv}, Counters{Successful: 1, Unprocessed: 1, Total: 2}, ip},
-		{"a status Graph adds later is unprocessed and not finished", []ProcessingStatus{"skipped", ko}, Counters{Failed: 1, Unprocessed: 1, Total: 2}, ip},
-		{"only unknown statuses", []ProcessingStatus{ufv}, Counters{Unprocessed: 1, Total: 1}, ip},
+		{"R6.1 no results", nil, Counters{}, stQ},
+		{"R6.2 all queued", []ProcessingStatus{stQ, stQ, stQ}, Counters{Unprocessed: 3, Total: 3}, stQ},
+		{"R6.3 one in progress", []ProcessingStatus{stOK, stIP, stOK}, Counters{Successful: 2, Unprocessed: 1, Total: 3}, stIP},
+		{"R6.3 all in progress", []ProcessingStatus{stIP, stIP}, Counters{Unprocessed: 2, Total: 2}, stIP},
+		{"R6.3 queued with in progress", []ProcessingStatus{stQ, stIP}, Counters{Unprocessed: 2, Total: 2}, stIP},
+		{"R6.3 queued mixed with completed", []ProcessingStatus{stQ, stOK}, Counters{Successful: 1, Unprocessed: 1, Total: 2}, stIP},
+		{"R6.3 queued mixed with failed", []ProcessingStatus{stKO, stQ}, Counters{Failed: 1, Unprocessed: 1, Total: 2}, stIP},
+		{"R6.3 queued mixed with canceled", []ProcessingStatus{stCX, stQ, stQ}, Counters{Unprocessed: 3, Total: 3}, stIP},
+		{"R6.4 all canceled", []ProcessingStatus{stCX, stCX}, Counters{Unprocessed: 2, Total: 2}, stCX},
+		{"R6.5 all completed", []ProcessingStatus{stOK, stOK}, Counters{Successful: 2, Total: 2}, stOK},
+		{"R6.5 one completed", []ProcessingStatus{stOK}, Counters{Successful: 1, Total: 1}, stOK},
+		{"R6.5 completed and canceled", []ProcessingStatus{stOK, stCX}, Counters{Successful: 1, Unprocessed: 1, Total: 2}, stCWE},
+		{"R6.5 completed and failed", []ProcessingStatus{stOK, stKO, stOK}, Counters{Successful: 2, Failed: 1, Total: 3}, stCWE},
+		{"R6.5 completed, failed and canceled", []ProcessingStatus{stOK, stKO, stCX}, Counters{Successful: 1, Failed: 1, Unprocessed: 1, Total: 3}, stCWE},
+		{"R6.5 docs example: 1 failed + 2 unprocessed + 0 succeeded", []ProcessingStatus{stKO, stCX, stCX}, Counters{Failed: 1, Unprocessed: 2, Total: 3}, stKO},
+		{"R6.5 all failed", []ProcessingStatus{stKO, stKO}, Counters{Failed: 2, Total: 2}, stKO},
+		{"R5 completedWithErrors on a result counts as failed", []ProcessingStatus{stCWE}, Counters{Failed: 1, Total: 1}, stKO},
+		{"R5 completedWithErrors next to completed", []ProcessingStatus{stOK, stCWE}, Counters{Successful: 1, Failed: 1, Total: 2}, stCWE},
+		{"unknownFutureValue is unprocessed and not finished", []ProcessingStatus{stOK, stUFV}, Counters{Successful: 1, Unprocessed: 1, Total: 2}, stIP},
+		{"a status Graph adds later is unprocessed and not finished", []ProcessingStatus{"skipped", stKO}, Counters{Failed: 1, Unprocessed: 1, Total: 2}, stIP},
+		{"only unknown statuses", []ProcessingStatus{stUFV}, Counters{Unprocessed: 1, Total: 1}, stIP},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := DeriveReport(statusResults(tc.statuses...), Run{})
@@ -78,7 +78,7 @@ func checkInvariant(t *testing.T, c Counters) {
 // what must hold whatever the mix: the invariant, and that a status is final exactly when every
 // result is.
 func TestTallyEveryCombination(t *testing.T) {
-	all := []ProcessingStatus{q, ip, ok, cwe, cx, ko, ufv, "someLaterValue"}
+	all := []ProcessingStatus{stQ, stIP, stOK, stCWE, stCX, stKO, stUFV, "someLaterValue"}
 	var walk func(prefix []ProcessingStatus, from int)
 	walk = func(prefix []ProcessingStatus, from int) {
 		d := DeriveReport(statusResults(prefix...), Run{})
@@ -93,10 +93,10 @@ func TestTallyEveryCombination(t *testing.T) {
 		if d.ProcessingStatus.IsFinished() != allFinal {
 			t.Errorf("%v: status %s, but every result final = %v", prefix, d.ProcessingStatus, allFinal)
 		}
-		if d.ProcessingStatus == ok && (d.Successful != d.Total || d.Total == 0) {
+		if d.ProcessingStatus == stOK && (d.Successful != d.Total || d.Total == 0) {
 			t.Errorf("%v: completed with %+v", prefix, d.Counters)
 		}
-		if d.ProcessingStatus == ko && (d.Successful != 0 || d.Failed == 0) {
+		if d.ProcessingStatus == stKO && (d.Successful != 0 || d.Failed == 0) {
 			t.Errorf("%v: failed with %+v", prefix, d.Counters)
 		}
 		if len(prefix) == 4 {
@@ -121,11 +121,11 @@ func TestDeriveReportTimestamps(t *testing.T) {
 	scheduled := *ts("2022-08-24T23:28:01.647655Z")
 	runDone := ts("2022-08-24T23:28:11.134886Z")
 	results := []TaskProcessingResult{
-		{SubjectID: "a", ProcessingStatus: ok, CreatedDateTime: *ts("2022-08-24T23:28:04.549099Z"),
+		{SubjectID: "a", ProcessingStatus: stOK, CreatedDateTime: *ts("2022-08-24T23:28:04.549099Z"),
 			StartedDateTime: ts("2022-08-24T23:28:05.123496Z"), CompletedDateTime: ts("2022-08-24T23:28:05.352919Z")},
-		{SubjectID: "b", ProcessingStatus: ok, CreatedDateTime: *ts("2022-08-24T23:28:04.549099Z"),
+		{SubjectID: "b", ProcessingStatus: stOK, CreatedDateTime: *ts("2022-08-24T23:28:04.549099Z"),
 			StartedDateTime: ts("2022-08-24T23:28:04.978000Z"), CompletedDateTime: ts("2022-08-24T23:28:06.000001Z")},
-		{SubjectID: "c", ProcessingStatus: q, CreatedDateTime: *ts("2022-08-24T23:28:04.549099Z")},
+		{SubjectID: "c", ProcessingStatus: stQ, CreatedDateTime: *ts("2022-08-24T23:28:04.549099Z")},
 	}
 	for _, tc := range []struct {
 		name               string
@@ -213,65 +213,65 @@ func TestDeriveRun(t *testing.T) {
 			// The docs' example run: two users, two tasks, all completed.
 			name: "docs example",
 			results: []TaskProcessingResult{
-				runResult("u1", "t1", ok, 3, 4, 5), runResult("u1", "t2", ok, 3, 5, 6),
-				runResult("u2", "t1", ok, 3, 4, 5), runResult("u2", "t2", ok, 3, 5, 7),
+				runResult("u1", "t1", stOK, 3, 4, 5), runResult("u1", "t2", stOK, 3, 5, 6),
+				runResult("u2", "t1", stOK, 3, 4, 5), runResult("u2", "t2", stOK, 3, 5, 7),
 			},
 			run: Run{ScheduledDateTime: scheduled, StartedDateTime: at(3), CompletedDateTime: at(10)},
-			want: RunDerivation{ProcessingStatus: ok, StartedDateTime: at(3), CompletedDateTime: at(10), LastUpdatedDateTime: at(10),
+			want: RunDerivation{ProcessingStatus: stOK, StartedDateTime: at(3), CompletedDateTime: at(10), LastUpdatedDateTime: at(10),
 				TotalUsersCount: 2, SuccessfulUsersCount: 2, TotalTasksCount: 4},
 		},
 		{
 			name: "one user fails, later task canceled",
 			results: []TaskProcessingResult{
-				runResult("u1", "t1", ok, 1, 2, 3), runResult("u1", "t2", ok, 1, 3, 4),
-				runResult("u2", "t1", ko, 1, 2, 5), runResult("u2", "t2", cx, 1, -1, 5),
+				runResult("u1", "t1", stOK, 1, 2, 3), runResult("u1", "t2", stOK, 1, 3, 4),
+				runResult("u2", "t1", stKO, 1, 2, 5), runResult("u2", "t2", stCX, 1, -1, 5),
 			},
 			run: Run{ScheduledDateTime: scheduled, StartedDateTime: at(1)},
-			want: RunDerivation{ProcessingStatus: cwe, StartedDateTime: at(1), CompletedDateTime: at(5), LastUpdatedDateTime: at(5),
+			want: RunDerivation{ProcessingStatus: stCWE, StartedDateTime: at(1), CompletedDateTime: at(5), LastUpdatedDateTime: at(5),
 				TotalUsersCount: 2, SuccessfulUsersCount: 1, FailedUsersCount: 1, TotalTasksCount: 4, FailedTasksCount: 1,
 				TotalUnprocessedTasksCount: 1},
 		},
 		{
 			name: "every user fails the first task",
 			results: []TaskProcessingResult{
-				runResult("u1", "t1", ko, 1, 2, 3), runResult("u1", "t2", cx, 1, -1, 3),
-				runResult("u2", "t1", ko, 1, 2, 4), runResult("u2", "t2", cx, 1, -1, 4),
+				runResult("u1", "t1", stKO, 1, 2, 3), runResult("u1", "t2", stCX, 1, -1, 3),
+				runResult("u2", "t1", stKO, 1, 2, 4), runResult("u2", "t2", stCX, 1, -1, 4),
 			},
 			run: Run{ScheduledDateTime: scheduled, StartedDateTime: at(1), CompletedDateTime: at(6)},
-			want: RunDerivation{ProcessingStatus: ko, StartedDateTime: at(1), CompletedDateTime: at(6), LastUpdatedDateTime: at(6),
+			want: RunDerivation{ProcessingStatus: stKO, StartedDateTime: at(1), CompletedDateTime: at(6), LastUpdatedDateTime: at(6),
 				TotalUsersCount: 2, FailedUsersCount: 2, TotalTasksCount: 4, FailedTasksCount: 2, TotalUnprocessedTasksCount: 2},
 		},
 		{
 			// A completion time given for a run that is not finished is dropped (null until done).
 			name: "in progress",
 			results: []TaskProcessingResult{
-				runResult("u1", "t1", ok, 1, 2, 3), runResult("u1", "t2", ip, 1, 4, -1),
-				runResult("u2", "t1", ko, 1, 5, 6), runResult("u2", "t2", q, 1, -1, -1),
-				runResult("u3", "t1", q, 1, -1, -1), runResult("u3", "t2", q, 1, -1, -1),
+				runResult("u1", "t1", stOK, 1, 2, 3), runResult("u1", "t2", stIP, 1, 4, -1),
+				runResult("u2", "t1", stKO, 1, 5, 6), runResult("u2", "t2", stQ, 1, -1, -1),
+				runResult("u3", "t1", stQ, 1, -1, -1), runResult("u3", "t2", stQ, 1, -1, -1),
 			},
 			run: Run{ScheduledDateTime: scheduled, StartedDateTime: at(2), CompletedDateTime: at(9)},
-			want: RunDerivation{ProcessingStatus: ip, StartedDateTime: at(2), LastUpdatedDateTime: at(6),
+			want: RunDerivation{ProcessingStatus: stIP, StartedDateTime: at(2), LastUpdatedDateTime: at(6),
 				TotalUsersCount: 3, FailedUsersCount: 1, TotalTasksCount: 6, FailedTasksCount: 1, TotalUnprocessedTasksCount: 4},
 		},
 		{
 			name:    "queued",
-			results: []TaskProcessingResult{runResult("u1", "t1", q, 1, -1, -1), runResult("u1", "t2", q, 1, -1, -1)},
+			results: []TaskProcessingResult{runResult("u1", "t1", stQ, 1, -1, -1), runResult("u1", "t2", stQ, 1, -1, -1)},
 			run:     Run{ScheduledDateTime: scheduled},
-			want: RunDerivation{ProcessingStatus: q, LastUpdatedDateTime: at(1),
+			want: RunDerivation{ProcessingStatus: stQ, LastUpdatedDateTime: at(1),
 				TotalUsersCount: 1, TotalTasksCount: 2, TotalUnprocessedTasksCount: 2},
 		},
 		{
 			// The run's start is taken from the results when it has none of its own.
 			name:    "start from results",
-			results: []TaskProcessingResult{runResult("u1", "t1", cx, 1, -1, 2), runResult("u2", "t1", cx, 1, -1, 2)},
+			results: []TaskProcessingResult{runResult("u1", "t1", stCX, 1, -1, 2), runResult("u2", "t1", stCX, 1, -1, 2)},
 			run:     Run{ScheduledDateTime: scheduled},
-			want: RunDerivation{ProcessingStatus: cx, CompletedDateTime: at(2), LastUpdatedDateTime: at(2),
+			want: RunDerivation{ProcessingStatus: stCX, CompletedDateTime: at(2), LastUpdatedDateTime: at(2),
 				TotalUsersCount: 2, TotalTasksCount: 2, TotalUnprocessedTasksCount: 2},
 		},
 		{
 			name: "no results",
 			run:  Run{ScheduledDateTime: scheduled},
-			want: RunDerivation{ProcessingStatus: q, LastUpdatedDateTime: at(0)},
+			want: RunDerivation{ProcessingStatus: stQ, LastUpdatedDateTime: at(0)},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -318,20 +318,20 @@ func showRun(d RunDerivation) string {
 }
 
 func TestApplyTo(t *testing.T) {
-	results := []TaskProcessingResult{runResult("u1", "t1", ok, 1, 2, 3), runResult("u2", "t1", ko, 1, 2, 4)}
+	results := []TaskProcessingResult{runResult("u1", "t1", stOK, 1, 2, 3), runResult("u2", "t1", stKO, 1, 2, 4)}
 	var run Run
 	DeriveRun(results, run).ApplyTo(&run)
 	var report TaskReport
 	d := DeriveReport(results, run)
 	d.ApplyTo(&report)
-	if report.ProcessingStatus != cwe || report.SuccessfulUsersCount != 1 || report.FailedUsersCount != 1 ||
+	if report.ProcessingStatus != stCWE || report.SuccessfulUsersCount != 1 || report.FailedUsersCount != 1 ||
 		report.UnprocessedUsersCount != 0 || report.TotalUsersCount != 2 {
 		t.Errorf("report = %+v", report)
 	}
 	if !timeEq(report.CompletedDateTime, run.CompletedDateTime) || report.CompletedDateTime == run.CompletedDateTime {
 		t.Errorf("report completedDateTime %v, run %v: want equal values, not the same pointer", report.CompletedDateTime, run.CompletedDateTime)
 	}
-	if run.TotalTasksCount != 2 || run.FailedUsersCount != 1 || run.SuccessfulUsersCount != 1 || run.ProcessingStatus != cwe {
+	if run.TotalTasksCount != 2 || run.FailedUsersCount != 1 || run.SuccessfulUsersCount != 1 || run.ProcessingStatus != stCWE {
 		t.Errorf("run = %+v", run)
 	}
 }
