@@ -270,7 +270,7 @@ func flushDemoRows[T any](w *demoWriter, buf *[]T, final bool) error {
 	return nil
 }
 
-// writeRows writes rows at once, in as many batches as needed.
+// writeDemoRows writes rows at once, in as many batches as needed.
 func writeDemoRows[T any](w *demoWriter, rows []T, conflict ...clause.Expression) error {
 	var zero T
 	size, err := w.batchRows(&zero)
@@ -522,6 +522,7 @@ func (p *demoPlan) taskDefinitions(tenant string) []TaskDefinition {
 		for j, ps := range d.parameters {
 			params[j] = &Parameter{Name: ps.name, ValueType: ps.valueType, Values: append([]string{}, ps.values...)}
 		}
+		// continueOnError stays null and version 1, as in every definition Graph's docs show.
 		out[i] = TaskDefinition{
 			TenantID: tenant, ID: d.id, Category: ParseTaskCategories(d.category),
 			Description: demoRef(d.description), DisplayName: d.displayName, Parameters: params, Version: 1,
