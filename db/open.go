@@ -216,6 +216,9 @@ func (s *Store) Explain(ctx context.Context, sql string, vars []any) ([]string, 
 // countStatements hooks every GORM operation, so the count covers what any code path sends.
 func (s *Store) countStatements() error {
 	count := func(tx *gorm.DB) {
+		if tx.DryRun {
+			return // GORM builds subqueries in dry runs: they are part of the outer statement
+		}
 		s.statements.Add(1)
 		if fn := s.trace.Load(); fn != nil {
 			(*fn)(tx.Statement.SQL.String(), tx.Statement.Vars)

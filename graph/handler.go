@@ -24,5 +24,5 @@ func NewHandler(store *db.Store, logger *slog.Logger) http.Handler {
 	srv.Use(extension.Introspection{})
 	srv.SetErrorPresenter(PresentError(logger))
 	srv.SetRecoverFunc(Recover(logger))
-	return loaders.Middleware(store, srv)
+	return loaders.Middleware(store, Prefetch, srv)
 }

@@ -15,7 +15,8 @@ import (
 
 // Workflows is the resolver for the workflows field.
 func (r *queryResolver) Workflows(ctx context.Context, first *int, after *string, last *int, before *string, where *db.WorkflowWhere, orderBy []*model.Order) (*model.Connection[db.Workflow], error) {
-	return connection(r.Store.Workflows(ctx, model.PageArgs(first, after, last, before, orderBy, where)))
+	page, count, err := r.Store.Workflows(ctx, model.PageArgs(first, after, last, before, orderBy, where))
+	return connection(ctx, "Workflow", page, count, err)
 }
 
 // Workflow is the resolver for the workflow field.
@@ -31,7 +32,8 @@ func (r *queryResolver) Run(ctx context.Context, id string) (*db.Run, error) {
 // TaskReports is the resolver for the taskReports field.
 func (r *queryResolver) TaskReports(ctx context.Context, workflowID *string, runID *string, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) (*model.Connection[db.TaskReport], error) {
 	filter := db.TaskReportFilter{WorkflowID: workflowID, RunID: runID}
-	return connection(r.Store.TaskReports(ctx, filter, model.PageArgs(first, after, last, before, orderBy, where)))
+	page, count, err := r.Store.TaskReports(ctx, filter, model.PageArgs(first, after, last, before, orderBy, where))
+	return connection(ctx, "TaskReport", page, count, err)
 }
 
 // TaskReport is the resolver for the taskReport field.
@@ -42,7 +44,8 @@ func (r *queryResolver) TaskReport(ctx context.Context, id string) (*db.TaskRepo
 // TaskProcessingResults is the resolver for the taskProcessingResults field.
 func (r *queryResolver) TaskProcessingResults(ctx context.Context, workflowID *string, runID *string, taskReportID *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order, first *int, after *string, last *int, before *string) (*model.Connection[db.TaskProcessingResult], error) {
 	filter := db.ResultFilter{WorkflowID: workflowID, RunID: runID, TaskReportID: taskReportID}
-	return connection(r.Store.TaskProcessingResults(ctx, filter, model.PageArgs(first, after, last, before, orderBy, where)))
+	page, count, err := r.Store.TaskProcessingResults(ctx, filter, model.PageArgs(first, after, last, before, orderBy, where))
+	return connection(ctx, "TaskProcessingResult", page, count, err)
 }
 
 // TaskProcessingResult is the resolver for the taskProcessingResult field.
@@ -52,7 +55,8 @@ func (r *queryResolver) TaskProcessingResult(ctx context.Context, id string) (*d
 
 // TaskDefinitions is the resolver for the taskDefinitions field.
 func (r *queryResolver) TaskDefinitions(ctx context.Context, first *int, after *string, last *int, before *string, where *db.TaskDefinitionWhere, orderBy []*model.Order) (*model.Connection[db.TaskDefinition], error) {
-	return connection(r.Store.TaskDefinitions(ctx, model.PageArgs(first, after, last, before, orderBy, where)))
+	page, count, err := r.Store.TaskDefinitions(ctx, model.PageArgs(first, after, last, before, orderBy, where))
+	return connection(ctx, "TaskDefinition", page, count, err)
 }
 
 // TaskDefinition is the resolver for the taskDefinition field.

@@ -19,24 +19,32 @@ type Resolver struct {
 	Store *db.Store
 }
 
-// connection wraps a top-level store page; its totalCount runs the store's counter on demand.
-func connection[T any](page *db.Page[T], count db.Counter, err error) (*model.Connection[T], error) {
+// connection wraps a top-level store page, queues what the request selected on its items, and
+// runs the store's counter for totalCount only if asked.
+func connection[T any](ctx context.Context, itemType string, page *db.Page[T], count db.Counter, err error) (*model.Connection[T], error) {
 	if err != nil {
 		return nil, err
 	}
+	prefetchCurrent(ctx, page.Items, itemType)
 	return model.NewConnection(page, count), nil
 }
 
-// childConnection loads one nested page through the request's loaders, batched with the same
-// field of the sibling objects; totalCount is batched the same way.
-func childConnection[T any](ctx context.Context, pages *dataloadgen.Loader[loaders.ChildKey, *db.Page[T]],
-	counts *dataloadgen.Loader[loaders.ChildKey, int], parent db.Parent, parentID string, args db.PageArgs) (*model.Connection[T], error) {
-	key := loaders.NewChildKey(parent, parentID, args)
+// childConnection loads the nested page of the current field through the request's loaders,
+// batched with the same field of its sibling objects; totalCount is batched the same way. W is
+// the list's where type; the key is read from the request as written (see childKey).
+func childConnection[T any, W any](ctx context.Context, pages *dataloadgen.Loader[loaders.ChildKey, *db.Page[T]],
+	counts *dataloadgen.Loader[loaders.ChildKey, int], parent db.Parent, parentID, itemType string) (*model.Connection[T], error) {
+	key, err := childKey[W](ctx, parent, parentID, itemType)
+	if err != nil {
+		return nil, err
+	}
 	page, err := pages.Load(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	return model.NewConnection(page, func(ctx context.Context) (int, error) { return counts.Load(ctx, key) }), nil
+	countKey := key
+	countKey.Sel = ""
+	return model.NewConnection(page, func(ctx context.Context) (int, error) { return counts.Load(ctx, countKey) }), nil
 }
 
 // required loads a relationship that the schema declares non-null: a missing target is a

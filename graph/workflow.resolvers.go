@@ -21,15 +21,15 @@ func (r *runResolver) Workflow(ctx context.Context, obj *db.Run) (*db.Workflow, 
 // TaskReports is the resolver for the taskReports field.
 func (r *runResolver) TaskReports(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) (*model.Connection[db.TaskReport], error) {
 	l := loaders.For(ctx)
-	return childConnection(ctx, l.TaskReportPages, l.TaskReportCounts, db.ByRun, obj.ID,
-		model.PageArgs(first, after, last, before, orderBy, where))
+	return childConnection[db.TaskReport, db.TaskReportWhere](ctx, l.TaskReportPages, l.TaskReportCounts,
+		db.ByRun, obj.ID, "TaskReport")
 }
 
 // TaskProcessingResults is the resolver for the taskProcessingResults field.
 func (r *runResolver) TaskProcessingResults(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error) {
 	l := loaders.For(ctx)
-	return childConnection(ctx, l.ResultPages, l.ResultCounts, db.ByRun, obj.ID,
-		model.PageArgs(first, after, last, before, orderBy, where))
+	return childConnection[db.TaskProcessingResult, db.TaskProcessingResultWhere](ctx, l.ResultPages, l.ResultCounts,
+		db.ByRun, obj.ID, "TaskProcessingResult")
 }
 
 // Task is the resolver for the task field.
@@ -64,20 +64,20 @@ func (r *workflowResolver) Tasks(ctx context.Context, obj *db.Workflow) ([]*db.T
 // Runs is the resolver for the runs field.
 func (r *workflowResolver) Runs(ctx context.Context, obj *db.Workflow, first *int, after *string, last *int, before *string, where *db.RunWhere, orderBy []*model.Order) (*model.Connection[db.Run], error) {
 	l := loaders.For(ctx)
-	return childConnection(ctx, l.RunPages, l.RunCounts, db.ByWorkflow, obj.ID,
-		model.PageArgs(first, after, last, before, orderBy, where))
+	return childConnection[db.Run, db.RunWhere](ctx, l.RunPages, l.RunCounts, db.ByWorkflow, obj.ID, "Run")
 }
 
 // TaskReports is the resolver for the taskReports field.
 func (r *workflowResolver) TaskReports(ctx context.Context, obj *db.Workflow, runID *string, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) (*model.Connection[db.TaskReport], error) {
-	args := model.PageArgs(first, after, last, before, orderBy, where)
 	if runID != nil {
 		// Reports of one run of this workflow: the run is the narrower parent.
 		filter := db.TaskReportFilter{WorkflowID: &obj.ID, RunID: runID}
-		return connection(r.Store.TaskReports(ctx, filter, args))
+		page, count, err := r.Store.TaskReports(ctx, filter, model.PageArgs(first, after, last, before, orderBy, where))
+		return connection(ctx, "TaskReport", page, count, err)
 	}
 	l := loaders.For(ctx)
-	return childConnection(ctx, l.TaskReportPages, l.TaskReportCounts, db.ByWorkflow, obj.ID, args)
+	return childConnection[db.TaskReport, db.TaskReportWhere](ctx, l.TaskReportPages, l.TaskReportCounts,
+		db.ByWorkflow, obj.ID, "TaskReport")
 }
 
 // TaskReportSummary is the resolver for the taskReportSummary field.

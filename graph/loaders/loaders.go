@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -34,12 +35,23 @@ type Loaders struct {
 	TaskReportCounts     *dataloadgen.Loader[ChildKey, int]
 	ResultPages          *dataloadgen.Loader[ChildKey, *db.Page[db.TaskProcessingResult]]
 	ResultCounts         *dataloadgen.Loader[ChildKey, int]
+
+	prefetch   Prefetcher
+	remembered sync.Map // selection key -> what the prefetcher needs to read it
 }
 
+// Prefetcher queues the relationships a request selected on the items of a nested page, given
+// what was remembered under the page key's selection.
+type Prefetcher func(ctx context.Context, l *Loaders, items any, remembered any)
+
+// Remember keeps what a selection key stands for, for the prefetcher, for this request.
+func (l *Loaders) Remember(sel string, v any) { l.remembered.LoadOrStore(sel, v) }
+
 // New builds the loaders of one request.
-func New(store *db.Store) *Loaders {
+func New(store *db.Store, prefetch Prefetcher) *Loaders {
 	opts := []dataloadgen.Option{dataloadgen.WithWait(batchWait)}
-	return &Loaders{
+	l := &Loaders{prefetch: prefetch}
+	*l = Loaders{prefetch: prefetch,
 		Workflow:             dataloadgen.NewMappedLoader(store.WorkflowsByID, opts...),
 		Run:                  dataloadgen.NewMappedLoader(store.RunsByID, opts...),
 		Task:                 dataloadgen.NewMappedLoader(store.TasksByID, opts...),
@@ -48,21 +60,22 @@ func New(store *db.Store) *Loaders {
 		TaskProcessingResult: dataloadgen.NewMappedLoader(store.TaskProcessingResultsByID, opts...),
 		User:                 dataloadgen.NewMappedLoader(store.UsersByID, opts...),
 		TasksOfWorkflow:      dataloadgen.NewMappedLoader(tasksOfWorkflow(store), opts...),
-		RunPages:             dataloadgen.NewMappedLoader(pages[db.Run, db.RunWhere](store.RunPages), opts...),
+		RunPages:             dataloadgen.NewMappedLoader(pages[db.Run, db.RunWhere](l, store.RunPages), opts...),
 		RunCounts:            dataloadgen.NewMappedLoader(counts[db.RunWhere](store, db.CountRuns), opts...),
-		TaskReportPages:      dataloadgen.NewMappedLoader(pages[db.TaskReport, db.TaskReportWhere](store.TaskReportPages), opts...),
+		TaskReportPages:      dataloadgen.NewMappedLoader(pages[db.TaskReport, db.TaskReportWhere](l, store.TaskReportPages), opts...),
 		TaskReportCounts:     dataloadgen.NewMappedLoader(counts[db.TaskReportWhere](store, db.CountTaskReports), opts...),
-		ResultPages:          dataloadgen.NewMappedLoader(pages[db.TaskProcessingResult, db.TaskProcessingResultWhere](store.TaskProcessingResultPages), opts...),
+		ResultPages:          dataloadgen.NewMappedLoader(pages[db.TaskProcessingResult, db.TaskProcessingResultWhere](l, store.TaskProcessingResultPages), opts...),
 		ResultCounts:         dataloadgen.NewMappedLoader(counts[db.TaskProcessingResultWhere](store, db.CountResults), opts...),
 	}
+	return l
 }
 
 type ctxKey struct{}
 
 // Middleware gives each request its own loaders.
-func Middleware(store *db.Store, next http.Handler) http.Handler {
+func Middleware(store *db.Store, prefetch Prefetcher, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, New(store))))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, New(store, prefetch))))
 	})
 }
 

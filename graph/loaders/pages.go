@@ -15,6 +15,7 @@ type ChildKey struct {
 	Parent   db.Parent
 	ParentID string
 	Args     Args
+	Sel      string // what to prefetch for the page's items (see Loaders.Remember); "" for nothing
 }
 
 // Args is db.PageArgs in comparable form.
@@ -27,8 +28,8 @@ type Args struct {
 }
 
 // NewChildKey builds the key of one nested connection.
-func NewChildKey(parent db.Parent, parentID string, a db.PageArgs) ChildKey {
-	k := ChildKey{Parent: parent, ParentID: parentID, Args: Args{First: -1, Last: -1}}
+func NewChildKey(parent db.Parent, parentID string, a db.PageArgs, sel string) ChildKey {
+	k := ChildKey{Parent: parent, ParentID: parentID, Args: Args{First: -1, Last: -1}, Sel: sel}
 	if a.First != nil {
 		k.Args.First = *a.First
 	}
@@ -108,16 +109,17 @@ func decodeOrder(s string) []db.OrderKey {
 type groupKey struct {
 	parent db.Parent
 	args   Args
+	sel    string
 }
 
 // batched answers child keys with one store call per distinct (parent kind, arguments); a failing
 // group fails only its own keys.
 func batched[V any, W any](fetch func(context.Context, db.Parent, []string, db.PageArgs) (map[string]V, error),
-	missing func() V) func(context.Context, []ChildKey) (map[ChildKey]V, error) {
+	missing func() V, loaded func(ctx context.Context, sel string, found map[string]V)) func(context.Context, []ChildKey) (map[ChildKey]V, error) {
 	return func(ctx context.Context, keys []ChildKey) (map[ChildKey]V, error) {
 		groups := map[groupKey][]string{}
 		for _, k := range keys {
-			g := groupKey{k.Parent, k.Args}
+			g := groupKey{k.Parent, k.Args, k.Sel}
 			groups[g] = append(groups[g], k.ParentID)
 		}
 		out := make(map[ChildKey]V, len(keys))
@@ -128,8 +130,11 @@ func batched[V any, W any](fetch func(context.Context, db.Parent, []string, db.P
 			if err == nil {
 				found, err = fetch(ctx, g.parent, ids, args)
 			}
+			if err == nil && loaded != nil && g.sel != "" {
+				loaded(ctx, g.sel, found)
+			}
 			for _, id := range ids {
-				key := ChildKey{Parent: g.parent, ParentID: id, Args: g.args}
+				key := ChildKey{Parent: g.parent, ParentID: id, Args: g.args, Sel: g.sel}
 				if err != nil {
 					failed[key] = err
 					continue
@@ -148,14 +153,26 @@ func batched[V any, W any](fetch func(context.Context, db.Parent, []string, db.P
 	}
 }
 
-// pages loads child pages; a parent without children gets an empty page.
-func pages[T any, W any](fetch func(context.Context, db.Parent, []string, db.PageArgs) (map[string]*db.Page[T], error)) func(context.Context, []ChildKey) (map[ChildKey]*db.Page[T], error) {
-	return batched[*db.Page[T], W](fetch, func() *db.Page[T] { return &db.Page[T]{} })
+// pages loads child pages; a parent without children gets an empty page. When the batch
+// returns, the relationships its keys ask for are queued for all items of all its pages at once.
+func pages[T any, W any](l *Loaders, fetch func(context.Context, db.Parent, []string, db.PageArgs) (map[string]*db.Page[T], error)) func(context.Context, []ChildKey) (map[ChildKey]*db.Page[T], error) {
+	return batched[*db.Page[T], W](fetch, func() *db.Page[T] { return &db.Page[T]{} },
+		func(ctx context.Context, sel string, found map[string]*db.Page[T]) {
+			if l.prefetch == nil {
+				return
+			}
+			var items []*T
+			for _, p := range found {
+				items = append(items, p.Items...)
+			}
+			remembered, _ := l.remembered.Load(sel)
+			l.prefetch(ctx, l, items, remembered)
+		})
 }
 
 // counts loads the number of children matching the where filter of each key.
 func counts[W any](store *db.Store, table string) func(context.Context, []ChildKey) (map[ChildKey]int, error) {
 	return batched[int, W](func(ctx context.Context, parent db.Parent, ids []string, args db.PageArgs) (map[string]int, error) {
 		return store.ChildCounts(ctx, table, parent, ids, args.Where)
-	}, func() int { return 0 })
+	}, func() int { return 0 }, nil)
 }
