@@ -32,6 +32,9 @@ type Request struct {
 	// Query holds OData options such as $expand. A folder of saved responses ignores them:
 	// the files were saved with them already applied.
 	Query url.Values
+	// Entity asks for one entity (e.g. workflows/{id}/runs/{runId}) rather than a collection;
+	// its page holds that one record.
+	Entity bool
 }
 
 // Page is one collection response: {"@odata.context", "@odata.nextLink"?, "@odata.count"?, "value"}.
@@ -65,9 +68,30 @@ func (d DirSource) Pages(ctx context.Context, req Request) iter.Seq2[*Page, erro
 			yield(nil, err)
 			return
 		}
+		if req.Entity {
+			yield(d.entity(req.Path))
+			return
+		}
 		page, err := d.read(req.Path)
 		yield(page, err)
 	}
+}
+
+// entity finds the record with the last segment of p as its id in the collection saved for the
+// rest of p: a folder holds collections only.
+func (d DirSource) entity(p string) (*Page, error) {
+	coll, id := path.Split(p)
+	page, err := d.read(strings.TrimSuffix(coll, "/"))
+	if err != nil {
+		return nil, err
+	}
+	for _, raw := range page.Value {
+		if strings.EqualFold(pathID(raw), id) {
+			page.Value = []json.RawMessage{raw}
+			return page, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: no record with id %q: %w", page.Where, id, ErrNotFound)
 }
 
 func (d DirSource) read(p string) (*Page, error) {
