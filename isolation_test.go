@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -254,4 +255,43 @@ func topLevelFields(t *testing.T) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// TestAuditLine: each request's log line names the principal and tenant, never the token.
+func TestAuditLine(t *testing.T) {
+	store := dbtest.Open(t, dbtest.SQLiteDSN(t))
+	iss := authtest.NewIssuer(t)
+	var logs strings.Builder
+	logger := slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, nil))
+	guard, err := auth.New(context.Background(), auth.Config{Mode: "jwt", JWKSURL: iss.URL, Issuer: iss.Issuer, Audience: iss.Audience,
+		ClockSkew: time.Minute, Permissions: []string{"LifecycleWorkflows.Read.All"}, RateLimit: 100, RateBurst: 100}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newMux(store, logger, guard)
+	token := iss.Sign(t, iss.Claims(tenantA, "principal-42", "LifecycleWorkflows.Read.All"))
+	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"query Dashboard { workflows { totalCount } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	out := logs.String()
+	for _, want := range []string{`"principal":"principal-42"`, `"tenant":"` + tenantA + `"`, `"operation":"Dashboard"`, `"status":200`, `"request_id":"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log line lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, token) || strings.Contains(out, strings.Split(token, ".")[2]) {
+		t.Errorf("the log shows the token:\n%s", out)
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

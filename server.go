@@ -153,7 +153,7 @@ func newMux(store *db.Store, logger *slog.Logger, guard *auth.Guard) http.Handle
 	metrics := newHTTPMetrics(registry)
 
 	mux := http.NewServeMux()
-	api := recordPrincipal(graph.NewHandler(store, logger))
+	api := recordPrincipal(graph.NewHandler(store, logger, graph.Options{Metrics: registry}))
 	if guard != nil {
 		api = guard.Middleware(api)
 	}

@@ -189,3 +189,21 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestOIDCDiscovery finds the JWKS through the issuer's openid-configuration.
+func TestOIDCDiscovery(t *testing.T) {
+	iss := authtest.NewIssuer(t)
+	discovery := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.well-known/openid-configuration" {
+			http.NotFound(w, r)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": iss.Issuer, "jwks_uri": iss.URL})
+	}))
+	defer discovery.Close()
+	iss.Issuer = discovery.URL
+	h := newGuard(t, iss, func(c *auth.Config) { c.JWKSURL, c.OIDCIssuer, c.Issuer = "", discovery.URL, "" })
+	if rec := send(h, iss.Sign(t, iss.Claims("t1", "u1", readScope))); rec.Code != http.StatusOK {
+		t.Fatalf("token from the discovered issuer: %d %s", rec.Code, rec.Body)
+	}
+}

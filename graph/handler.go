@@ -8,15 +8,22 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"lcw-gateway/db"
 	"lcw-gateway/graph/loaders"
 )
 
+// Options tune the GraphQL endpoint.
+type Options struct {
+	// Metrics receives the operation latency and error metrics; nil keeps none.
+	Metrics prometheus.Registerer
+}
+
 // NewHandler is the GraphQL endpoint: GraphQL over HTTP (POST and GET), the error presenter,
-// panic recovery and per-request dataloaders.
-func NewHandler(store *db.Store, logger *slog.Logger) http.Handler {
+// panic recovery, metrics and per-request dataloaders.
+func NewHandler(store *db.Store, logger *slog.Logger, opts Options) http.Handler {
 	srv := handler.New(NewExecutableSchema(Config{Schema: clientSafeSchema(), Resolvers: &Resolver{Store: store}}))
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -24,5 +31,8 @@ func NewHandler(store *db.Store, logger *slog.Logger) http.Handler {
 	srv.Use(extension.Introspection{})
 	srv.SetErrorPresenter(PresentError(logger))
 	srv.SetRecoverFunc(Recover(logger))
+	if opts.Metrics != nil {
+		srv.Use(NewObserver(opts.Metrics))
+	}
 	return loaders.Middleware(store, Prefetch, srv)
 }

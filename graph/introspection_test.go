@@ -19,7 +19,7 @@ func TestIntrospectionUsesOnlySpecDirectiveLocations(t *testing.T) {
 		"INPUT_OBJECT", "INPUT_FIELD_DEFINITION"} {
 		spec[l] = true
 	}
-	h := graph.NewHandler(dbtest.Open(t, dbtest.SQLiteDSN(t)), slog.New(slog.DiscardHandler))
+	h := graph.NewHandler(dbtest.Open(t, dbtest.SQLiteDSN(t)), slog.New(slog.DiscardHandler), graph.Options{})
 	var data struct {
 		Schema struct {
 			Directives []struct {

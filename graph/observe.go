@@ -48,7 +48,10 @@ func (o *Observer) InterceptResponse(ctx context.Context, next graphql.ResponseH
 	resp := next(ctx)
 	name := ""
 	if graphql.HasOperationContext(ctx) {
-		name = graphql.GetOperationContext(ctx).OperationName
+		// The name the document gives its operation; clients need not repeat it in operationName.
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil {
+			name = op.Name
+		}
 	}
 	o.duration.WithLabelValues(o.names.label(name)).Observe(time.Since(start).Seconds())
 	info := requestInfoFrom(ctx)
