@@ -386,15 +386,21 @@ func (w *window) beyond(q string, i int) (string, []any, bool) {
 
 // list reads one page of query (already scoped and filtered) in the window's order.
 func list[T any](ctx context.Context, query *gorm.DB, w *window) (*Page[T], error) {
+	var rows []*T
+	if err := w.pageQuery(query).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	return toPage(ctx, w, rows), nil
+}
+
+// pageQuery narrows query to the window: the where filter, the rows past the cursor, the order,
+// and one row more than the page to learn whether more follow.
+func (w *window) pageQuery(query *gorm.DB) *gorm.DB {
 	q := w.filtered(query.Session(&gorm.Session{}))
 	if cond, args := w.seekCondition(""); cond != "" {
 		q = q.Where(cond, args...)
 	}
-	var rows []*T
-	if err := q.Order(w.orderClause("")).Limit(w.limit + 1).Find(&rows).Error; err != nil {
-		return nil, err
-	}
-	return toPage(ctx, w, rows), nil
+	return q.Order(w.orderClause("")).Limit(w.limit + 1)
 }
 
 // toPage trims the extra row read to learn whether more follow, and puts rows in forward order.

@@ -203,6 +203,9 @@ func (s *Store) TaskProcessingResultPages(ctx context.Context, parent Parent, id
 	return childPages[TaskProcessingResult](ctx, s, tableResults, parent, ids, args, orderByID)
 }
 
+// maxCompoundTerms is SQLite's limit on the SELECTs of one UNION ALL.
+const maxCompoundTerms = 500
+
 func childPages[T any](ctx context.Context, s *Store, table string, parent Parent, ids []string,
 	args PageArgs, order []OrderKey) (map[string]*Page[T], error) {
 	w, err := newWindow(new(T), table, args, order)
@@ -220,22 +223,27 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 		out[ids[0]] = page
 		return out, nil
 	}
-	inner := s.scoped(ctx, table).Select(fmt.Sprintf("%s.*, ROW_NUMBER() OVER (PARTITION BY %s ORDER BY %s) AS lcw_row",
-		table, parent, w.orderClause(""))).Where(string(parent)+" IN ?", ids)
-	inner = w.filtered(inner)
-	if cond, a := w.seekCondition(""); cond != "" {
-		inner = inner.Where(cond, a...)
-	}
-	var rows []*T
-	err = s.db.WithContext(ctx).Table("(?) AS lcw_page", inner).Where("lcw_row <= ?", w.limit+1).
-		Order(string(parent) + ", lcw_row").Find(&rows).Error
-	if err != nil {
-		return nil, err
-	}
+	// Many parents: one statement made of one small keyset read per parent, so a parent costs its
+	// page however many children it has (a window function would number them all).
 	groups := make(map[string][]*T, len(ids))
-	for _, r := range rows {
-		p := reflect.ValueOf(r).Elem().FieldByName(parentField(parent)).String()
-		groups[p] = append(groups[p], r)
+	for start := 0; start < len(ids); start += maxCompoundTerms {
+		chunk := ids[start:min(len(ids), start+maxCompoundTerms)]
+		terms := make([]string, len(chunk))
+		reads := make([]any, len(chunk))
+		for i, id := range chunk {
+			terms[i] = fmt.Sprintf("SELECT * FROM (?) AS p%d", i)
+			reads[i] = w.pageQuery(s.scoped(ctx, table).Where(string(parent)+" = ?", id))
+		}
+		var rows []*T
+		// SQL keeps no order across UNION ALL: sort again (a few rows per parent).
+		union := "SELECT * FROM (" + strings.Join(terms, " UNION ALL ") + ") AS lcw_pages ORDER BY " + w.orderClause("")
+		if err := s.db.WithContext(ctx).Raw(union, reads...).Find(&rows).Error; err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			p := reflect.ValueOf(r).Elem().FieldByName(parentField(parent)).String()
+			groups[p] = append(groups[p], r)
+		}
 	}
 	for _, id := range ids {
 		out[id] = toPage(ctx, w, groups[id])
