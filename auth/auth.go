@@ -32,10 +32,13 @@ type Config struct {
 	Issuer      string        `name:"jwt-issuer" env:"LCW_JWT_ISSUER" help:"Required iss claim (default: --oidc-issuer)."`
 	Audience    string        `name:"jwt-audience" env:"LCW_JWT_AUDIENCE" help:"Required aud claim: the gateway's application ID URI or client id."`
 	ClockSkew   time.Duration `name:"jwt-clock-skew" env:"LCW_JWT_CLOCK_SKEW" default:"60s" help:"Leeway for exp and nbf."`
-	Permissions []string      `name:"accepted-permissions" env:"LCW_ACCEPTED_PERMISSIONS" default:"LifecycleWorkflows-Reports.Read.All,LifecycleWorkflows.Read.All,LifecycleWorkflows.ReadWrite.All" help:"A token needs one of these in scp (delegated) or roles (application)."`
+	Permissions []string      `name:"accepted-permissions" env:"LCW_ACCEPTED_PERMISSIONS" placeholder:"PERMISSION,..." help:"A token needs one of these in scp (delegated) or roles (application). Default: LifecycleWorkflows-Reports.Read.All, LifecycleWorkflows.Read.All, LifecycleWorkflows.ReadWrite.All."`
 	RateLimit   float64       `name:"rate-limit" env:"LCW_RATE_LIMIT" default:"20" help:"Requests per second per principal (token bucket; 0: no limit)."`
 	RateBurst   int           `name:"rate-burst" env:"LCW_RATE_BURST" default:"40" help:"Burst size of the per-principal token bucket."`
 }
+
+// DefaultPermissions are Graph's permissions that let an app or user read task reports.
+var DefaultPermissions = []string{"LifecycleWorkflows-Reports.Read.All", "LifecycleWorkflows.Read.All", "LifecycleWorkflows.ReadWrite.All"}
 
 // CheckAddr refuses to serve without authentication anywhere but on a loopback address.
 func (c Config) CheckAddr(addr string) error {
@@ -81,6 +84,9 @@ type Guard struct {
 // New builds the guard; with --auth jwt it starts fetching the signing keys, refreshed in the
 // background until ctx ends and again whenever a token names a key it does not know.
 func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Guard, error) {
+	if len(cfg.Permissions) == 0 {
+		cfg.Permissions = DefaultPermissions
+	}
 	g := &Guard{cfg: cfg, logger: logger, limiters: expirable.NewLRU[string, *rate.Limiter](100_000, nil, 10*time.Minute)}
 	if cfg.Mode != "jwt" {
 		return g, nil
