@@ -23,5 +23,7 @@ lcw_start
 
 lcw_step "GraphiQL in chromium"
 export LCW_SCREENSHOT="${LCW_SCREENSHOT:-$LCW_ROOT/web/e2e/out/graphiql.png}"
+# The gateway seeds demo data on start: an empty answer means something broke.
+export LCW_E2E_REQUIRE_DATA=1
 CHROMIUM=/usr/bin/chromium node web/e2e/graphiql.mjs
 echo "screenshot: $LCW_SCREENSHOT"
