@@ -35,6 +35,7 @@ type cli struct {
 
 	Serve   serveCmd   `cmd:"" default:"withargs" help:"Serve GraphQL (the default command)."`
 	Import  importCmd  `cmd:"" help:"Load a folder of saved Microsoft Graph responses, laid out by URL path."`
+	Sync    syncCmd    `cmd:"" help:"Pull workflows, runs, task reports and results from Microsoft Graph (see docs/sync.md)."`
 	Seed    seedCmd    `cmd:"" help:"Fill the database with generated demo data."`
 	Schema  schemaCmd  `cmd:"" help:"Print the GraphQL schema (SDL)."`
 	Migrate migrateCmd `cmd:"" help:"Apply pending database migrations and exit (serve applies them too)."`
@@ -59,6 +60,7 @@ type serveCmd struct {
 	Addr string      `env:"LCW_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
 	Seed string      `env:"LCW_SEED" enum:"demo,none" default:"demo" help:"Fill a database that holds no workflows with demo data first (demo or none)."`
 	Auth auth.Config `embed:""`
+	Sync serveSync   `embed:""`
 }
 
 func main() {
@@ -108,16 +110,21 @@ func (c *serveCmd) Run(env *runEnv) error {
 		return err
 	}
 	defer store.Close()
-	if c.Seed == "demo" {
+	if c.Seed == "demo" && !c.Sync.enabled() { // demo data must not mix with synced data
 		if err := seedIfEmpty(env, store); err != nil {
 			return err
 		}
 	}
+	loop, err := c.Sync.start(env, store)
+	if err != nil {
+		return err
+	}
+	defer loop.stop()
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: newMux(store, env.logger, guard), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: newMux(store, env.logger, guard, loop.addons()...), ReadHeaderTimeout: 10 * time.Second}
 	env.logger.Info("serving GraphQL", "url", "http://"+ln.Addr().String()+"/", "db", redactDSN(env.db.DSN))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -140,7 +147,7 @@ func (c *serveCmd) Run(env *runEnv) error {
 }
 
 // newMux wires the endpoints of the user-facing contract; guard (nil: none) protects /graphql.
-func newMux(store *db.Store, logger *slog.Logger, guard *auth.Guard) http.Handler {
+func newMux(store *db.Store, logger *slog.Logger, guard *auth.Guard, addons ...muxAddon) http.Handler {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -151,6 +158,9 @@ func newMux(store *db.Store, logger *slog.Logger, guard *auth.Guard) http.Handle
 		registry.MustRegister(collectors.NewDBStatsCollector(sqlDB, "lcw"))
 	}
 	metrics := newHTTPMetrics(registry)
+	for _, a := range addons {
+		registry.MustRegister(a.collectors()...)
+	}
 
 	mux := http.NewServeMux()
 	api := recordPrincipal(graph.NewHandler(store, logger, graph.Options{Metrics: registry}))
@@ -171,6 +181,9 @@ func newMux(store *db.Store, logger *slog.Logger, guard *auth.Guard) http.Handle
 			return
 		}
 		_, _ = fmt.Fprintln(w, "ok")
+		for _, a := range addons {
+			_, _ = fmt.Fprintln(w, a.readiness())
+		}
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	return mux
