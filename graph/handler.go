@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 
 	"lcw-gateway/db"
 	"lcw-gateway/graph/loaders"
@@ -19,6 +20,8 @@ import (
 type Options struct {
 	// Metrics receives the operation latency and error metrics; nil keeps none.
 	Metrics prometheus.Registerer
+	// Tracer gets a span per operation; nil traces nothing.
+	Tracer trace.TracerProvider
 }
 
 // NewHandler is the GraphQL endpoint: GraphQL over HTTP (POST and GET), the error presenter,
@@ -32,7 +35,7 @@ func NewHandler(store *db.Store, logger *slog.Logger, opts Options) http.Handler
 	srv.SetErrorPresenter(PresentError(logger))
 	srv.SetRecoverFunc(Recover(logger))
 	if opts.Metrics != nil {
-		srv.Use(NewObserver(opts.Metrics))
+		srv.Use(NewObserver(opts.Metrics, opts.Tracer))
 	}
 	return loaders.Middleware(store, Prefetch, srv)
 }

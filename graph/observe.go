@@ -8,6 +8,10 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Observer measures GraphQL operations: latency by operation name and errors by code. It also
@@ -16,6 +20,7 @@ type Observer struct {
 	duration *prometheus.HistogramVec
 	errors   *prometheus.CounterVec
 	names    *labelSet
+	tracer   trace.Tracer
 }
 
 var (
@@ -23,8 +28,11 @@ var (
 	_ graphql.ResponseInterceptor = (*Observer)(nil)
 )
 
-// NewObserver registers the GraphQL metrics.
-func NewObserver(reg prometheus.Registerer) *Observer {
+// NewObserver registers the GraphQL metrics; tp (nil: none) gets a span per operation.
+func NewObserver(reg prometheus.Registerer, tp trace.TracerProvider) *Observer {
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
 	o := &Observer{
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "lcw_graphql_operation_duration_seconds",
@@ -35,7 +43,8 @@ func NewObserver(reg prometheus.Registerer) *Observer {
 			Name: "lcw_graphql_errors_total",
 			Help: "GraphQL errors returned, by extensions.code.",
 		}, []string{"code"}),
-		names: &labelSet{max: 200, seen: map[string]bool{}},
+		names:  &labelSet{max: 200, seen: map[string]bool{}},
+		tracer: tp.Tracer("lcw-gateway/graph"),
 	}
 	reg.MustRegister(o.duration, o.errors)
 	return o
@@ -45,7 +54,6 @@ func (o *Observer) ExtensionName() string                   { return "Observer" 
 func (o *Observer) Validate(graphql.ExecutableSchema) error { return nil }
 func (o *Observer) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	start := time.Now()
-	resp := next(ctx)
 	name := ""
 	if graphql.HasOperationContext(ctx) {
 		// The name the document gives its operation; clients need not repeat it in operationName.
@@ -53,7 +61,11 @@ func (o *Observer) InterceptResponse(ctx context.Context, next graphql.ResponseH
 			name = op.Name
 		}
 	}
-	o.duration.WithLabelValues(o.names.label(name)).Observe(time.Since(start).Seconds())
+	label := o.names.label(name)
+	ctx, span := o.tracer.Start(ctx, "graphql "+label, trace.WithAttributes(attribute.String("graphql.operation.name", name)))
+	defer span.End()
+	resp := next(ctx)
+	o.duration.WithLabelValues(label).Observe(time.Since(start).Seconds())
 	info := requestInfoFrom(ctx)
 	if info != nil {
 		info.set(name)
@@ -65,6 +77,7 @@ func (o *Observer) InterceptResponse(ctx context.Context, next graphql.ResponseH
 				code = "UNKNOWN"
 			}
 			o.errors.WithLabelValues(code).Inc()
+			span.SetStatus(codes.Error, code)
 			if info != nil {
 				info.addCode(code)
 			}
