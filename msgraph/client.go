@@ -240,6 +240,7 @@ func (c *Client) get(ctx context.Context, u string, entity bool) (*Page, error) 
 	expo := backoff.NewExponentialBackOff()
 	expo.InitialInterval = c.cfg.InitialBackoff
 	expo.MaxInterval = c.cfg.MaxBackoff
+	expo.Multiplier = 2
 	expo.RandomizationFactor = 0.5 // jitter, so clients throttled together do not return together
 	refreshed := false
 	attempt := 0

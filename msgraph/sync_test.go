@@ -166,7 +166,10 @@ func TestSyncStoresWhatImportStores(t *testing.T) {
 			t.Errorf("%d tokens fetched for one sync, want 1 (cached)", got)
 		}
 		st := s.client.Stats()
-		t.Logf("full sync: %d requests, %d retries, %d pages", st.Requests, st.Retries, st.Pages)
+		t.Logf("full sync: %d requests, %d retries, %d pages, at most %d in flight", st.Requests, st.Retries, st.Pages, srv.MaxInFlight())
+		if srv.MaxInFlight() > 4 {
+			t.Errorf("%d requests in flight at once, want at most 4", srv.MaxInFlight())
+		}
 
 		srv.ResetLog()
 		again, err := s.sync(context.Background(), store)
@@ -633,5 +636,37 @@ func TestWrongSecretIsNotRetriedNorShown(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), secret) || strings.Contains(logs.String(), secret) {
 		t.Errorf("the secret shows in the error or the logs")
+	}
+}
+
+// --workflow: only the named workflows are read and stored; a name Graph does not know is an
+// error of its own. A request that hangs is given up after the per-request timeout and retried.
+func TestSyncNamedWorkflowsWithATimeout(t *testing.T) {
+	dir := msgraphtest.CopyFixture(t, fixture(t))
+	const other = "0c0ffee0-0000-4000-8000-000000000002"
+	msgraphtest.EditCollection(t, dir, "identityGovernance/lifecycleWorkflows/workflows", func(r []map[string]any) []map[string]any {
+		return append(r, map[string]any{"id": other, "displayName": "Second", "category": "leaver", "isEnabled": true, "version": 1})
+	})
+	srv := msgraphtest.New(t, dir)
+	srv.Inject(msgraphtest.Fault{Match: "/tasks", Kind: msgraphtest.Hang})
+	creds, _ := msgraph.NewCredentials(msgraph.CredentialsConfig{TokenURL: srv.TokenURL, ClientID: srv.ClientID,
+		Scope: srv.URL + "/.default", ClientSecret: srv.Secret})
+	client, _ := msgraph.NewClient(msgraph.ClientConfig{BaseURL: srv.GraphURL, Tokens: creds,
+		RequestTimeout: 300 * time.Millisecond, InitialBackoff: time.Millisecond})
+	start := time.Now()
+	stats, err := msgraph.WalkWith(context.Background(), client, msgraph.Discard{}, msgraph.WalkOptions{
+		Workflows: []string{strings.ToUpper(workflowID), "no-such-workflow"}, UsersByID: true, KeepGoing: true})
+	var we *msgraph.WorkflowError
+	if !errors.As(err, &we) || we.ID != "no-such-workflow" || strings.Contains(err.Error(), workflowID) {
+		t.Errorf("err = %v, want the unknown workflow's error only", err)
+	}
+	if stats.Workflows != 1 || stats.TaskProcessingResults != 8 {
+		t.Errorf("stats = %+v, want the named workflow's", stats)
+	}
+	if n := countMatching(srv.Requests(), other); n != 0 {
+		t.Errorf("the workflow not named was read (%d requests)", n)
+	}
+	if st := client.Stats(); st.Retries != 1 || time.Since(start) < 300*time.Millisecond {
+		t.Errorf("the hanging request: %d retries after %s, want 1 after the 300ms timeout", st.Retries, time.Since(start))
 	}
 }

@@ -41,10 +41,11 @@ const (
 	Forbidden                      // 403 Authorization_RequestDenied
 	BadRequest                     // 400 BadRequest
 	ExpireToken                    // every token issued so far expires: 401 InvalidAuthenticationToken
+	Hang                           // no answer until the client gives up on the request
 )
 
 func (k FaultKind) String() string {
-	return [...]string{"429", "503", "reset", "malformed JSON", "403", "400", "expired token"}[k]
+	return [...]string{"429", "503", "reset", "malformed JSON", "403", "400", "expired token", "hang"}[k]
 }
 
 // Fault fails the next Times requests whose logged form (see Logged.String) contains Match.
@@ -103,6 +104,8 @@ type Server struct {
 	tokens    map[string]bool
 	issued    int
 	onRequest func(n int, l Logged)
+	inFlight  int
+	maxFlight int
 }
 
 // New starts a double serving dir; it stops when the test ends.
@@ -150,6 +153,13 @@ func (s *Server) ResetLog() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.log = nil
+}
+
+// MaxInFlight is the most Graph requests the double was answering at once.
+func (s *Server) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxFlight
 }
 
 // TokensIssued counts the tokens the token endpoint has issued.
@@ -243,13 +253,18 @@ func (s *Server) graph(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	n := len(s.log) + 1
 	hook := s.onRequest
+	s.inFlight++
+	s.maxFlight = max(s.maxFlight, s.inFlight)
 	s.mu.Unlock()
 	if hook != nil {
 		hook(n, l)
 	}
+	// Slow answers widen the window in which requests overlap, so the bound is seen to hold.
+	time.Sleep(2 * time.Millisecond)
 	status, fault := s.answer(w, r, l)
 	l.Status, l.Fault = status, fault
 	s.mu.Lock()
+	s.inFlight--
 	s.log = append(s.log, l)
 	s.mu.Unlock()
 }
@@ -296,6 +311,9 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, l Logged) (int, 
 		case BadRequest:
 			graphError(w, http.StatusBadRequest, "BadRequest", "Invalid request")
 			return http.StatusBadRequest, fault.Kind.String()
+		case Hang:
+			<-r.Context().Done()
+			return 0, fault.Kind.String()
 		case MalformedJSON:
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte("{\"value\": [{\"id\": \"broken\",]}\n"))
