@@ -20,6 +20,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"lcw-gateway/auth"
 	"lcw-gateway/db"
@@ -57,10 +60,11 @@ func (f dbFlags) config() db.Config {
 }
 
 type serveCmd struct {
-	Addr string      `env:"LCW_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
-	Seed string      `env:"LCW_SEED" enum:"demo,none" default:"demo" help:"Fill a database that holds no workflows with demo data first (demo or none)."`
-	Auth auth.Config `embed:""`
-	Sync serveSync   `embed:""`
+	Addr    string       `env:"LCW_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
+	Seed    string       `env:"LCW_SEED" enum:"demo,none" default:"demo" help:"Fill a database that holds no workflows with demo data first (demo or none)."`
+	Auth    auth.Config  `embed:""`
+	Sync    serveSync    `embed:""`
+	Tracing tracingFlags `embed:""`
 }
 
 func main() {
@@ -124,7 +128,13 @@ func (c *serveCmd) Run(env *runEnv) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: newMux(store, env.logger, guard, loop.addons()...), ReadHeaderTimeout: 10 * time.Second}
+	tp, flush, err := tracerProvider(env.ctx, c.Tracing.OTLPEndpoint)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = flush(context.Background()) }()
+	mux := newMux(store, env.logger, guard, withAddons(loop.addons()...), withTracer(tp))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	env.logger.Info("serving GraphQL", "url", "http://"+ln.Addr().String()+"/", "db", redactDSN(env.db.DSN))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -146,8 +156,29 @@ func (c *serveCmd) Run(env *runEnv) error {
 	return nil
 }
 
+// muxConfig is what newMux serves besides the API.
+type muxConfig struct {
+	addons []muxAddon
+	tracer trace.TracerProvider
+}
+
+// muxOption adds to what newMux serves.
+type muxOption func(*muxConfig)
+
+// withAddons registers the addons' metrics and their lines on /readyz.
+func withAddons(addons ...muxAddon) muxOption {
+	return func(c *muxConfig) { c.addons = append(c.addons, addons...) }
+}
+
+// withTracer traces each GraphQL request and operation.
+func withTracer(tp trace.TracerProvider) muxOption { return func(c *muxConfig) { c.tracer = tp } }
+
 // newMux wires the endpoints of the user-facing contract; guard (nil: none) protects /graphql.
-func newMux(store *db.Store, logger *slog.Logger, guard *auth.Guard, addons ...muxAddon) http.Handler {
+func newMux(store *db.Store, logger *slog.Logger, guard *auth.Guard, opts ...muxOption) http.Handler {
+	cfg := muxConfig{tracer: noop.NewTracerProvider()}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -158,15 +189,16 @@ func newMux(store *db.Store, logger *slog.Logger, guard *auth.Guard, addons ...m
 		registry.MustRegister(collectors.NewDBStatsCollector(sqlDB, "lcw"))
 	}
 	metrics := newHTTPMetrics(registry)
-	for _, a := range addons {
+	for _, a := range cfg.addons {
 		registry.MustRegister(a.collectors()...)
 	}
 
 	mux := http.NewServeMux()
-	api := recordPrincipal(graph.NewHandler(store, logger, graph.Options{Metrics: registry}))
+	api := recordPrincipal(graph.NewHandler(store, logger, graph.Options{Metrics: registry, Tracer: cfg.tracer}))
 	if guard != nil {
 		api = guard.Middleware(api)
 	}
+	api = otelhttp.NewHandler(api, "POST /graphql", otelhttp.WithTracerProvider(cfg.tracer))
 	mux.Handle("/graphql", withRequestID(observe("/graphql", logger, metrics, api)))
 	mux.Handle("GET /{$}", web.GraphiQLHandler("/graphql"))
 	mux.Handle("GET "+web.AssetsPath, web.AssetsHandler())
@@ -181,7 +213,7 @@ func newMux(store *db.Store, logger *slog.Logger, guard *auth.Guard, addons ...m
 			return
 		}
 		_, _ = fmt.Fprintln(w, "ok")
-		for _, a := range addons {
+		for _, a := range cfg.addons {
 			_, _ = fmt.Fprintln(w, a.readiness())
 		}
 	})

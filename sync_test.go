@@ -211,7 +211,7 @@ func TestServeSyncsInTheBackground(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer loop.stop()
-	h := newMux(store, env.logger, nil, loop.addons()...)
+	h := newMux(store, env.logger, nil, withAddons(loop.addons()...))
 
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()
