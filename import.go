@@ -23,7 +23,9 @@ func (c *importCmd) Run(env *runEnv) error {
 	defer store.Close()
 	start := time.Now()
 	ctx := db.WithTenant(env.ctx, tenantID(c.TenantID))
-	stats, err := msgraph.ImportDir(ctx, store, c.Dir)
+	progress := newProgress(env.logger, "importing")
+	stats, err := msgraph.ImportDir(ctx, store, c.Dir, progress.Report)
+	progress.Finish()
 	if err != nil {
 		return fmt.Errorf("import %s: %w (nothing of the folder was written)", c.Dir, err)
 	}

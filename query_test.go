@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
 	"lcw-gateway/graph/graphtest"
 )
@@ -416,6 +418,26 @@ func TestAggregatesMatchTheFixture(t *testing.T) {
 		u := got.Workflow.Users
 		if u.TotalUsers != len(pairs) || u.SuccessfulUsers != len(pairs) || u.TotalTasks != len(results) || u.FailedUsers != 0 {
 			t.Errorf("user summary %+v, want %d users, %d tasks", u, len(pairs), len(results))
+		}
+	})
+}
+
+// TestWalkGeneratedData walks the connections of a generated data set, with nulls in the sort
+// keys (unfinished reports and results), both ways in pages of 4.
+func TestWalkGeneratedData(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		store := e.Open(t)
+		opts := db.DemoOptions{Workflows: 2, RunsPerWorkflow: 4, Users: 10, UsersPerRun: 4, Now: benchNow, Seed: 11}
+		if _, err := store.SeedDemo(context.Background(), opts, nil); err != nil {
+			t.Fatal(err)
+		}
+		h := quietMux(store)
+		var wfs struct {
+			Workflows struct{ Nodes []struct{ ID string } }
+		}
+		graphtest.MustData(t, h, `{ workflows { nodes { id } } }`, nil, &wfs)
+		for _, wf := range wfs.Workflows.Nodes {
+			checkWalks(t, h, connectionCases(wf.ID), 4)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync/atomic"
 
 	"lcw-gateway/db"
 )
@@ -12,7 +13,7 @@ import (
 // sink, normally a *db.Store. It reads the whole folder once without writing, so a bad file
 // anywhere leaves the store as it was, then again writing one transaction per file. Records
 // are upserted by id, so importing the same folder twice changes nothing.
-func ImportDir(ctx context.Context, sink Sink, dir string) (Stats, error) {
+func ImportDir(ctx context.Context, sink Sink, dir string, progress ...func(done, total int64)) (Stats, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
 		return Stats{}, fmt.Errorf("import: %w", err)
@@ -21,10 +22,19 @@ func ImportDir(ctx context.Context, sink Sink, dir string) (Stats, error) {
 		return Stats{}, fmt.Errorf("import: %s is not a folder", dir)
 	}
 	src := DirSource{Dir: dir}
-	if _, err := Walk(ctx, src, Discard{}); err != nil {
+	// The validating pass also counts the records, so the writing pass can show its progress.
+	var total, done atomic.Int64
+	count := func(_ string, n int) { total.Add(int64(n)) }
+	if _, err := WalkWith(ctx, src, Discard{}, WalkOptions{Progress: count}); err != nil {
 		return Stats{}, fmt.Errorf("import: nothing written: %w", err)
 	}
-	stats, err := Walk(ctx, src, sink)
+	report := func(_ string, n int) {
+		d := done.Add(int64(n))
+		for _, p := range progress {
+			p(d, total.Load())
+		}
+	}
+	stats, err := WalkWith(ctx, src, sink, WalkOptions{Progress: report})
 	if err != nil {
 		return Stats{}, fmt.Errorf("import: %w", err)
 	}
