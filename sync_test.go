@@ -71,7 +71,7 @@ func asTenant(h http.Handler, tenant string) http.Handler {
 // expected.json through the GraphQL API; its logs hold a closing line and never the secret.
 func TestSyncCommandAnswersExpected(t *testing.T) {
 	dir := fixtureDir(t, "msgraph-docs-example")
-	want := readExpected(t, dir)
+	want := msgraphtest.ReadExpected(t, dir)
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		srv := msgraphtest.New(t, dir)
 		srv.PageSize = 2
@@ -137,13 +137,11 @@ func TestSyncCommandAnswersExpected(t *testing.T) {
 			}
 		}
 		for id, rep := range want.Reports {
-			var got struct{ TaskReport reportFields }
+			var got struct{ TaskReport msgraphtest.ExpectedReport }
 			graphtest.MustData(t, h, `query($id: ID!) { taskReport(id: $id) {
 				id runId processingStatus successfulUsersCount failedUsersCount unprocessedUsersCount totalUsersCount
 				startedDateTime completedDateTime lastUpdatedDateTime } }`, map[string]any{"id": id}, &got)
-			if !equalReport(got.TaskReport, rep.reportFields) {
-				t.Errorf("report %s:\n got %+v\nwant %+v", id, got.TaskReport, rep.reportFields)
-			}
+			assertReport(t, got.TaskReport, rep)
 		}
 		// The same data is not the default tenant's.
 		var other struct{ Workflows struct{ TotalCount int } }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
 	"lcw-gateway/msgraph"
+	"lcw-gateway/msgraph/msgraphtest"
 )
 
 const (
@@ -25,16 +25,8 @@ const (
 	wfDir      = "identityGovernance/lifecycleWorkflows/workflows/" + workflowID
 )
 
-// fixture is the docs example beside the repository (../shared/fixtures from the repo root).
-func fixture(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "fixtures", "msgraph-docs-example")
-	if _, err := os.Stat(filepath.Join(dir, "expected.json")); err != nil {
-		t.Skipf("fixture not found beside the repository: %v", err)
-	}
-	return dir
-}
+// fixture is the docs example beside the repository.
+func fixture(t *testing.T) string { return msgraphtest.DocsExample(t) }
 
 // storeFor opens a fresh store and returns it with its DSN, for dumps through a second connection.
 func storeFor(t *testing.T, e dbtest.Engine) (*db.Store, string) {
@@ -271,44 +263,9 @@ func readValues(t *testing.T, dir, rel string) []map[string]any {
 	return page.Value
 }
 
-// expected mirrors the parts of expected.json that describe stored rows; its summaries belong
-// to the query layer's tests.
-type expected struct {
-	Workflows map[string]struct {
-		ReportIDs           []string            `json:"reportIds"`
-		ReportsWithFailures []string            `json:"reportsWithFailures"`
-		ReportsByStatus     map[string][]string `json:"reportsByStatus"`
-		Runs                map[string][]string `json:"runs"`
-		TprCount            int                 `json:"tprCount"`
-		FailedTprIDs        []string            `json:"failedTprIds"`
-	} `json:"workflows"`
-	Reports map[string]struct {
-		ID                    string   `json:"id"`
-		RunID                 string   `json:"runId"`
-		ProcessingStatus      string   `json:"processingStatus"`
-		SuccessfulUsersCount  int64    `json:"successfulUsersCount"`
-		FailedUsersCount      int64    `json:"failedUsersCount"`
-		UnprocessedUsersCount int64    `json:"unprocessedUsersCount"`
-		TotalUsersCount       int64    `json:"totalUsersCount"`
-		StartedDateTime       *string  `json:"startedDateTime"`
-		CompletedDateTime     *string  `json:"completedDateTime"`
-		LastUpdatedDateTime   string   `json:"lastUpdatedDateTime"`
-		TaskID                string   `json:"taskId"`
-		TaskDefinitionID      string   `json:"taskDefinitionId"`
-		TprIDs                []string `json:"tprIds"`
-	} `json:"reports"`
-}
-
 func checkAgainstExpected(t *testing.T, dir string, tables map[string][]dbtest.Row) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var exp expected
-	if err := json.Unmarshal(b, &exp); err != nil {
-		t.Fatal(err)
-	}
+	exp := msgraphtest.ReadExpected(t, dir)
 	ids := func(rows []dbtest.Row, keep func(dbtest.Row) bool) []string {
 		out := []string{}
 		for _, r := range rows {

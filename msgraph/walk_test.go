@@ -5,26 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"lcw-gateway/db"
+	"lcw-gateway/msgraph/msgraphtest"
 )
 
-// fixtureDir is the docs example, beside the repository: ../shared/fixtures from the repo root.
-func fixtureDir(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "fixtures", "msgraph-docs-example")
-	if _, err := (DirSource{Dir: dir}).read(workflows); err != nil {
-		t.Skipf("fixture not found beside the repository: %v", err)
-	}
-	return dir
-}
+// fixtureDir is the docs example, beside the repository.
+func fixtureDir(t *testing.T) string { return msgraphtest.DocsExample(t) }
 
 // recorder is a Sink that notes what it is given, page by page.
 type recorder struct {
