@@ -576,32 +576,73 @@ func TestHasWorkflowsAndTenants(t *testing.T) {
 }
 
 // TestSeedDemoIsAllOrNothing cancels a seed half way: nothing stays behind, so the server seeds
-// again on its next start.
+// again on its next start. On PostgreSQL it does so for both ways of loading: COPY runs on a
+// connection of its own, which must be the one the seed's transaction runs on.
 func TestSeedDemoIsAllOrNothing(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
-		s := e.Open(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		opts := db.DemoOptions{Workflows: 4, RunsPerWorkflow: 10, Users: 50, UsersPerRun: 20, Now: demoNow, BatchSize: 100}
-		total := opts.Size().Rows()
-		_, err := s.SeedDemo(ctx, opts, func(done, _ int64) {
-			if done > total/2 {
-				cancel()
+		loads := []db.DemoLoad{db.DemoLoadInsert}
+		if e.Name == "postgres" {
+			loads = append(loads, db.DemoLoadCopy)
+		}
+		for _, load := range loads {
+			s := e.Open(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			opts := db.DemoOptions{Workflows: 4, RunsPerWorkflow: 10, Users: 50, UsersPerRun: 20, Now: demoNow, BatchSize: 100, Load: load}
+			total := opts.Size().Rows()
+			_, err := s.SeedDemo(ctx, opts, func(done, _ int64) {
+				if done > total/2 {
+					cancel()
+				}
+			})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("load %d: SeedDemo after cancel: %v", load, err)
 			}
-		})
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("SeedDemo after cancel: %v", err)
+			if ok, err := s.HasWorkflows(context.Background()); ok || err != nil {
+				t.Errorf("load %d: HasWorkflows after a canceled seed: %v, %v", load, ok, err)
+			}
+			d := readDemoTables(t, s, db.DefaultTenant)
+			if n := len(d.TaskDefinitions) + len(d.Users) + len(d.Results) + len(d.Runs); n != 0 {
+				t.Errorf("load %d: %d rows left behind", load, n)
+			}
+			// And it seeds fine afterwards.
+			seed(t, s, context.Background(), opts)
 		}
-		if ok, err := s.HasWorkflows(context.Background()); ok || err != nil {
-			t.Errorf("HasWorkflows after a canceled seed: %v, %v", ok, err)
-		}
-		d := readDemoTables(t, s, db.DefaultTenant)
-		if n := len(d.TaskDefinitions) + len(d.Users) + len(d.Results) + len(d.Runs); n != 0 {
-			t.Errorf("%d rows left behind", n)
-		}
-		// And it seeds fine afterwards.
-		seed(t, s, context.Background(), opts)
 	})
+}
+
+// TestSeedDemoCopyMatchesInsert: on PostgreSQL, COPY and batched INSERTs store the same rows,
+// column for column (COPY encodes the values itself, so a column it sent differently, or
+// missed, would show here). Batches of 700 rows make several COPYs per table and leave a part
+// batch at the end; a second tenant is copied beside the first, as a second seed would be.
+func TestSeedDemoCopyMatchesInsert(t *testing.T) {
+	ctx := context.Background()
+	opts := db.DemoOptions{Workflows: 5, RunsPerWorkflow: 8, Users: 300, UsersPerRun: 60, Now: demoNow, Seed: 3, BatchSize: 700}
+	inserted, copied := dbtest.Open(t, dbtest.PostgresDSN(t)), dbtest.Open(t, dbtest.PostgresDSN(t))
+	opts.Load = db.DemoLoadInsert
+	seed(t, inserted, ctx, opts)
+	opts.Load = db.DemoLoadCopy
+	var calls, last int64
+	stats, err := copied.SeedDemo(ctx, opts, func(done, total int64) {
+		calls++
+		if done <= last || done > total {
+			t.Errorf("progress %d of %d after %d", done, total, last)
+		}
+		last = done
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last != opts.Size().Rows() || calls < stats.TaskProcessingResults/700 {
+		t.Errorf("progress ended at %d of %d after %d calls", last, opts.Size().Rows(), calls)
+	}
+	seed(t, copied, db.WithTenant(ctx, "fabrikam"), opts)
+	want := readDemoTables(t, inserted, db.DefaultTenant).dump(t)
+	for _, tenant := range []string{db.DefaultTenant, "fabrikam"} {
+		if got := readDemoTables(t, copied, tenant).dump(t); got != want {
+			t.Errorf("tenant %s: COPY stored other rows than INSERT:\n%s", tenant, firstDiff(want, got))
+		}
+	}
 }
 
 func TestDemoOptionsForResults(t *testing.T) {
