@@ -65,6 +65,7 @@ type serveCmd struct {
 	Auth    auth.Config  `embed:""`
 	Sync    serveSync    `embed:""`
 	Tracing tracingFlags `embed:""`
+	Policy  graph.Policy `embed:""`
 }
 
 func main() {
@@ -133,7 +134,7 @@ func (c *serveCmd) Run(env *runEnv) error {
 		return err
 	}
 	defer func() { _ = flush(context.Background()) }()
-	mux := newMux(store, env.logger, guard, withAddons(loop.addons()...), withTracer(tp))
+	mux := newMux(store, env.logger, guard, withAddons(loop.addons()...), withTracer(tp), withPolicy(c.Policy))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	env.logger.Info("serving GraphQL", "url", "http://"+ln.Addr().String()+"/", "db", redactDSN(env.db.DSN))
 	errc := make(chan error, 1)
@@ -160,6 +161,7 @@ func (c *serveCmd) Run(env *runEnv) error {
 type muxConfig struct {
 	addons []muxAddon
 	tracer trace.TracerProvider
+	policy *graph.Policy // nil: graph.DefaultPolicy()
 }
 
 // muxOption adds to what newMux serves.
@@ -194,14 +196,17 @@ func newMux(store *db.Store, logger *slog.Logger, guard *auth.Guard, opts ...mux
 	}
 
 	mux := http.NewServeMux()
-	api := recordPrincipal(graph.NewHandler(store, logger, graph.Options{Metrics: registry, Tracer: cfg.tracer}))
+	api := recordPrincipal(graph.NewHandler(store, logger, graph.Options{Metrics: registry, Tracer: cfg.tracer, Policy: cfg.policy}))
 	if guard != nil {
 		api = guard.Middleware(api)
 	}
+	api = cfg.policy.CORS(api)
 	api = otelhttp.NewHandler(api, "POST /graphql", otelhttp.WithTracerProvider(cfg.tracer))
 	mux.Handle("/graphql", withRequestID(observe("/graphql", logger, metrics, api)))
-	mux.Handle("GET /{$}", web.GraphiQLHandler("/graphql"))
-	mux.Handle("GET "+web.AssetsPath, web.AssetsHandler())
+	if cfg.policy.ServesGraphiQL() {
+		mux.Handle("GET /{$}", web.GraphiQLHandler("/graphql"))
+		mux.Handle("GET "+web.AssetsPath, web.AssetsHandler())
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = fmt.Fprintln(w, "ok")
 	})

@@ -5,8 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"lcw-gateway/db"
@@ -40,10 +46,26 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
+// Codes gqlgen gives to documents that do not parse or validate. They stay: Apollo Server and
+// gqlgen clients know them, and a client needs to tell "my document is wrong" (a bug to fix) from
+// BAD_USER_INPUT (a value a person typed, to show them). Bad variable values, which gqlgen also
+// labels GRAPHQL_VALIDATION_FAILED, become BAD_USER_INPUT, as in Apollo Server.
+const (
+	CodeParseFailed      = errcode.ParseFailed
+	CodeValidationFailed = errcode.ValidationFailed
+)
+
+// tokenLimitMessage is how gqlparser words its token limit (parser.go); a test pins it.
+const tokenLimitMessage = "exceeded token limit of "
+
+// suggestion is the "Did you mean ...?" tail of gqlparser's validation messages.
+var suggestion = regexp.MustCompile(` ?Did you mean [^?]*\?`)
+
 // PresentError is the one place errors become GraphQL errors: client mistakes keep their message
 // and get a code; anything else is logged and reaches the client only as INTERNAL with the
-// request id, never with SQL text or a stack.
-func PresentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
+// request id, never with SQL text or a stack. Without suggestions, validation messages lose their
+// "Did you mean" tails, which would otherwise spell out the schema that introspection hides.
+func PresentError(logger *slog.Logger, suggestions bool) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		var input *db.InputError
@@ -57,11 +79,26 @@ func PresentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		case errors.As(err, &notFound):
 			gqlErr.Message = notFound.Message
 			setCode(gqlErr, CodeNotFound)
-		case errors.Is(err, context.DeadlineExceeded):
+		case errors.As(err, &plain) && plain.Err == nil && plain.Extensions["code"] != nil:
+			// Raised by gqlgen itself or by our own code with a code of its own: safe to show.
+			refineCode(gqlErr)
+			if !suggestions {
+				gqlErr.Message = suggestion.ReplaceAllString(gqlErr.Message, "")
+			}
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+			// The driver may report the cancelled statement in its own words (SQLite: "interrupted"),
+			// so the context decides, not the error.
 			gqlErr.Message = "the request took longer than its time limit"
 			setCode(gqlErr, CodeLimitExceeded)
-		case errors.As(err, &plain) && plain.Err == nil:
-			// Raised by gqlgen itself or by our own code with a code of its own: safe to show.
+			gqlErr.Extensions["limit"] = limitTimeout
+			if d := timeoutLimit(ctx); d > 0 {
+				gqlErr.Message += " of " + d.String()
+				gqlErr.Extensions["max"] = d.String()
+			}
+		case errors.Is(ctx.Err(), context.Canceled):
+			// The client has gone; nobody reads this, and it is no fault of ours worth a log line.
+			gqlErr.Message = "the request was cancelled"
+			setCode(gqlErr, CodeInternal)
 		default:
 			internal(ctx, logger, gqlErr, err)
 		}
@@ -69,10 +106,31 @@ func PresentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	}
 }
 
-// Recover turns a panic in a resolver into an INTERNAL error; the server keeps serving.
+// refineCode turns gqlgen's codes for a too-long document and for bad variable values into ours.
+func refineCode(e *gqlerror.Error) {
+	switch e.Extensions["code"] {
+	case CodeParseFailed:
+		if rest, ok := strings.CutPrefix(e.Message, tokenLimitMessage); ok {
+			e.Message = "the document has more than " + rest + " tokens"
+			e.Extensions["code"] = CodeLimitExceeded
+			e.Extensions["limit"] = limitTokens
+			if n, err := strconv.Atoi(rest); err == nil {
+				e.Extensions["max"] = n
+			}
+		}
+	case CodeValidationFailed:
+		if len(e.Path) > 0 && e.Path[0] == ast.PathName("variable") {
+			e.Extensions["code"] = CodeBadUserInput
+		}
+	}
+}
+
+// Recover turns a panic in a resolver into an INTERNAL error; the server keeps serving. The stack
+// goes to the log only.
 func Recover(logger *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
-		logger.ErrorContext(ctx, "panic in resolver", "request_id", RequestID(ctx), "panic", fmt.Sprint(p))
+		logger.ErrorContext(ctx, "panic in resolver", "request_id", RequestID(ctx), "panic", fmt.Sprint(p),
+			"stack", string(debug.Stack()))
 		return &gqlerror.Error{Message: internalMessage(ctx), Extensions: map[string]any{"code": CodeInternal}}
 	}
 }
