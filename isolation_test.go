@@ -59,7 +59,7 @@ func newTenantServer(t *testing.T, e dbtest.Engine) *tenantServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &tenantServer{h: newMux(store, logger, guard), issuer: iss, t: t}
+	return &tenantServer{h: newMux(store, logger, guard, withoutLimits()), issuer: iss, t: t}
 }
 
 // query sends a GraphQL request with a token of tenant and returns the raw data.
