@@ -36,98 +36,104 @@ func TestDocsFixtureAnswers(t *testing.T) {
 	dir := fixtureDir(t, "msgraph-docs-example")
 	want := msgraphtest.ReadExpected(t, dir)
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
-		h := importedServer(t, e, dir)
-		for wfID, wf := range want.Workflows {
-			var got struct {
-				Workflow struct {
-					TaskReports struct {
-						TotalCount int
-						Nodes      []struct{ ID, ProcessingStatus string }
-					}
-				}
-				Failed    struct{ Nodes []struct{ ID string } }
-				Results   struct{ TotalCount int }
-				FailedTPR struct{ Nodes []struct{ ID string } }
-			}
-			graphtest.MustData(t, h, `query($id: ID!) {
-				workflow(id: $id) { taskReports(first: 500) { totalCount nodes { id processingStatus } } }
-				failed: taskReports(workflowId: $id, where: {failedUsersCount: {gt: 0}}) { nodes { id } }
-				results: taskProcessingResults(workflowId: $id) { totalCount }
-				failedTPR: taskProcessingResults(workflowId: $id, where: {processingStatus: {eq: failed}}) { nodes { id } }
-			}`, map[string]any{"id": wfID}, &got)
-			var ids []string
-			byStatus := map[string][]string{}
-			for _, n := range got.Workflow.TaskReports.Nodes {
-				ids = append(ids, n.ID)
-				byStatus[n.ProcessingStatus] = append(byStatus[n.ProcessingStatus], n.ID)
-			}
-			assertSameIDs(t, "reports of workflow "+wfID, ids, wf.ReportIDs)
-			if got.Workflow.TaskReports.TotalCount != len(wf.ReportIDs) {
-				t.Errorf("totalCount = %d, want %d", got.Workflow.TaskReports.TotalCount, len(wf.ReportIDs))
-			}
-			for status, want := range wf.ReportsByStatus {
-				assertSameIDs(t, "reports with status "+status, byStatus[status], want)
-			}
-			assertSameIDs(t, "reports with failures", nodeIDs(got.Failed.Nodes), wf.ReportsWithFailures)
-			assertSameIDs(t, "failed results", nodeIDs(got.FailedTPR.Nodes), wf.FailedTprIDs)
-			if got.Results.TotalCount != wf.TprCount {
-				t.Errorf("results of workflow: %d, want %d", got.Results.TotalCount, wf.TprCount)
-			}
+		checkDocsFixtureAnswers(t, importedServer(t, e, dir), want)
+	})
+}
 
-			for runID, want := range wf.Runs {
-				var byRun struct {
-					Run struct {
-						TaskReports struct{ Nodes []struct{ ID string } }
-					}
+// checkDocsFixtureAnswers asks h, a gateway holding the docs fixture, everything expected.json
+// knows: lists, filters, runs, summary windows and every report with its relationships.
+func checkDocsFixtureAnswers(t *testing.T, h http.Handler, want msgraphtest.Expected) {
+	t.Helper()
+	for wfID, wf := range want.Workflows {
+		var got struct {
+			Workflow struct {
+				TaskReports struct {
+					TotalCount int
+					Nodes      []struct{ ID, ProcessingStatus string }
+				}
+			}
+			Failed    struct{ Nodes []struct{ ID string } }
+			Results   struct{ TotalCount int }
+			FailedTPR struct{ Nodes []struct{ ID string } }
+		}
+		graphtest.MustData(t, h, `query($id: ID!) {
+			workflow(id: $id) { taskReports(first: 500) { totalCount nodes { id processingStatus } } }
+			failed: taskReports(workflowId: $id, where: {failedUsersCount: {gt: 0}}) { nodes { id } }
+			results: taskProcessingResults(workflowId: $id) { totalCount }
+			failedTPR: taskProcessingResults(workflowId: $id, where: {processingStatus: {eq: failed}}) { nodes { id } }
+		}`, map[string]any{"id": wfID}, &got)
+		var ids []string
+		byStatus := map[string][]string{}
+		for _, n := range got.Workflow.TaskReports.Nodes {
+			ids = append(ids, n.ID)
+			byStatus[n.ProcessingStatus] = append(byStatus[n.ProcessingStatus], n.ID)
+		}
+		assertSameIDs(t, "reports of workflow "+wfID, ids, wf.ReportIDs)
+		if got.Workflow.TaskReports.TotalCount != len(wf.ReportIDs) {
+			t.Errorf("totalCount = %d, want %d", got.Workflow.TaskReports.TotalCount, len(wf.ReportIDs))
+		}
+		for status, want := range wf.ReportsByStatus {
+			assertSameIDs(t, "reports with status "+status, byStatus[status], want)
+		}
+		assertSameIDs(t, "reports with failures", nodeIDs(got.Failed.Nodes), wf.ReportsWithFailures)
+		assertSameIDs(t, "failed results", nodeIDs(got.FailedTPR.Nodes), wf.FailedTprIDs)
+		if got.Results.TotalCount != wf.TprCount {
+			t.Errorf("results of workflow: %d, want %d", got.Results.TotalCount, wf.TprCount)
+		}
+
+		for runID, want := range wf.Runs {
+			var byRun struct {
+				Run struct {
 					TaskReports struct{ Nodes []struct{ ID string } }
 				}
-				graphtest.MustData(t, h, `query($run: ID!) {
-					run(id: $run) { taskReports { nodes { id } } }
-					taskReports(runId: $run) { nodes { id } }
-				}`, map[string]any{"run": runID}, &byRun)
-				assertSameIDs(t, "Run.taskReports of "+runID, nodeIDs(byRun.Run.TaskReports.Nodes), want)
-				assertSameIDs(t, "taskReports(runId) of "+runID, nodeIDs(byRun.TaskReports.Nodes), want)
+				TaskReports struct{ Nodes []struct{ ID string } }
 			}
-
-			for _, s := range wf.Summaries {
-				var got struct {
-					TaskReportSummary db.TaskReportSummary
-					Workflow          struct{ TaskReportSummary db.TaskReportSummary }
-				}
-				graphtest.MustData(t, h, `query($id: ID!, $s: DateTime!, $e: DateTime!) {
-					taskReportSummary(workflowId: $id, startDateTime: $s, endDateTime: $e) { successfulTasks failedTasks unprocessedTasks totalTasks }
-					workflow(id: $id) { taskReportSummary(startDateTime: $s, endDateTime: $e) { successfulTasks failedTasks unprocessedTasks totalTasks } }
-				}`, map[string]any{"id": wfID, "s": s.StartDateTime, "e": s.EndDateTime}, &got)
-				if got.TaskReportSummary != s.TaskReportSummary || got.Workflow.TaskReportSummary != s.TaskReportSummary {
-					t.Errorf("summary [%s, %s] = %+v / %+v, want %+v", s.StartDateTime, s.EndDateTime,
-						got.TaskReportSummary, got.Workflow.TaskReportSummary, s.TaskReportSummary)
-				}
-			}
+			graphtest.MustData(t, h, `query($run: ID!) {
+				run(id: $run) { taskReports { nodes { id } } }
+				taskReports(runId: $run) { nodes { id } }
+			}`, map[string]any{"run": runID}, &byRun)
+			assertSameIDs(t, "Run.taskReports of "+runID, nodeIDs(byRun.Run.TaskReports.Nodes), want)
+			assertSameIDs(t, "taskReports(runId) of "+runID, nodeIDs(byRun.TaskReports.Nodes), want)
 		}
 
-		for id, want := range want.Reports {
+		for _, s := range wf.Summaries {
 			var got struct {
-				TaskReport struct {
-					msgraphtest.ExpectedReport
-					Task                  struct{ ID string }
-					TaskDefinition        struct{ ID string }
-					Run                   struct{ ID string }
-					TaskProcessingResults struct{ Nodes []struct{ ID string } }
-				}
+				TaskReportSummary db.TaskReportSummary
+				Workflow          struct{ TaskReportSummary db.TaskReportSummary }
 			}
-			graphtest.MustData(t, h, `query($id: ID!) { taskReport(id: $id) {
-				id runId processingStatus successfulUsersCount failedUsersCount unprocessedUsersCount totalUsersCount
-				startedDateTime completedDateTime lastUpdatedDateTime
-				task { id } taskDefinition { id } run { id } taskProcessingResults { nodes { id } }
-			} }`, map[string]any{"id": id}, &got)
-			r := got.TaskReport
-			assertReport(t, r.ExpectedReport, want)
-			if r.Task.ID != want.TaskID || r.TaskDefinition.ID != want.TaskDefinitionID || r.Run.ID != want.RunID {
-				t.Errorf("report %s relations: task %s, definition %s, run %s", id, r.Task.ID, r.TaskDefinition.ID, r.Run.ID)
+			graphtest.MustData(t, h, `query($id: ID!, $s: DateTime!, $e: DateTime!) {
+				taskReportSummary(workflowId: $id, startDateTime: $s, endDateTime: $e) { successfulTasks failedTasks unprocessedTasks totalTasks }
+				workflow(id: $id) { taskReportSummary(startDateTime: $s, endDateTime: $e) { successfulTasks failedTasks unprocessedTasks totalTasks } }
+			}`, map[string]any{"id": wfID, "s": s.StartDateTime, "e": s.EndDateTime}, &got)
+			if got.TaskReportSummary != s.TaskReportSummary || got.Workflow.TaskReportSummary != s.TaskReportSummary {
+				t.Errorf("summary [%s, %s] = %+v / %+v, want %+v", s.StartDateTime, s.EndDateTime,
+					got.TaskReportSummary, got.Workflow.TaskReportSummary, s.TaskReportSummary)
 			}
-			assertSameIDs(t, "results of report "+id, nodeIDs(r.TaskProcessingResults.Nodes), want.TprIDs)
 		}
-	})
+	}
+
+	for id, want := range want.Reports {
+		var got struct {
+			TaskReport struct {
+				msgraphtest.ExpectedReport
+				Task                  struct{ ID string }
+				TaskDefinition        struct{ ID string }
+				Run                   struct{ ID string }
+				TaskProcessingResults struct{ Nodes []struct{ ID string } }
+			}
+		}
+		graphtest.MustData(t, h, `query($id: ID!) { taskReport(id: $id) {
+			id runId processingStatus successfulUsersCount failedUsersCount unprocessedUsersCount totalUsersCount
+			startedDateTime completedDateTime lastUpdatedDateTime
+			task { id } taskDefinition { id } run { id } taskProcessingResults { nodes { id } }
+		} }`, map[string]any{"id": id}, &got)
+		r := got.TaskReport
+		assertReport(t, r.ExpectedReport, want)
+		if r.Task.ID != want.TaskID || r.TaskDefinition.ID != want.TaskDefinitionID || r.Run.ID != want.RunID {
+			t.Errorf("report %s relations: task %s, definition %s, run %s", id, r.Task.ID, r.TaskDefinition.ID, r.Run.ID)
+		}
+		assertSameIDs(t, "results of report "+id, nodeIDs(r.TaskProcessingResults.Nodes), want.TprIDs)
+	}
 }
 
 // assertReport compares a report's properties; its relationships are compared through the API's
