@@ -85,6 +85,15 @@ func PresentError(logger *slog.Logger, suggestions bool) graphql.ErrorPresenterF
 			if !suggestions {
 				gqlErr.Message = suggestion.ReplaceAllString(gqlErr.Message, "")
 			}
+		case isArgumentError(ctx, gqlErr):
+			// Raised while reading an argument (an enum value that does not exist, say): the
+			// client's input, not our failure. gqlgen puts the argument's path after the field's.
+			field := graphql.GetFieldContext(ctx).Path()
+			arg := gqlErr.Path[len(field):].String()
+			gqlErr.Message = "invalid value for " + arg + ": " + errors.Unwrap(gqlErr).Error()
+			gqlErr.Path = field // a response path, as the spec has it; the argument goes below
+			setCode(gqlErr, CodeBadUserInput)
+			gqlErr.Extensions["argument"] = arg
 		case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 			// The driver may report the cancelled statement in its own words (SQLite: "interrupted"),
 			// so the context decides, not the error.
@@ -104,6 +113,26 @@ func PresentError(logger *slog.Logger, suggestions bool) graphql.ErrorPresenterF
 		}
 		return gqlErr
 	}
+}
+
+// isArgumentError tells an error raised while coercing a field's arguments: its path runs past the
+// field's own path into the argument (["taskReports", "where", "processingStatus"]), where a
+// resolver's error stops at the field.
+func isArgumentError(ctx context.Context, e *gqlerror.Error) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || e.Err == nil {
+		return false
+	}
+	field := fc.Path()
+	if len(e.Path) <= len(field) {
+		return false
+	}
+	for i := range field {
+		if field[i] != e.Path[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // refineCode turns gqlgen's codes for a too-long document and for bad variable values into ours.

@@ -115,9 +115,9 @@ func countFields(set ast.SelectionSet, memo map[string]int) int {
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
-			n++
+			n = satAdd(n, 1)
 		case *ast.InlineFragment:
-			n += countFields(s.SelectionSet, memo)
+			n = satAdd(n, countFields(s.SelectionSet, memo))
 		case *ast.FragmentSpread:
 			if s.Definition == nil {
 				continue
@@ -128,10 +128,18 @@ func countFields(set ast.SelectionSet, memo map[string]int) int {
 				c = countFields(s.Definition.SelectionSet, memo)
 				memo[s.Name] = c
 			}
-			n += c
+			n = satAdd(n, c)
 		}
 	}
 	return n
+}
+
+// satAdd adds without wrapping around: fragments spread in fragments multiply counts past any int.
+func satAdd(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
 }
 
 // selectionSet sums the fields of set (the children of a field of type parent).
@@ -139,7 +147,7 @@ func (m *measurer) selectionSet(set ast.SelectionSet, parent string, introspecti
 	var out shape
 	add := func(s shape) {
 		out.depth = max(out.depth, s.depth)
-		out.aliases += s.aliases
+		out.aliases = satAdd(out.aliases, s.aliases)
 		out.cost += s.cost
 	}
 	for _, sel := range set {
@@ -187,7 +195,7 @@ func (m *measurer) field(f *ast.Field, parent string, introspection bool) shape 
 		childType = f.Definition.Type.Name()
 	}
 	children := m.selectionSet(f.SelectionSet, childType, inner)
-	s.aliases += children.aliases
+	s.aliases = satAdd(s.aliases, children.aliases)
 	mult := 1.0
 	if !inner {
 		mult = m.items(f, parent)

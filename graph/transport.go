@@ -261,7 +261,11 @@ func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	resp := responses(ctx)
 	if resp == nil {
-		resp = &graphql.Response{}
+		// gqlgen executes nothing once the context has ended (its end-of-stream signal): the time
+		// limit ran out before execution began, or the client left.
+		resp = exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), gqlerror.List{{Message: "the request ended before it ran", Err: ctx.Err()}})
+		writeResponse(w, media, requestErrorStatus(media, resp.Errors), resp)
+		return
 	}
 	writeResponse(w, media, http.StatusOK, resp)
 }
