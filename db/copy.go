@@ -115,3 +115,47 @@ func copyValue(f reflect.Value) (any, error) {
 	}
 	return f.Interface(), nil // time.Time
 }
+
+// deferIndexes drops the secondary indexes of those tables that hold no rows at all (of any
+// tenant), inside tx, and returns a function that builds them again from their definitions.
+// Filling a B-tree row by row costs most of a bulk load (each of the ten indexes of
+// task_processing_results is searched and split for every row); building it once from sorted
+// rows at the end is several times cheaper. DDL is transactional in PostgreSQL, so a seed that
+// fails or is canceled rolls the drop back with everything else.
+//
+// DROP INDEX locks the table until the commit, so readers of it wait for the seed: that is why
+// only empty tables are done this way (there is nothing to read yet), and a seed into a
+// database that already holds data keeps its indexes and pays the row-by-row cost.
+func deferIndexes(tx *gorm.DB, tables ...string) (rebuild func() error, err error) {
+	var defs []string
+	for _, table := range tables {
+		var some []int
+		if err := tx.Raw("SELECT 1 FROM " + table + " LIMIT 1").Scan(&some).Error; err != nil {
+			return nil, err
+		}
+		if len(some) > 0 {
+			continue
+		}
+		var indexes []struct{ Name, Def string }
+		err := tx.Raw(`SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
+			FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+			WHERE x.indrelid = ?::regclass AND NOT x.indisprimary AND NOT x.indisunique`, table).Scan(&indexes).Error
+		if err != nil {
+			return nil, err
+		}
+		for _, ix := range indexes {
+			if err := tx.Exec("DROP INDEX " + pgx.Identifier{ix.Name}.Sanitize()).Error; err != nil {
+				return nil, err
+			}
+			defs = append(defs, ix.Def)
+		}
+	}
+	return func() error {
+		for _, def := range defs {
+			if err := tx.Exec(def).Error; err != nil {
+				return fmt.Errorf("build index again: %w", err)
+			}
+		}
+		return nil
+	}, nil
+}

@@ -157,8 +157,9 @@ func (s *Store) HasWorkflows(ctx context.Context) (bool, error) {
 // task reports and run counters derived from those results by rules R1–R8 (derive.go).
 //
 // Rows are generated run by run and written in batched INSERTs as they come, so memory stays
-// flat however large the data set; everything goes in one transaction, so a failed or canceled
-// seed leaves nothing behind. progress, when not nil, is called after every batch with the rows
+// flat however large the data set; on PostgreSQL a large data set goes by COPY instead, and the
+// indexes of tables that were empty are built once at the end (see DemoLoad and deferIndexes).
+// Everything goes in one transaction, so a failed or canceled seed leaves nothing behind. progress, when not nil, is called after every batch with the rows
 // written so far and the total (DemoStats.Rows of opts.Size()). The tenant's database is expected
 // to hold no workflows (see HasWorkflows); task definitions already there are kept.
 func (s *Store) SeedDemo(ctx context.Context, opts DemoOptions, progress func(done, total int64)) (DemoStats, error) {
@@ -208,6 +209,14 @@ func (s *Store) SeedDemo(ctx context.Context, opts DemoOptions, progress func(do
 			defer tx.Exec("PRAGMA cache_size = " + strconv.Itoa(cacheSize))
 		}
 		w := &demoWriter{tx: tx, copier: copier, maxParams: maxParams, batchCap: opts.BatchSize, total: stats.Rows(), progress: progress}
+		rebuildIndexes := func() error { return nil }
+		if copier != nil {
+			var err error
+			if rebuildIndexes, err = deferIndexes(tx, tableRuns, tableTaskReports, tableResults); err != nil {
+				return err
+			}
+			w.holdLast = true // 100% once the indexes are built again, not when the last row is sent
+		}
 		if err := writeDemoRows(w, plan.taskDefinitions(tenant), clause.OnConflict{DoNothing: true}); err != nil {
 			return err
 		}
@@ -250,7 +259,16 @@ func (s *Store) SeedDemo(ctx context.Context, opts DemoOptions, progress func(do
 				}
 			}
 		}
-		return w.flush(true)
+		if err := w.flush(true); err != nil {
+			return err
+		}
+		if err := rebuildIndexes(); err != nil {
+			return err
+		}
+		if w.holdLast && progress != nil {
+			progress(w.done, w.total)
+		}
+		return nil
 	})
 	if err != nil {
 		return DemoStats{}, fmt.Errorf("seed demo data: %w", err)
@@ -263,6 +281,7 @@ func (s *Store) SeedDemo(ctx context.Context, opts DemoOptions, progress func(do
 type demoWriter struct {
 	tx        *gorm.DB
 	copier    *copyWriter
+	holdLast  bool // leave the final progress report to the caller
 	maxParams int
 	batchCap  int
 	done      int64
@@ -356,7 +375,7 @@ func (w *demoWriter) insert(rows any, conflict []clause.Expression) error {
 	// Count the rows handed over, not RowsAffected: a task definition that was already there
 	// still counts as done.
 	w.done += int64(demoRowCount(rows))
-	if w.progress != nil {
+	if w.progress != nil && !(w.holdLast && w.done == w.total) {
 		w.progress(w.done, w.total)
 	}
 	return nil
