@@ -139,7 +139,7 @@ func marshalEnum[T ~string](w io.Writer, v T, values []T) {
 func unmarshalEnum[T ~string](v any, dst *T, values []T) error {
 	s, ok := v.(string)
 	if !ok || !known(T(s), values) {
-		return fmt.Errorf("%v is not a valid %T", v, *dst)
+		return fmt.Errorf("%v is not one of %v", v, values)
 	}
 	*dst = T(s)
 	return nil
