@@ -4,16 +4,20 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
@@ -23,13 +27,42 @@ import (
 // benchNow pins the demo data set, so its windows and cursors are the same on every run.
 var benchNow = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
-// demoStore opens a SQLite file holding the demo data set sized for about `results` task
-// processing results. Large sets take a while to generate, so the file is kept in the temporary
-// folder and reused by later runs.
-func demoStore(tb testing.TB, results int) *db.Store {
-	tb.Helper()
+// benchDemoOptions are the options of the benchmarks' data set of about `results` task
+// processing results: pinned, so every run measures the same rows.
+func benchDemoOptions(results int) db.DemoOptions {
 	opts := db.DemoOptionsForResults(results)
 	opts.Now, opts.Seed = benchNow, 7
+	return opts
+}
+
+// benchKey names a data set by its size and a hash of its options, so a change to the
+// generator's options never reuses a data set made with others.
+func benchKey(results int) string {
+	key := sha1.Sum([]byte(fmt.Sprintf("%+v", benchDemoOptions(results))))
+	return strconv.Itoa(results) + "_" + hex.EncodeToString(key[:6])
+}
+
+// demoStore opens a store holding the demo data set sized for about `results` task processing
+// results, on the engine LCW_BENCH_DB names: "sqlite" (the default) or "postgres", a database on
+// the LCW_TEST_POSTGRES server. Large sets take a while to generate, so they are kept (a SQLite
+// file in the temporary folder, a PostgreSQL database named lcw_bench_<results>_<hash>) and
+// reused by later runs.
+func demoStore(tb testing.TB, results int) *db.Store {
+	tb.Helper()
+	switch engine := os.Getenv("LCW_BENCH_DB"); engine {
+	case "", "sqlite":
+		return sqliteDemoStore(tb, results)
+	case "postgres":
+		return postgresDemoStore(tb, results)
+	default:
+		tb.Fatalf("LCW_BENCH_DB=%s: want sqlite or postgres", engine)
+		return nil
+	}
+}
+
+func sqliteDemoStore(tb testing.TB, results int) *db.Store {
+	tb.Helper()
+	opts := benchDemoOptions(results)
 	key := sha1.Sum([]byte(fmt.Sprintf("%+v", opts)))
 	path := filepath.Join(os.TempDir(), "lcw-demo-"+strconv.Itoa(results)+"-"+hex.EncodeToString(key[:6])+".db")
 	if _, err := os.Stat(path + ".done"); err != nil {
@@ -48,6 +81,79 @@ func demoStore(tb testing.TB, results int) *db.Store {
 		return s
 	}
 	return dbtest.Open(tb, path)
+}
+
+// benchSeeded marks a benchmark database whose seed committed (as its comment): one that lacks
+// it was left by an interrupted run and is made again.
+const benchSeeded = "lcw-gateway benchmark data set, seeded and analyzed"
+
+func postgresDemoStore(tb testing.TB, results int) *db.Store {
+	tb.Helper()
+	server := os.Getenv(dbtest.EnvPostgres)
+	if server == "" {
+		tb.Fatalf("LCW_BENCH_DB=postgres needs %s to name the server", dbtest.EnvPostgres)
+	}
+	ctx := context.Background()
+	name := "lcw_bench_" + benchKey(results)
+	u, err := url.Parse(server)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.Path = "/" + name
+	dsn := u.String()
+
+	conn, err := pgx.Connect(ctx, server)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var comment *string
+	err = conn.QueryRow(ctx, `SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1`, name).Scan(&comment)
+	if err == nil && comment != nil && *comment == benchSeeded {
+		return dbtest.Open(tb, dsn)
+	}
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		tb.Fatal(err)
+	}
+	for _, stmt := range []string{"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	s := dbtest.Open(tb, dsn)
+	start := time.Now()
+	// Generating millions of rows takes minutes: say how far it got, on stderr because a
+	// benchmark's log shows only at its end.
+	var shown int64
+	stats, err := s.SeedDemo(ctx, benchDemoOptions(results), func(done, total int64) {
+		if done*10/total > shown {
+			shown = done * 10 / total
+			fmt.Fprintf(os.Stderr, "%s: %d%% of %d rows after %s\n", name, shown*10, total, time.Since(start).Round(time.Second))
+		}
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	seeded := time.Since(start)
+	// The benchmarks measure a database in its steady state: planner statistics gathered and
+	// the visibility map set (index-only scans need it), as autovacuum leaves a table some time
+	// after a bulk load.
+	sqlDB, err := s.SQL()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := sqlDB.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "COMMENT ON DATABASE "+name+" IS '"+benchSeeded+"'"); err != nil {
+		tb.Fatal(err)
+	}
+	msg := fmt.Sprintf("generated %d results (%d rows) in %s (%.0f rows/s), VACUUM ANALYZE %s, into database %s",
+		stats.TaskProcessingResults, stats.Rows(), seeded.Round(time.Millisecond), float64(stats.Rows())/seeded.Seconds(),
+		(time.Since(start) - seeded).Round(time.Millisecond), name)
+	fmt.Fprintln(os.Stderr, msg)
+	tb.Log(msg)
+	return s
 }
 
 // biggestWorkflow is the id of the workflow with the most results.
