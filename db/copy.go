@@ -116,21 +116,34 @@ func copyValue(f reflect.Value) (any, error) {
 	return f.Interface(), nil // time.Time
 }
 
-// deferIndexes drops the secondary indexes of those tables that hold no rows at all (of any
-// tenant), inside tx, and returns a function that builds them again from their definitions.
+// tableRows is a table and the rows a seed is about to write into it.
+type tableRows struct {
+	table string
+	rows  int64
+}
+
+// deferredIndex is an index dropped for a bulk load: its definition, and the rows building it
+// again reads.
+type deferredIndex struct {
+	def  string
+	rows int64
+}
+
+// deferIndexes drops, inside tx, the secondary indexes of those tables that hold no rows at all
+// (of any tenant), and returns their definitions for the caller to run once the rows are in.
 // Filling a B-tree row by row costs most of a bulk load (each of the ten indexes of
-// task_processing_results is searched and split for every row); building it once from sorted
-// rows at the end is several times cheaper. DDL is transactional in PostgreSQL, so a seed that
-// fails or is canceled rolls the drop back with everything else.
+// task_processing_results is searched, and split, for every row); building it once from sorted
+// rows at the end is several times cheaper, and leaves it smaller. DDL is transactional in
+// PostgreSQL, so a seed that fails or is canceled rolls the drop back with everything else.
 //
 // DROP INDEX locks the table until the commit, so readers of it wait for the seed: that is why
-// only empty tables are done this way (there is nothing to read yet), and a seed into a
-// database that already holds data keeps its indexes and pays the row-by-row cost.
-func deferIndexes(tx *gorm.DB, tables ...string) (rebuild func() error, err error) {
-	var defs []string
-	for _, table := range tables {
+// only empty tables are done this way (there is nothing to read yet), and a seed into a table
+// that already holds rows keeps its indexes and pays the row-by-row cost.
+func deferIndexes(tx *gorm.DB, tables []tableRows) ([]deferredIndex, error) {
+	var out []deferredIndex
+	for _, t := range tables {
 		var some []int
-		if err := tx.Raw("SELECT 1 FROM " + table + " LIMIT 1").Scan(&some).Error; err != nil {
+		if err := tx.Raw("SELECT 1 FROM " + pgx.Identifier{t.table}.Sanitize() + " LIMIT 1").Scan(&some).Error; err != nil {
 			return nil, err
 		}
 		if len(some) > 0 {
@@ -139,7 +152,8 @@ func deferIndexes(tx *gorm.DB, tables ...string) (rebuild func() error, err erro
 		var indexes []struct{ Name, Def string }
 		err := tx.Raw(`SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
 			FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-			WHERE x.indrelid = ?::regclass AND NOT x.indisprimary AND NOT x.indisunique`, table).Scan(&indexes).Error
+			WHERE x.indrelid = ?::regclass AND NOT x.indisprimary AND NOT x.indisunique
+			ORDER BY i.relname`, t.table).Scan(&indexes).Error
 		if err != nil {
 			return nil, err
 		}
@@ -147,15 +161,8 @@ func deferIndexes(tx *gorm.DB, tables ...string) (rebuild func() error, err erro
 			if err := tx.Exec("DROP INDEX " + pgx.Identifier{ix.Name}.Sanitize()).Error; err != nil {
 				return nil, err
 			}
-			defs = append(defs, ix.Def)
+			out = append(out, deferredIndex{def: ix.Def, rows: t.rows})
 		}
 	}
-	return func() error {
-		for _, def := range defs {
-			if err := tx.Exec(def).Error; err != nil {
-				return fmt.Errorf("build index again: %w", err)
-			}
-		}
-		return nil
-	}, nil
+	return out, nil
 }

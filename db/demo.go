@@ -159,9 +159,15 @@ func (s *Store) HasWorkflows(ctx context.Context) (bool, error) {
 // Rows are generated run by run and written in batched INSERTs as they come, so memory stays
 // flat however large the data set; on PostgreSQL a large data set goes by COPY instead, and the
 // indexes of tables that were empty are built once at the end (see DemoLoad and deferIndexes).
-// Everything goes in one transaction, so a failed or canceled seed leaves nothing behind. progress, when not nil, is called after every batch with the rows
-// written so far and the total (DemoStats.Rows of opts.Size()). The tenant's database is expected
-// to hold no workflows (see HasWorkflows); task definitions already there are kept.
+// Everything goes in one transaction, so a failed or canceled seed leaves nothing behind.
+//
+// progress, when not nil, is called after every batch with the rows written so far and the
+// total (DemoStats.Rows of opts.Size()). Where indexes are built after the rows, each build
+// counts as writing its table's rows once more, and the total includes them: building the
+// indexes takes longer than copying the rows, and the progress shown should say so.
+//
+// The tenant's database is expected to hold no workflows (see HasWorkflows); task definitions
+// already there are kept.
 func (s *Store) SeedDemo(ctx context.Context, opts DemoOptions, progress func(done, total int64)) (DemoStats, error) {
 	opts = opts.normalized()
 	plan := newDemoPlan(opts)
@@ -209,13 +215,17 @@ func (s *Store) SeedDemo(ctx context.Context, opts DemoOptions, progress func(do
 			defer tx.Exec("PRAGMA cache_size = " + strconv.Itoa(cacheSize))
 		}
 		w := &demoWriter{tx: tx, copier: copier, maxParams: maxParams, batchCap: opts.BatchSize, total: stats.Rows(), progress: progress}
-		rebuildIndexes := func() error { return nil }
+		var deferred []deferredIndex
 		if copier != nil {
 			var err error
-			if rebuildIndexes, err = deferIndexes(tx, tableRuns, tableTaskReports, tableResults); err != nil {
+			deferred, err = deferIndexes(tx, []tableRows{{tableRuns, stats.Runs}, {tableTaskReports, stats.TaskReports},
+				{tableResults, stats.TaskProcessingResults}})
+			if err != nil {
 				return err
 			}
-			w.holdLast = true // 100% once the indexes are built again, not when the last row is sent
+			for _, d := range deferred {
+				w.total += d.rows
+			}
 		}
 		if err := writeDemoRows(w, plan.taskDefinitions(tenant), clause.OnConflict{DoNothing: true}); err != nil {
 			return err
@@ -262,11 +272,14 @@ func (s *Store) SeedDemo(ctx context.Context, opts DemoOptions, progress func(do
 		if err := w.flush(true); err != nil {
 			return err
 		}
-		if err := rebuildIndexes(); err != nil {
-			return err
-		}
-		if w.holdLast && progress != nil {
-			progress(w.done, w.total)
+		for _, d := range deferred {
+			if err := tx.Exec(d.def).Error; err != nil {
+				return fmt.Errorf("build index again: %w", err)
+			}
+			w.done += d.rows
+			if progress != nil {
+				progress(w.done, w.total)
+			}
 		}
 		return nil
 	})
@@ -281,7 +294,6 @@ func (s *Store) SeedDemo(ctx context.Context, opts DemoOptions, progress func(do
 type demoWriter struct {
 	tx        *gorm.DB
 	copier    *copyWriter
-	holdLast  bool // leave the final progress report to the caller
 	maxParams int
 	batchCap  int
 	done      int64
@@ -375,7 +387,7 @@ func (w *demoWriter) insert(rows any, conflict []clause.Expression) error {
 	// Count the rows handed over, not RowsAffected: a task definition that was already there
 	// still counts as done.
 	w.done += int64(demoRowCount(rows))
-	if w.progress != nil && !(w.holdLast && w.done == w.total) {
+	if w.progress != nil {
 		w.progress(w.done, w.total)
 	}
 	return nil

@@ -605,10 +605,32 @@ func TestSeedDemoIsAllOrNothing(t *testing.T) {
 			if n := len(d.TaskDefinitions) + len(d.Users) + len(d.Results) + len(d.Runs); n != 0 {
 				t.Errorf("load %d: %d rows left behind", load, n)
 			}
+			if load == db.DemoLoadCopy {
+				// The COPY path drops the indexes of the empty tables for the load: rolled back too.
+				if got := indexDefs(t, s); len(got) != len(pgIndexes(t)) {
+					t.Errorf("indexes after a canceled seed: %d, want %d", len(got), len(pgIndexes(t)))
+				}
+			}
 			// And it seeds fine afterwards.
 			seed(t, s, context.Background(), opts)
 		}
 	})
+}
+
+// indexDefs is every index of the store's PostgreSQL schema, as CREATE INDEX statements.
+func indexDefs(t testing.TB, s *db.Store) []string {
+	t.Helper()
+	var defs []string
+	if err := db.DemoGormDB(s).Raw("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname").Scan(&defs).Error; err != nil {
+		t.Fatal(err)
+	}
+	return defs
+}
+
+// pgIndexes is the indexes a freshly migrated PostgreSQL database has.
+func pgIndexes(t testing.TB) []string {
+	t.Helper()
+	return indexDefs(t, dbtest.Open(t, dbtest.PostgresDSN(t)))
 }
 
 // TestSeedDemoCopyMatchesInsert: on PostgreSQL, COPY and batched INSERTs store the same rows,
@@ -619,6 +641,7 @@ func TestSeedDemoCopyMatchesInsert(t *testing.T) {
 	ctx := context.Background()
 	opts := db.DemoOptions{Workflows: 5, RunsPerWorkflow: 8, Users: 300, UsersPerRun: 60, Now: demoNow, Seed: 3, BatchSize: 700}
 	inserted, copied := dbtest.Open(t, dbtest.PostgresDSN(t)), dbtest.Open(t, dbtest.PostgresDSN(t))
+	migrated := indexDefs(t, copied)
 	opts.Load = db.DemoLoadInsert
 	seed(t, inserted, ctx, opts)
 	opts.Load = db.DemoLoadCopy
@@ -633,8 +656,26 @@ func TestSeedDemoCopyMatchesInsert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last != opts.Size().Rows() || calls < stats.TaskProcessingResults/700 {
-		t.Errorf("progress ended at %d of %d after %d calls", last, opts.Size().Rows(), calls)
+	// The tables were empty: their indexes were built after the rows, and each build counts
+	// as its table's rows once more.
+	secondary := func(table string) int64 { // indexes of the table other than its primary key
+		n := int64(0)
+		for _, def := range migrated {
+			if strings.Contains(def, " ON public."+table+" ") && !strings.Contains(def, "_pkey ") {
+				n++
+			}
+		}
+		return n
+	}
+	wantTotal := opts.Size().Rows() + secondary("runs")*stats.Runs + secondary("task_reports")*stats.TaskReports +
+		secondary("task_processing_results")*stats.TaskProcessingResults
+	if last != wantTotal || calls < stats.TaskProcessingResults/700 {
+		t.Errorf("progress ended at %d of %d after %d calls", last, wantTotal, calls)
+	}
+	// The first seed found the tables empty and built their indexes after the rows; the
+	// second finds rows and keeps them. Either way the schema ends as the migrations made it.
+	if got := indexDefs(t, copied); !reflect.DeepEqual(got, migrated) {
+		t.Errorf("indexes after a COPY seed:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(migrated, "\n"))
 	}
 	seed(t, copied, db.WithTenant(ctx, "fabrikam"), opts)
 	want := readDemoTables(t, inserted, db.DefaultTenant).dump(t)
