@@ -271,6 +271,9 @@ func middleCursor(tb testing.TB, h http.Handler, wf string) (string, int) {
 	return cursor.(string), total.TaskProcessingResults.TotalCount
 }
 
+const deepPageQuery = `query($wf: ID!, $after: String) { taskProcessingResults(workflowId: $wf, first: 50, after: $after) {
+	nodes { id processingStatus completedDateTime } } }`
+
 // BenchmarkDeepPage reads 50 results from the middle of a workflow's results.
 func BenchmarkDeepPage(b *testing.B) {
 	for _, results := range benchResults() {
@@ -279,8 +282,7 @@ func BenchmarkDeepPage(b *testing.B) {
 		wf := biggestWorkflow(b, h)
 		cursor, total := middleCursor(b, h, wf)
 		b.Run(fmt.Sprintf("results=%d/workflow=%d", results, total), func(b *testing.B) {
-			runQuery(b, store, h, `query($wf: ID!, $after: String) { taskProcessingResults(workflowId: $wf, first: 50, after: $after) {
-				nodes { id processingStatus completedDateTime } } }`, map[string]any{"wf": wf, "after": cursor})
+			runQuery(b, store, h, deepPageQuery, map[string]any{"wf": wf, "after": cursor})
 		})
 	}
 }

@@ -89,6 +89,38 @@ func dashboardStatements(t testing.TB, store *db.Store, h http.Handler) []statem
 	graphtest.MustData(t, h, failedFirst, map[string]any{"wf": wf}, &results)
 	window := map[string]any{"wf": wf, "s": benchNow.AddDate(0, 0, -30).Format(time.RFC3339), "e": benchNow.Format(time.RFC3339)}
 
+	seen := traced(store, func() {
+		for _, q := range []struct {
+			query string
+			vars  map[string]any
+		}{
+			{dashboardQuery, map[string]any{"wf": wf, "first": 50}},
+			{failedFirst, map[string]any{"wf": wf, "after": results.TaskProcessingResults.PageInfo.EndCursor}},
+			{`query($wf: ID!) { taskReports(workflowId: $wf, where: {failedUsersCount: {gt: 0}}, orderBy: [{field: completedDateTime, direction: desc}]) { totalCount nodes { id } } }`, map[string]any{"wf": wf}},
+			{`query($wf: ID!) { taskReports(workflowId: $wf, where: {processingStatus: {eq: failed}}) { nodes { id } } }`, map[string]any{"wf": wf}},
+			{`query($run: ID!) { run(id: $run) { taskReports { totalCount nodes { id } } taskProcessingResults(where: {processingStatus: {eq: failed}}) { totalCount nodes { id } } } }`, map[string]any{"run": run.Workflow.Runs.Nodes[0].ID}},
+			{`query($run: ID!) { taskReports(runId: $run) { nodes { id } } }`, map[string]any{"run": run.Workflow.Runs.Nodes[0].ID}},
+			{`query($wf: ID!) { taskProcessingResults(workflowId: $wf, orderBy: [{field: createdDateTime}]) { nodes { id } } }`, map[string]any{"wf": wf}},
+			{`query($wf: ID!, $s: DateTime!, $e: DateTime!) {
+				taskReportSummary(workflowId: $wf, startDateTime: $s, endDateTime: $e) { totalTasks }
+				workflow(id: $wf) {
+					byTask: taskReportStats(startDateTime: $s, endDateTime: $e, groupBy: task) { key }
+					byDay: taskReportStats(startDateTime: $s, endDateTime: $e, groupBy: day) { key }
+					runSummary(startDateTime: $s, endDateTime: $e) { totalRuns }
+					userSummary(startDateTime: $s, endDateTime: $e) { totalUsers } } }`, window},
+		} {
+			var out map[string]any
+			graphtest.MustData(t, h, q.query, q.vars, &out)
+		}
+	})
+	if len(seen) < 15 {
+		t.Fatalf("traced only %d statements", len(seen))
+	}
+	return seen
+}
+
+// traced returns the statements the store sends while fn runs.
+func traced(store *db.Store, fn func()) []statement {
 	var mu sync.Mutex
 	var seen []statement
 	store.TraceStatements(func(sql string, vars []any) {
@@ -97,33 +129,9 @@ func dashboardStatements(t testing.TB, store *db.Store, h http.Handler) []statem
 		seen = append(seen, statement{sql, append([]any(nil), vars...)})
 	})
 	defer store.TraceStatements(nil)
-	for _, q := range []struct {
-		query string
-		vars  map[string]any
-	}{
-		{dashboardQuery, map[string]any{"wf": wf, "first": 50}},
-		{failedFirst, map[string]any{"wf": wf, "after": results.TaskProcessingResults.PageInfo.EndCursor}},
-		{`query($wf: ID!) { taskReports(workflowId: $wf, where: {failedUsersCount: {gt: 0}}, orderBy: [{field: completedDateTime, direction: desc}]) { totalCount nodes { id } } }`, map[string]any{"wf": wf}},
-		{`query($wf: ID!) { taskReports(workflowId: $wf, where: {processingStatus: {eq: failed}}) { nodes { id } } }`, map[string]any{"wf": wf}},
-		{`query($run: ID!) { run(id: $run) { taskReports { totalCount nodes { id } } taskProcessingResults(where: {processingStatus: {eq: failed}}) { totalCount nodes { id } } } }`, map[string]any{"run": run.Workflow.Runs.Nodes[0].ID}},
-		{`query($run: ID!) { taskReports(runId: $run) { nodes { id } } }`, map[string]any{"run": run.Workflow.Runs.Nodes[0].ID}},
-		{`query($wf: ID!) { taskProcessingResults(workflowId: $wf, orderBy: [{field: createdDateTime}]) { nodes { id } } }`, map[string]any{"wf": wf}},
-		{`query($wf: ID!, $s: DateTime!, $e: DateTime!) {
-			taskReportSummary(workflowId: $wf, startDateTime: $s, endDateTime: $e) { totalTasks }
-			workflow(id: $wf) {
-				byTask: taskReportStats(startDateTime: $s, endDateTime: $e, groupBy: task) { key }
-				byDay: taskReportStats(startDateTime: $s, endDateTime: $e, groupBy: day) { key }
-				runSummary(startDateTime: $s, endDateTime: $e) { totalRuns }
-				userSummary(startDateTime: $s, endDateTime: $e) { totalUsers } } }`, window},
-	} {
-		var out map[string]any
-		graphtest.MustData(t, h, q.query, q.vars, &out)
-	}
+	fn()
 	mu.Lock()
 	defer mu.Unlock()
-	if len(seen) < 15 {
-		t.Fatalf("traced only %d statements", len(seen))
-	}
 	return seen
 }
 
@@ -244,7 +252,15 @@ func TestExplainBenchDataSet(t *testing.T) {
 	}
 	for _, results := range benchResults() {
 		store := demoStore(t, results)
-		statements := dashboardStatements(t, store, quietMux(store))
+		h := quietMux(store)
+		statements := dashboardStatements(t, store, h)
+		// And BenchmarkDeepPage's page from the middle of the biggest workflow's results.
+		wf := biggestWorkflow(t, h)
+		cursor, _ := middleCursor(t, h, wf)
+		statements = append(statements, traced(store, func() {
+			var out map[string]any
+			graphtest.MustData(t, h, deepPageQuery, map[string]any{"wf": wf, "after": cursor}, &out)
+		})...)
 		sqlDB, err := store.SQL()
 		if err != nil {
 			t.Fatal(err)
