@@ -211,8 +211,9 @@ func TestDashboardStatementsConstant(t *testing.T) {
 	t.Logf("statements per dashboard query: %d", counts[0])
 }
 
-// benchResults is the data set size of the benchmarks: LCW_BENCH_RESULTS (default 10,000;
-// 1000000 for the large figures in the README).
+// benchResults is the data set size of the benchmarks: LCW_BENCH_RESULTS, comma-separated
+// (default 10,000; 10000,1000000 for the README's SQLite figures, 10000,1000000,10000000 with
+// LCW_BENCH_DB=postgres for docs/performance.md).
 func benchResults() []int {
 	var sizes []int
 	for _, s := range strings.Split(os.Getenv("LCW_BENCH_RESULTS"), ",") {
