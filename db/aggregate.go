@@ -113,7 +113,8 @@ func (s *Store) reportsInWindow(ctx context.Context, workflowID string, start, e
 		return nil, badInput("startDateTime", "startDateTime must not be after endDateTime")
 	}
 	tenant, wf := TenantFrom(ctx), NormalizeID(workflowID)
-	start, end = start.UTC(), end.UTC()
+	// The stores keep microseconds: finer bounds would compare differently on the two engines.
+	start, end = start.UTC().Truncate(time.Microsecond), end.UTC().Truncate(time.Microsecond)
 	cols := "tr.task_id, tr.task_definition_id, tr.run_id, tr.successful_users_count, tr.failed_users_count, " +
 		"tr.unprocessed_users_count, tr.total_users_count, "
 	started := s.db.Table(tableTaskReports+" AS tr").Select(cols+s.day("tr.started_date_time")+" AS day").
@@ -141,7 +142,8 @@ func (s *Store) runsInWindow(ctx context.Context, workflowID string, start, end 
 	if start.After(end) {
 		return nil, badInput("startDateTime", "startDateTime must not be after endDateTime")
 	}
-	start, end = start.UTC(), end.UTC()
+	// The stores keep microseconds: finer bounds would compare differently on the two engines.
+	start, end = start.UTC().Truncate(time.Microsecond), end.UTC().Truncate(time.Microsecond)
 	return s.db.Table(tableRuns).Where("tenant_id = ? AND workflow_id = ?", TenantFrom(ctx), NormalizeID(workflowID)).
 		Where("(started_date_time >= ? AND started_date_time <= ?) OR (started_date_time IS NULL AND scheduled_date_time >= ? AND scheduled_date_time <= ?)",
 			start, end, start, end), nil
