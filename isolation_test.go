@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -261,8 +260,8 @@ func topLevelFields(t *testing.T) []string {
 func TestAuditLine(t *testing.T) {
 	store := dbtest.Open(t, dbtest.SQLiteDSN(t))
 	iss := authtest.NewIssuer(t)
-	var logs strings.Builder
-	logger := slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, nil))
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	guard, err := auth.New(context.Background(), auth.Config{Mode: "jwt", JWKSURL: iss.URL, Issuer: iss.Issuer, Audience: iss.Audience,
 		ClockSkew: time.Minute, Permissions: []string{"LifecycleWorkflows.Read.All"}, RateLimit: 100, RateBurst: 100}, logger)
 	if err != nil {
@@ -283,15 +282,4 @@ func TestAuditLine(t *testing.T) {
 	if strings.Contains(out, token) || strings.Contains(out, strings.Split(token, ".")[2]) {
 		t.Errorf("the log shows the token:\n%s", out)
 	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
