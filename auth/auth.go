@@ -192,20 +192,40 @@ func (g *Guard) Middleware(next http.Handler) http.Handler {
 
 // authenticate returns the principal, or the HTTP status and message to refuse with.
 func (g *Guard) authenticate(r *http.Request) (Principal, int, string) {
-	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	p, _, status, msg := g.check(r.Context(), r.Header.Get("Authorization"))
+	return p, status, msg
+}
+
+// Verify checks an Authorization value ("Bearer TOKEN") exactly as Middleware checks a request's
+// header, for transports that carry it elsewhere (a WebSocket's connection_init), and returns the
+// principal and when the token expires. With --auth none it accepts anything: no principal, no
+// expiry. The error's message says why a token is refused, never quoting it.
+func (g *Guard) Verify(ctx context.Context, authorization string) (Principal, time.Time, error) {
+	if g.cfg.Mode != "jwt" {
+		return Principal{}, time.Time{}, nil
+	}
+	p, exp, status, msg := g.check(ctx, authorization)
+	if status != 0 {
+		return Principal{}, time.Time{}, errors.New(msg)
+	}
+	return p, exp, nil
+}
+
+func (g *Guard) check(ctx context.Context, authorization string) (Principal, time.Time, int, string) {
+	raw, ok := strings.CutPrefix(authorization, "Bearer ")
 	if !ok || strings.TrimSpace(raw) == "" {
-		return Principal{}, http.StatusUnauthorized, "a bearer token is required"
+		return Principal{}, time.Time{}, http.StatusUnauthorized, "a bearer token is required"
 	}
 	var c claims
-	if _, err := g.parser.ParseWithClaims(strings.TrimSpace(raw), &c, g.keys.KeyfuncCtx(r.Context())); err != nil {
-		return Principal{}, http.StatusUnauthorized, "the bearer token is not valid: " + tokenProblem(err)
+	if _, err := g.parser.ParseWithClaims(strings.TrimSpace(raw), &c, g.keys.KeyfuncCtx(ctx)); err != nil {
+		return Principal{}, time.Time{}, http.StatusUnauthorized, "the bearer token is not valid: " + tokenProblem(err)
 	}
 	if c.TenantID == "" {
-		return Principal{}, http.StatusUnauthorized, "the bearer token has no tid claim"
+		return Principal{}, time.Time{}, http.StatusUnauthorized, "the bearer token has no tid claim"
 	}
 	granted := append(strings.Fields(c.Scope), c.Roles...)
 	if !slices.ContainsFunc(granted, func(p string) bool { return slices.Contains(g.cfg.Permissions, p) }) {
-		return Principal{}, http.StatusForbidden, "the token carries none of the accepted permissions: " + strings.Join(g.cfg.Permissions, ", ")
+		return Principal{}, time.Time{}, http.StatusForbidden, "the token carries none of the accepted permissions: " + strings.Join(g.cfg.Permissions, ", ")
 	}
 	id := c.ObjectID
 	for _, alt := range []string{c.AppID, c.AZP, c.Subject} {
@@ -213,7 +233,11 @@ func (g *Guard) authenticate(r *http.Request) (Principal, int, string) {
 			id = alt
 		}
 	}
-	return Principal{ID: id, TenantID: db.NormalizeID(c.TenantID)}, 0, ""
+	var exp time.Time
+	if c.ExpiresAt != nil { // required by the parser: always set
+		exp = c.ExpiresAt.Add(g.cfg.ClockSkew)
+	}
+	return Principal{ID: id, TenantID: db.NormalizeID(c.TenantID)}, exp, 0, ""
 }
 
 // tokenProblem names what is wrong with a token without echoing it.

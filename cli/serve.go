@@ -6,6 +6,7 @@ import (
 
 	"lcw-gateway/auth"
 	"lcw-gateway/endpoint"
+	"lcw-gateway/live"
 	"lcw-gateway/server"
 	"lcw-gateway/syncer"
 )
@@ -17,6 +18,7 @@ type serveCmd struct {
 	Sync    syncer.BackgroundFlags `embed:""`
 	Tracing server.TracingFlags    `embed:""`
 	Policy  endpoint.Policy        `embed:""`
+	Live    live.Config            `embed:""`
 }
 
 func (c *serveCmd) Run(env *runEnv) error {
@@ -51,7 +53,8 @@ func (c *serveCmd) Run(env *runEnv) error {
 		return err
 	}
 	defer func() { _ = flush(context.Background()) }()
-	opts := []server.Option{server.WithTracer(tp), server.WithPolicy(c.Policy)}
+	go live.Prune(env.ctx, store, c.Live.Retention, env.logger)
+	opts := []server.Option{server.WithTracer(tp), server.WithPolicy(c.Policy), server.WithLive(c.Live)}
 	if loop != nil {
 		opts = append(opts, server.WithAddons(loop))
 	}

@@ -14,10 +14,12 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/rules"
 	"go.opentelemetry.io/otel/trace"
 
+	"lcw-gateway/auth"
 	"lcw-gateway/db"
 	"lcw-gateway/errcode"
 	"lcw-gateway/graph"
 	"lcw-gateway/graph/loaders"
+	"lcw-gateway/live"
 )
 
 // Options tune the GraphQL endpoint.
@@ -29,6 +31,11 @@ type Options struct {
 	// Policy is what the endpoint accepts and shows (limits, introspection, persisted
 	// operations); nil is DefaultPolicy().
 	Policy *Policy
+	// Live serves subscriptions (see subscriptions.go); nil serves none.
+	Live *live.Broker
+	// Auth verifies the tokens of WebSocket connections (connection_init) and the expiry of SSE
+	// streams; nil when no guard runs.
+	Auth *auth.Guard
 }
 
 // NewHandler is the GraphQL endpoint: GraphQL over HTTP (POST and GET) behind the policy's HTTP
@@ -56,7 +63,8 @@ func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...gra
 		}
 	}
 
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Schema: graph.ClientSafeSchema(), Resolvers: &graph.Resolver{Store: store}}))
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Schema: graph.ClientSafeSchema(), Resolvers: &graph.Resolver{Store: store, Live: opts.Live}}))
+	addStreamTransports(srv, &policy, opts)
 	srv.AddTransport(overHTTP{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(PresentError(logger, policy.SuggestsFields()))
@@ -85,7 +93,8 @@ func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...gra
 	for _, e := range extra {
 		srv.Use(e)
 	}
-	return guardHTTP(&policy, loaders.Middleware(store, graph.Prefetch, srv))
+	withLoaders := loaders.Middleware(store, graph.Prefetch, srv)
+	return serveStreams(&policy, opts, guardHTTP(&policy, withLoaders), withLoaders)
 }
 
 // rulesWithoutIntrospection are gqlparser's rules plus graphql-js's NoSchemaIntrospectionCustomRule:

@@ -33,6 +33,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Query() QueryResolver
 	Run() RunResolver
+	Subscription() SubscriptionResolver
 	Task() TaskResolver
 	TaskDefinition() TaskDefinitionResolver
 	TaskProcessingResult() TaskProcessingResultResolver
@@ -96,6 +97,12 @@ type ComplexityRoot struct {
 		WorkflowExecutionType      func(childComplexity int) int
 	}
 
+	RunChange struct {
+		ChangedDateTime func(childComplexity int) int
+		Cursor          func(childComplexity int) int
+		Run             func(childComplexity int) int
+	}
+
 	RunConnection struct {
 		Edges      func(childComplexity int) int
 		Nodes      func(childComplexity int) int
@@ -115,6 +122,12 @@ type ComplexityRoot struct {
 		TotalRuns      func(childComplexity int) int
 		TotalTasks     func(childComplexity int) int
 		TotalUsers     func(childComplexity int) int
+	}
+
+	Subscription struct {
+		RunChanged                  func(childComplexity int, workflowID *string, after *string) int
+		TaskProcessingResultChanged func(childComplexity int, workflowID *string, runID *string, where *db.TaskProcessingResultWhere, after *string) int
+		TaskReportChanged           func(childComplexity int, workflowID *string, runID *string, after *string) int
 	}
 
 	Task struct {
@@ -165,6 +178,12 @@ type ComplexityRoot struct {
 		TaskReport        func(childComplexity int) int
 	}
 
+	TaskProcessingResultChange struct {
+		ChangedDateTime      func(childComplexity int) int
+		Cursor               func(childComplexity int) int
+		TaskProcessingResult func(childComplexity int) int
+	}
+
 	TaskProcessingResultConnection struct {
 		Edges      func(childComplexity int) int
 		Nodes      func(childComplexity int) int
@@ -193,6 +212,12 @@ type ComplexityRoot struct {
 		TotalUsersCount       func(childComplexity int) int
 		UnprocessedUsersCount func(childComplexity int) int
 		Workflow              func(childComplexity int) int
+	}
+
+	TaskReportChange struct {
+		ChangedDateTime func(childComplexity int) int
+		Cursor          func(childComplexity int) int
+		TaskReport      func(childComplexity int) int
 	}
 
 	TaskReportConnection struct {
@@ -296,6 +321,11 @@ type RunResolver interface {
 	Workflow(ctx context.Context, obj *db.Run) (*db.Workflow, error)
 	TaskReports(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) (*model.Connection[db.TaskReport], error)
 	TaskProcessingResults(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error)
+}
+type SubscriptionResolver interface {
+	TaskReportChanged(ctx context.Context, workflowID *string, runID *string, after *string) (<-chan *model.TaskReportChange, error)
+	RunChanged(ctx context.Context, workflowID *string, after *string) (<-chan *model.RunChange, error)
+	TaskProcessingResultChanged(ctx context.Context, workflowID *string, runID *string, where *db.TaskProcessingResultWhere, after *string) (<-chan *model.TaskProcessingResultChange, error)
 }
 type TaskResolver interface {
 	Arguments(ctx context.Context, obj *db.Task) ([]*db.KeyValuePair, error)
@@ -639,6 +669,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Run.WorkflowExecutionType(childComplexity), true
 
+	case "RunChange.changedDateTime":
+		if e.ComplexityRoot.RunChange.ChangedDateTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunChange.ChangedDateTime(childComplexity), true
+	case "RunChange.cursor":
+		if e.ComplexityRoot.RunChange.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunChange.Cursor(childComplexity), true
+	case "RunChange.run":
+		if e.ComplexityRoot.RunChange.Run == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RunChange.Run(childComplexity), true
+
 	case "RunConnection.edges":
 		if e.ComplexityRoot.RunConnection.Edges == nil {
 			break
@@ -713,6 +762,40 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RunSummary.TotalUsers(childComplexity), true
+
+	case "Subscription.runChanged":
+		if e.ComplexityRoot.Subscription.RunChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_runChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.RunChanged(childComplexity, args["workflowId"].(*string), args["after"].(*string)), true
+	case "Subscription.taskProcessingResultChanged":
+		if e.ComplexityRoot.Subscription.TaskProcessingResultChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_taskProcessingResultChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TaskProcessingResultChanged(childComplexity, args["workflowId"].(*string), args["runId"].(*string), args["where"].(*db.TaskProcessingResultWhere), args["after"].(*string)), true
+	case "Subscription.taskReportChanged":
+		if e.ComplexityRoot.Subscription.TaskReportChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_taskReportChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TaskReportChanged(childComplexity, args["workflowId"].(*string), args["runId"].(*string), args["after"].(*string)), true
 
 	case "Task.arguments":
 		if e.ComplexityRoot.Task.Arguments == nil {
@@ -917,6 +1000,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TaskProcessingResult.TaskReport(childComplexity), true
 
+	case "TaskProcessingResultChange.changedDateTime":
+		if e.ComplexityRoot.TaskProcessingResultChange.ChangedDateTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskProcessingResultChange.ChangedDateTime(childComplexity), true
+	case "TaskProcessingResultChange.cursor":
+		if e.ComplexityRoot.TaskProcessingResultChange.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskProcessingResultChange.Cursor(childComplexity), true
+	case "TaskProcessingResultChange.taskProcessingResult":
+		if e.ComplexityRoot.TaskProcessingResultChange.TaskProcessingResult == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskProcessingResultChange.TaskProcessingResult(childComplexity), true
+
 	case "TaskProcessingResultConnection.edges":
 		if e.ComplexityRoot.TaskProcessingResultConnection.Edges == nil {
 			break
@@ -1050,6 +1152,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TaskReport.Workflow(childComplexity), true
+
+	case "TaskReportChange.changedDateTime":
+		if e.ComplexityRoot.TaskReportChange.ChangedDateTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportChange.ChangedDateTime(childComplexity), true
+	case "TaskReportChange.cursor":
+		if e.ComplexityRoot.TaskReportChange.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportChange.Cursor(childComplexity), true
+	case "TaskReportChange.taskReport":
+		if e.ComplexityRoot.TaskReportChange.TaskReport == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskReportChange.TaskReport(childComplexity), true
 
 	case "TaskReportConnection.edges":
 		if e.ComplexityRoot.TaskReportConnection.Edges == nil {
@@ -1465,6 +1586,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			}
 
 			return &response
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
 		}
 
 	default:
@@ -1912,6 +2050,79 @@ type Query {
   taskReportSummary(workflowId: ID!, startDateTime: DateTime!, endDateTime: DateTime!): TaskReportSummary
   "Any object of the gateway by its Graph id."
   node(id: ID!): Node
+}
+`, BuiltIn: false},
+	{Name: "../schema/subscription.graphqls", Input: `"""
+Live changes, pushed as they are committed: over WebSocket (the graphql-transport-ws protocol of the
+` + "`" + `graphql-ws` + "`" + ` library) or Server-Sent Events (` + "`" + `graphql-sse` + "`" + `, distinct connections mode) on ` + "`" + `/graphql` + "`" + `.
+Each event is one object whose content changed, resolved like a query's, with a ` + "`" + `cursor` + "`" + `: subscribe
+again with ` + "`" + `after: cursor` + "`" + ` to receive every change since, then the live ones, without duplicates or
+gaps. A row that changed several times before its event was sent is sent once, in its latest state.
+A cursor older than the change feed's retention (7 days by default) is BAD_USER_INPUT: query the
+current state again, then subscribe without ` + "`" + `after` + "`" + `.
+"""
+type Subscription {
+  "Task reports that were added or changed, of one workflow or run, or of all."
+  taskReportChanged(
+    "Only the reports of this workflow."
+    workflowId: ID
+    "Only the reports of this run."
+    runId: ID
+    "Replay the changes after this event's cursor first."
+    after: String
+  ): TaskReportChange!
+  "Runs that were added or changed, of one workflow or of all."
+  runChanged(
+    "Only the runs of this workflow."
+    workflowId: ID
+    "Replay the changes after this event's cursor first."
+    after: String
+  ): RunChange!
+  """
+  Task processing results that were added or changed and match ` + "`" + `where` + "`" + ` in their new state, so
+  "each newly failed user of this run" is ` + "`" + `taskProcessingResultChanged(runId: ..., where:
+  {processingStatus: {eq: failed}})` + "`" + `.
+  """
+  taskProcessingResultChanged(
+    "Only the results of this workflow."
+    workflowId: ID
+    "Only the results of this run."
+    runId: ID
+    "Only the results that match, in their new state."
+    where: TaskProcessingResultWhere
+    "Replay the changes after this event's cursor first."
+    after: String
+  ): TaskProcessingResultChange!
+}
+
+"A task report that was added or changed."
+type TaskReportChange {
+  "Resume after this event with ` + "`" + `after` + "`" + `."
+  cursor: String!
+  "When the change was committed."
+  changedDateTime: DateTime!
+  "The report as it is now."
+  taskReport: TaskReport!
+}
+
+"A run that was added or changed."
+type RunChange {
+  "Resume after this event with ` + "`" + `after` + "`" + `."
+  cursor: String!
+  "When the change was committed."
+  changedDateTime: DateTime!
+  "The run as it is now."
+  run: Run!
+}
+
+"A task processing result that was added or changed."
+type TaskProcessingResultChange {
+  "Resume after this event with ` + "`" + `after` + "`" + `."
+  cursor: String!
+  "When the change was committed."
+  changedDateTime: DateTime!
+  "The result as it is now."
+  taskProcessingResult: TaskProcessingResult!
 }
 `, BuiltIn: false},
 	{Name: "../schema/task.graphqls", Input: `"A configured step of a workflow (Graph's ` + "`" + `task` + "`" + `), an instance of a built-in task definition."
@@ -2556,6 +2767,18 @@ func (ec *executionContext) childFields_Run(ctx context.Context, field graphql.C
 	return nil, fmt.Errorf("no field named %q was found under type Run", field.Name)
 }
 
+func (ec *executionContext) childFields_RunChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RunChange_cursor(ctx, field)
+	case "changedDateTime":
+		return ec.fieldContext_RunChange_changedDateTime(ctx, field)
+	case "run":
+		return ec.fieldContext_RunChange_run(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RunChange", field.Name)
+}
+
 func (ec *executionContext) childFields_RunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -2694,6 +2917,18 @@ func (ec *executionContext) childFields_TaskProcessingResult(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type TaskProcessingResult", field.Name)
 }
 
+func (ec *executionContext) childFields_TaskProcessingResultChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TaskProcessingResultChange_cursor(ctx, field)
+	case "changedDateTime":
+		return ec.fieldContext_TaskProcessingResultChange_changedDateTime(ctx, field)
+	case "taskProcessingResult":
+		return ec.fieldContext_TaskProcessingResultChange_taskProcessingResult(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskProcessingResultChange", field.Name)
+}
+
 func (ec *executionContext) childFields_TaskProcessingResultConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -2752,6 +2987,18 @@ func (ec *executionContext) childFields_TaskReport(ctx context.Context, field gr
 		return ec.fieldContext_TaskReport_taskProcessingResults(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TaskReport", field.Name)
+}
+
+func (ec *executionContext) childFields_TaskReportChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TaskReportChange_cursor(ctx, field)
+	case "changedDateTime":
+		return ec.fieldContext_TaskReportChange_changedDateTime(ctx, field)
+	case "taskReport":
+		return ec.fieldContext_TaskReportChange_taskReport(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskReportChange", field.Name)
 }
 
 func (ec *executionContext) childFields_TaskReportConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3517,6 +3764,96 @@ func (ec *executionContext) field_Run_taskReports_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_runChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "workflowId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["workflowId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_taskProcessingResultChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "workflowId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["workflowId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "runId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["runId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*db.TaskProcessingResultWhere, error) {
+			return ec.unmarshalOTaskProcessingResultWhere2ᚖlcwᚑgatewayᚋdbᚐTaskProcessingResultWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_taskReportChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "workflowId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["workflowId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "runId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["runId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -5046,6 +5383,84 @@ func (ec *executionContext) fieldContext_Run_taskProcessingResults(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _RunChange_cursor(ctx context.Context, field graphql.CollectedField, obj *model.RunChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunChange_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunChange_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RunChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _RunChange_changedDateTime(ctx context.Context, field graphql.CollectedField, obj *model.RunChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunChange_changedDateTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangedDateTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunChange_changedDateTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RunChange", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _RunChange_run(ctx context.Context, field graphql.CollectedField, obj *model.RunChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RunChange_run(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Run, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Run) graphql.Marshaler {
+			return ec.marshalNRun2ᚖlcwᚑgatewayᚋdbᚐRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RunChange_run(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RunChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Run(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RunConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[db.Run]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5356,6 +5771,138 @@ func (ec *executionContext) _RunSummary_totalUsers(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_RunSummary_totalUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RunSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Subscription_taskReportChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_taskReportChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().TaskReportChanged(ctx, fc.Args["workflowId"].(*string), fc.Args["runId"].(*string), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TaskReportChange) graphql.Marshaler {
+			return ec.marshalNTaskReportChange2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskReportChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_taskReportChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskReportChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_taskReportChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_runChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_runChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().RunChanged(ctx, fc.Args["workflowId"].(*string), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RunChange) graphql.Marshaler {
+			return ec.marshalNRunChange2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐRunChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_runChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RunChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_runChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_taskProcessingResultChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_taskProcessingResultChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().TaskProcessingResultChanged(ctx, fc.Args["workflowId"].(*string), fc.Args["runId"].(*string), fc.Args["where"].(*db.TaskProcessingResultWhere), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TaskProcessingResultChange) graphql.Marshaler {
+			return ec.marshalNTaskProcessingResultChange2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskProcessingResultChange(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_taskProcessingResultChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskProcessingResultChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_taskProcessingResultChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Task_id(ctx context.Context, field graphql.CollectedField, obj *db.Task) (ret graphql.Marshaler) {
@@ -6207,6 +6754,84 @@ func (ec *executionContext) fieldContext_TaskProcessingResult_taskReport(_ conte
 	return fc, nil
 }
 
+func (ec *executionContext) _TaskProcessingResultChange_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TaskProcessingResultChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskProcessingResultChange_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskProcessingResultChange_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskProcessingResultChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskProcessingResultChange_changedDateTime(ctx context.Context, field graphql.CollectedField, obj *model.TaskProcessingResultChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskProcessingResultChange_changedDateTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangedDateTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskProcessingResultChange_changedDateTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskProcessingResultChange", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _TaskProcessingResultChange_taskProcessingResult(ctx context.Context, field graphql.CollectedField, obj *model.TaskProcessingResultChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskProcessingResultChange_taskProcessingResult(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaskProcessingResult, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.TaskProcessingResult) graphql.Marshaler {
+			return ec.marshalNTaskProcessingResult2ᚖlcwᚑgatewayᚋdbᚐTaskProcessingResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskProcessingResultChange_taskProcessingResult(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskProcessingResultChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskProcessingResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TaskProcessingResultConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[db.TaskProcessingResult]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6779,6 +7404,84 @@ func (ec *executionContext) fieldContext_TaskReport_taskProcessingResults(ctx co
 	if fc.Args, err = ec.field_TaskReport_taskProcessingResults_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskReportChange_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TaskReportChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskReportChange_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskReportChange_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskReportChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _TaskReportChange_changedDateTime(ctx context.Context, field graphql.CollectedField, obj *model.TaskReportChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskReportChange_changedDateTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangedDateTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskReportChange_changedDateTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskReportChange", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _TaskReportChange_taskReport(ctx context.Context, field graphql.CollectedField, obj *model.TaskReportChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskReportChange_taskReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaskReport, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.TaskReport) graphql.Marshaler {
+			return ec.marshalNTaskReport2ᚖlcwᚑgatewayᚋdbᚐTaskReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskReportChange_taskReport(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskReportChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskReport(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -11132,6 +11835,49 @@ func (ec *executionContext) _Run(ctx context.Context, sel ast.SelectionSet, obj 
 	return out
 }
 
+var runChangeImplementors = []string{"RunChange"}
+
+func (ec *executionContext) _RunChange(ctx context.Context, sel ast.SelectionSet, obj *model.RunChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, runChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RunChange")
+		case "cursor":
+			out.Values[i] = ec._RunChange_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changedDateTime":
+			out.Values[i] = ec._RunChange_changedDateTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "run":
+			out.Values[i] = ec._RunChange_run(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var runConnectionImplementors = []string{"RunConnection"}
 
 func (ec *executionContext) _RunConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[db.Run]) graphql.Marshaler {
@@ -11275,6 +12021,30 @@ func (ec *executionContext) _RunSummary(ctx context.Context, sel ast.SelectionSe
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "taskReportChanged":
+		return ec._Subscription_taskReportChanged(ctx, fields[0])
+	case "runChanged":
+		return ec._Subscription_runChanged(ctx, fields[0])
+	case "taskProcessingResultChanged":
+		return ec._Subscription_taskProcessingResultChanged(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var taskImplementors = []string{"Task", "Node"}
@@ -11591,6 +12361,49 @@ func (ec *executionContext) _TaskProcessingResult(ctx context.Context, sel ast.S
 	return out
 }
 
+var taskProcessingResultChangeImplementors = []string{"TaskProcessingResultChange"}
+
+func (ec *executionContext) _TaskProcessingResultChange(ctx context.Context, sel ast.SelectionSet, obj *model.TaskProcessingResultChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskProcessingResultChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskProcessingResultChange")
+		case "cursor":
+			out.Values[i] = ec._TaskProcessingResultChange_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changedDateTime":
+			out.Values[i] = ec._TaskProcessingResultChange_changedDateTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "taskProcessingResult":
+			out.Values[i] = ec._TaskProcessingResultChange_taskProcessingResult(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var taskProcessingResultConnectionImplementors = []string{"TaskProcessingResultConnection"}
 
 func (ec *executionContext) _TaskProcessingResultConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[db.TaskProcessingResult]) graphql.Marshaler {
@@ -11769,6 +12582,49 @@ func (ec *executionContext) _TaskReport(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._TaskReport_taskProcessingResults(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskReportChangeImplementors = []string{"TaskReportChange"}
+
+func (ec *executionContext) _TaskReportChange(ctx context.Context, sel ast.SelectionSet, obj *model.TaskReportChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskReportChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskReportChange")
+		case "cursor":
+			out.Values[i] = ec._TaskReportChange_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changedDateTime":
+			out.Values[i] = ec._TaskReportChange_changedDateTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "taskReport":
+			out.Values[i] = ec._TaskReportChange_taskReport(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12864,6 +13720,14 @@ func (ec *executionContext) marshalNRun2ᚖlcwᚑgatewayᚋdbᚐRun(ctx context.
 	return ec._Run(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRunChange2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐRunChange(ctx context.Context, sel ast.SelectionSet, v *model.RunChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RunChange!")
+		return graphql.Null
+	}
+	return ec._RunChange(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRunConnection2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[db.Run]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RunConnection!")
@@ -13099,6 +13963,14 @@ func (ec *executionContext) marshalNTaskProcessingResult2ᚖlcwᚑgatewayᚋdb�
 	return ec._TaskProcessingResult(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNTaskProcessingResultChange2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskProcessingResultChange(ctx context.Context, sel ast.SelectionSet, v *model.TaskProcessingResultChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TaskProcessingResultChange!")
+		return graphql.Null
+	}
+	return ec._TaskProcessingResultChange(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNTaskProcessingResultConnection2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[db.TaskProcessingResult]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TaskProcessingResultConnection!")
@@ -13177,6 +14049,14 @@ func (ec *executionContext) marshalNTaskReport2ᚖlcwᚑgatewayᚋdbᚐTaskRepor
 		return graphql.Null
 	}
 	return ec._TaskReport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTaskReportChange2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTaskReportChange(ctx context.Context, sel ast.SelectionSet, v *model.TaskReportChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TaskReportChange!")
+		return graphql.Null
+	}
+	return ec._TaskReportChange(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTaskReportConnection2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[db.TaskReport]) graphql.Marshaler {

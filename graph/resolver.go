@@ -12,11 +12,13 @@ import (
 	"lcw-gateway/db"
 	"lcw-gateway/graph/loaders"
 	"lcw-gateway/graph/model"
+	"lcw-gateway/live"
 )
 
 // Resolver holds what every resolver needs; it is built once and shared by all requests.
 type Resolver struct {
 	Store *db.Store
+	Live  *live.Broker // nil: no subscriptions
 }
 
 // connection wraps a top-level store page, queues what the request selected on its items, and

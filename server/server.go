@@ -22,6 +22,7 @@ import (
 	"lcw-gateway/auth"
 	"lcw-gateway/db"
 	"lcw-gateway/endpoint"
+	"lcw-gateway/live"
 	"lcw-gateway/web"
 )
 
@@ -37,6 +38,7 @@ type config struct {
 	addons []Addon
 	tracer trace.TracerProvider
 	policy *endpoint.Policy // nil: endpoint.DefaultPolicy()
+	live   live.Config
 }
 
 // Option adds to what New serves.
@@ -53,9 +55,12 @@ func WithTracer(tp trace.TracerProvider) Option { return func(c *config) { c.tra
 // WithPolicy serves /graphql (and GraphiQL, or not) as the serve flags of endpoint.Policy say.
 func WithPolicy(p endpoint.Policy) Option { return func(c *config) { c.policy = &p } }
 
+// WithLive sets the limits of subscriptions (live.DefaultConfig() without it).
+func WithLive(c live.Config) Option { return func(cfg *config) { cfg.live = c } }
+
 // New wires the endpoints of the user-facing contract; guard (nil: none) protects /graphql.
 func New(store *db.Store, logger *slog.Logger, guard *auth.Guard, opts ...Option) http.Handler {
-	cfg := config{tracer: noop.NewTracerProvider()}
+	cfg := config{tracer: noop.NewTracerProvider(), live: live.DefaultConfig()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -73,10 +78,13 @@ func New(store *db.Store, logger *slog.Logger, guard *auth.Guard, opts ...Option
 		registry.MustRegister(a.Collectors()...)
 	}
 
+	broker := live.New(store, cfg.live, logger)
+	registry.MustRegister(broker.Collectors()...)
+
 	mux := http.NewServeMux()
-	api := recordPrincipal(endpoint.NewHandler(store, logger, endpoint.Options{Metrics: registry, Tracer: cfg.tracer, Policy: cfg.policy}))
+	api := recordPrincipal(endpoint.NewHandler(store, logger, endpoint.Options{Metrics: registry, Tracer: cfg.tracer, Policy: cfg.policy, Live: broker, Auth: guard}))
 	if guard != nil {
-		api = guard.Middleware(api)
+		api = endpoint.Guarded(guard, broker, api)
 	}
 	api = cfg.policy.CORS(api)
 	api = otelhttp.NewHandler(api, "POST /graphql", otelhttp.WithTracerProvider(cfg.tracer))

@@ -6,7 +6,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"lcw-gateway/db"
 	"strconv"
+	"time"
 )
 
 // An object with a Microsoft Graph id. `Query.node(id:)` finds any of them by that id.
@@ -16,6 +18,46 @@ type Node interface {
 
 // Read-only entry points. Unknown ids give `null`, never an error.
 type Query struct {
+}
+
+// A run that was added or changed.
+type RunChange struct {
+	// Resume after this event with `after`.
+	Cursor string `json:"cursor"`
+	// When the change was committed.
+	ChangedDateTime time.Time `json:"changedDateTime"`
+	// The run as it is now.
+	Run *db.Run `json:"run"`
+}
+
+// Live changes, pushed as they are committed: over WebSocket (the graphql-transport-ws protocol of the
+// `graphql-ws` library) or Server-Sent Events (`graphql-sse`, distinct connections mode) on `/graphql`.
+// Each event is one object whose content changed, resolved like a query's, with a `cursor`: subscribe
+// again with `after: cursor` to receive every change since, then the live ones, without duplicates or
+// gaps. A row that changed several times before its event was sent is sent once, in its latest state.
+// A cursor older than the change feed's retention (7 days by default) is BAD_USER_INPUT: query the
+// current state again, then subscribe without `after`.
+type Subscription struct {
+}
+
+// A task processing result that was added or changed.
+type TaskProcessingResultChange struct {
+	// Resume after this event with `after`.
+	Cursor string `json:"cursor"`
+	// When the change was committed.
+	ChangedDateTime time.Time `json:"changedDateTime"`
+	// The result as it is now.
+	TaskProcessingResult *db.TaskProcessingResult `json:"taskProcessingResult"`
+}
+
+// A task report that was added or changed.
+type TaskReportChange struct {
+	// Resume after this event with `after`.
+	Cursor string `json:"cursor"`
+	// When the change was committed.
+	ChangedDateTime time.Time `json:"changedDateTime"`
+	// The report as it is now.
+	TaskReport *db.TaskReport `json:"taskReport"`
 }
 
 // Sort direction of an `orderBy` entry.

@@ -1,0 +1,183 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"reflect"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"lcw-gateway/db"
+	"lcw-gateway/errcode"
+	"lcw-gateway/graph/loaders"
+	"lcw-gateway/live"
+)
+
+// replayPage is how many feed entries a replay reads at once; each page is one burst.
+const replayPage = 500
+
+// changeStream turns a subscription's feed entries into events E about objects T.
+type changeStream[T any, E any] struct {
+	filter    live.Filter
+	eventType string // the event's GraphQL type, and its field that holds the object, of type objType
+	field     string
+	objType   string
+	// load reads a burst's objects in one statement, keyed by id; a missing id sends nothing.
+	load  func(ctx context.Context, ids []string) (map[string]*T, error)
+	event func(c *db.Change, v *T) *E
+}
+
+// subscribe starts the stream: it registers with the broker first, then replays the feed after
+// the client's cursor, then passes the live entries on, dropping those the replay has sent, so
+// nothing is sent twice and nothing is missed.
+func subscribe[T, E any](ctx context.Context, r *Resolver, after *string, s changeStream[T, E]) (<-chan *E, error) {
+	if r.Live == nil {
+		return nil, errors.New("this handler serves no subscriptions")
+	}
+	var from int64
+	if after != nil {
+		seq, err := live.ParseCursor(*after)
+		if err != nil {
+			return nil, err
+		}
+		from = seq
+	}
+	sub, err := r.Live.Subscribe(ctx, db.TenantFrom(ctx), s.filter)
+	if err != nil {
+		return nil, err
+	}
+	if after != nil {
+		if err := r.Live.CheckResumable(ctx, from); err != nil {
+			sub.Close()
+			return nil, err
+		}
+	}
+	sel := eventSelection(ctx, s.eventType, s.field, s.objType)
+	out := make(chan *E)
+	go func() {
+		defer close(out)
+		defer sub.Close()
+		last := sub.Start
+		if after != nil {
+			last = from
+			for {
+				changes, err := r.Store.TenantChangesAfter(ctx, db.ChangeFilter(s.filter), last, replayPage)
+				if err != nil {
+					endWithError(ctx, err)
+					return
+				}
+				if len(changes) > 0 {
+					if err := s.send(ctx, r, out, sel, changes); err != nil {
+						endWithError(ctx, err)
+						return
+					}
+					last = changes[len(changes)-1].Seq
+				}
+				if len(changes) < replayPage {
+					break
+				}
+			}
+		}
+		for {
+			changes, err := sub.Next(ctx)
+			if err != nil {
+				endWithError(ctx, err)
+				return
+			}
+			for len(changes) > 0 && changes[0].Seq <= last {
+				changes = changes[1:] // the replay sent these
+			}
+			if len(changes) == 0 {
+				continue
+			}
+			if err := s.send(ctx, r, out, sel, changes); err != nil {
+				endWithError(ctx, err)
+				return
+			}
+			last = changes[len(changes)-1].Seq
+		}
+	}()
+	return out, nil
+}
+
+// send sends one burst: one event per row, at its last entry, with the rows read in one
+// statement and what the subscription selects on them queued on the loaders at once, so a burst
+// costs the same few statements however many rows changed.
+func (s changeStream[T, E]) send(ctx context.Context, r *Resolver, out chan<- *E, sel *selection, changes []db.Change) error {
+	lastOf := make(map[string]int, len(changes))
+	for i := range changes {
+		lastOf[changes[i].ID] = i
+	}
+	ids := make([]string, 0, len(lastOf))
+	for i := range changes {
+		if lastOf[changes[i].ID] == i {
+			ids = append(ids, changes[i].ID)
+		}
+	}
+	found, err := s.load(ctx, ids)
+	if err != nil {
+		return err
+	}
+	items := make([]*T, 0, len(found))
+	for _, id := range ids {
+		if v, ok := found[id]; ok {
+			items = append(items, v)
+		}
+	}
+	l := loaders.For(ctx)
+	forget(l) // the connection's loaders outlive a burst: what they hold may have changed since
+	prefetch(ctx, l, items, sel)
+	for i := range changes {
+		c := &changes[i]
+		v, ok := found[c.ID]
+		if !ok || lastOf[c.ID] != i {
+			continue
+		}
+		select {
+		case out <- s.event(c, v):
+			r.Live.Delivered(c.ChangedAt)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// eventSelection is what the subscription selects on the object of its events.
+func eventSelection(ctx context.Context, eventType, field, objType string) *selection {
+	op, fc := graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx)
+	s := &selection{}
+	for _, f := range graphql.CollectFields(op, fc.Field.Selections, []string{eventType}) {
+		if f.Name == field {
+			s.add(op, f.Selections, objType)
+		}
+	}
+	return s
+}
+
+// forget empties every loader's cache.
+func forget(l *loaders.Loaders) {
+	v := reflect.ValueOf(l).Elem()
+	for i := range v.NumField() {
+		if f := v.Field(i); f.CanInterface() {
+			if c, ok := f.Interface().(interface{ ClearAll() }); ok {
+				c.ClearAll()
+			}
+		}
+	}
+}
+
+// endWithError ends a stream that cannot go on, telling a WebSocket client why (an SSE client
+// sees the stream complete). A client that left, or whose connection was dropped, is told nothing.
+func endWithError(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	msg, code := "the subscription ended: the change feed could not be read", errcode.Internal
+	if errors.Is(err, live.ErrSlowConsumer) {
+		msg, code = err.Error(), errcode.LimitExceeded
+	}
+	transport.AddSubscriptionError(ctx, &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}})
+}
