@@ -5,6 +5,7 @@ import (
 	"net"
 
 	"lcw-gateway/auth"
+	"lcw-gateway/db"
 	"lcw-gateway/endpoint"
 	"lcw-gateway/server"
 	"lcw-gateway/syncer"
@@ -32,8 +33,14 @@ func (c *serveCmd) Run(env *runEnv) error {
 		return err
 	}
 	defer store.Close()
-	if c.Seed == "demo" && !c.Sync.Enabled() { // demo data must not mix with synced data
+	tenant := c.Sync.Graph.StoredTenant()                                    // the one tenant served with --auth none
+	if c.Seed == "demo" && !c.Sync.Enabled() && tenant == db.DefaultTenant { // demo data must not mix with synced data
 		if err := seedIfEmpty(env, store); err != nil {
+			return err
+		}
+	}
+	if c.Auth.Mode == "none" && !c.Sync.Enabled() { // a background sync is about to fill the tenant
+		if err := pointToTheData(env, store, tenant); err != nil {
 			return err
 		}
 	}
@@ -56,6 +63,9 @@ func (c *serveCmd) Run(env *runEnv) error {
 		opts = append(opts, server.WithAddons(loop))
 	}
 	h := server.New(store, env.logger, guard, opts...)
+	if c.Auth.Mode == "none" {
+		h = servingTenant(h, tenant)
+	}
 	env.logger.Info("serving GraphQL", "url", "http://"+ln.Addr().String()+"/", "db", redactDSN(env.db.DSN))
 	return server.Serve(env.ctx, ln, h, env.logger)
 }
