@@ -41,7 +41,9 @@ func startServe(t *testing.T, logs *lockedBuffer, args ...string) http.Handler {
 
 func workflowIDs(t *testing.T, h http.Handler) []string {
 	t.Helper()
-	var got struct{ Workflows struct{ Nodes []struct{ ID string } } }
+	var got struct {
+		Workflows struct{ Nodes []struct{ ID string } }
+	}
 	graphtest.MustData(t, h, `{ workflows(first: 500) { nodes { id } } }`, nil, &got)
 	ids := nodeIDs(got.Workflows.Nodes)
 	slices.Sort(ids)
