@@ -15,7 +15,7 @@ type seedCmd struct {
 	UsersPerRun int    `name:"users-per-run" env:"LCW_SEED_USERS_PER_RUN" default:"0" help:"Users one run processes on average (0: a quarter of --users)."`
 	Results     int    `env:"LCW_SEED_RESULTS" default:"0" help:"Size the data set for about this many task processing results instead (e.g. 1000000); overrides the three above."`
 	Seed        int64  `name:"random-seed" env:"LCW_SEED_RANDOM_SEED" default:"0" help:"Varies names, ids and outcomes; the same seed gives the same data (0: the first of 1, 2, 3, ... whose data set the tenant does not hold yet)."`
-	TenantID    string `name:"tenant-id" env:"LCW_TENANT_ID" default:"default" help:"Tenant the generated records belong to."`
+	TenantID    string `name:"tenant-id" env:"LCW_TENANT_ID" default:"default" help:"Tenant the generated records belong to; serve with --auth none answers from the same --tenant-id."`
 }
 
 func (c *seedCmd) Run(env *runEnv) error {

@@ -15,12 +15,17 @@ func servingTenant(next http.Handler, tenant string) http.Handler {
 	})
 }
 
-// pointToTheData logs one line when the served tenant holds no workflows but another tenant
-// does: data that sync or import stored elsewhere, and the flag that serves it.
+// pointToTheData logs one line when the served tenant holds no workflows: the tenant that does
+// (data that sync or import stored elsewhere) and the flag that serves it, or how to fill it.
 func pointToTheData(env *runEnv, store *db.Store, tenant string) error {
 	tenants, err := store.TenantsWithWorkflows(env.ctx)
-	if err != nil || len(tenants) == 0 || slices.ContainsFunc(tenants, func(t db.TenantWorkflows) bool { return t.TenantID == tenant }) {
+	if err != nil || slices.ContainsFunc(tenants, func(t db.TenantWorkflows) bool { return t.TenantID == tenant }) {
 		return err
+	}
+	if len(tenants) == 0 {
+		env.logger.Warn(fmt.Sprintf("tenant %s holds no workflows, nor does any other: fill it with sync, import or seed --tenant-id %s", tenant, tenant),
+			"tenant", tenant)
+		return nil
 	}
 	other := tenants[0] // the fullest
 	env.logger.Warn(fmt.Sprintf("tenant %s holds no workflows, tenant %s holds %d: serve it with --tenant-id %s (or LCW_TENANT_ID=%s)",

@@ -91,6 +91,7 @@ func TestSyncThenServeOneTenant(t *testing.T) {
 
 // A gateway whose tenant is empty while another tenant holds data says so in one line at start,
 // naming that tenant and the flag that serves it; it does not hide the data behind demo data.
+// Given that tenant, it serves its data without a word.
 func TestServeNamesTheTenantThatHoldsData(t *testing.T) {
 	dir := fixtureDir(t, "msgraph-docs-example")
 	const other = "7a1c2a3b-0000-4000-8000-00000000cccc"
@@ -118,6 +119,19 @@ func TestServeNamesTheTenantThatHoldsData(t *testing.T) {
 		}
 		if strings.Contains(logs.String(), "holds no workflows") {
 			t.Errorf("a tenant with data is said to be empty:\n%s", logs)
+		}
+
+		// A tenant named on an empty database gets no demo data (it is meant for real data) and
+		// says how to fill it.
+		logs = &lockedBuffer{}
+		h = startServe(t, logs, "--db", e.DSN(t), "--tenant-id", other)
+		line = `level=WARN msg="tenant ` + other + ` holds no workflows, nor does any other: fill it with sync, import or seed --tenant-id ` +
+			other + `" tenant=` + other
+		if n := strings.Count(logs.String(), line); n != 1 || strings.Contains(logs.String(), "demo data ready") {
+			t.Errorf("%d lines\n%s\nand no demo data wanted in\n%s", n, line, logs)
+		}
+		if got := workflowIDs(t, h); len(got) != 0 {
+			t.Errorf("serve --tenant-id %s on an empty database answers workflows %v, want none", other, got)
 		}
 	})
 }
