@@ -82,7 +82,8 @@ func seed(ctx context.Context, env *runEnv, store *db.Store, opts db.DemoOptions
 	if err != nil {
 		return err
 	}
-	env.logger.Info("demo data ready", "tenant", db.TenantFrom(ctx), "randomSeed", opts.Seed, "duration", time.Since(start).Round(time.Millisecond), "workflows", stats.Workflows,
-		"runs", stats.Runs, "taskReports", stats.TaskReports, "taskProcessingResults", stats.TaskProcessingResults, "users", stats.Users)
+	env.logger.Info("demo data ready", "tenant", db.TenantFrom(ctx), "randomSeed", opts.Seed,
+		"duration", time.Since(start).Round(time.Millisecond), "workflows", stats.Workflows, "runs", stats.Runs,
+		"taskReports", stats.TaskReports, "taskProcessingResults", stats.TaskProcessingResults, "users", stats.Users)
 	return nil
 }

@@ -33,13 +33,16 @@ func (c *serveCmd) Run(env *runEnv) error {
 		return err
 	}
 	defer store.Close()
-	tenant := c.Sync.Graph.StoredTenant()                                    // the one tenant served with --auth none
-	if c.Seed == "demo" && !c.Sync.Enabled() && tenant == db.DefaultTenant { // demo data must not mix with synced data
+	// With --auth none every request is answered from this one tenant.
+	tenant := c.Sync.Graph.StoredTenant()
+	// Demo data goes only into the tenant default of an empty database: it must neither mix with
+	// synced data nor hide it.
+	if c.Seed == "demo" && !c.Sync.Enabled() && tenant == db.DefaultTenant {
 		if err := seedIfEmpty(env, store); err != nil {
 			return err
 		}
 	}
-	if c.Auth.Mode == "none" && !c.Sync.Enabled() { // a background sync is about to fill the tenant
+	if c.Auth.Mode == "none" && !c.Sync.Enabled() { // a background sync would fill an empty tenant soon
 		if err := pointToTheData(env, store, tenant); err != nil {
 			return err
 		}
