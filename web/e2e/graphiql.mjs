@@ -237,9 +237,10 @@ function watch(p) {
   p.on('pageerror', (err) => pageErrors.push(err.message));
   p.on('console', (msg) => {
     if (msg.type() !== 'error') return;
-    console.error(`  console: ${msg.text()}`);
     // The refused CDN files of the 'offline' phase are expected; nothing else is.
-    if (!(phase === 'offline' && msg.text().includes('ERR_INTERNET_DISCONNECTED'))) consoleErrors.push(msg.text());
+    if (phase === 'offline' && msg.text().includes('ERR_INTERNET_DISCONNECTED')) return;
+    console.error(`  console: ${msg.text()}`);
+    consoleErrors.push(msg.text());
   });
 }
 

@@ -21,9 +21,9 @@
   window.__webpack_nonce__ = script.nonce;
 
   var defaultQuery = [
-    '# Runs on this gateway\'s data: press \u25B6 (Ctrl+Enter).',
-    '# $workflowId (Variables, below) is its first workflow;',
-    '# the explorer (left bar) builds queries by clicking.',
+    '# Ctrl+Enter runs it on this gateway\'s data.',
+    '# $workflowId (Variables) is its first workflow.',
+    '# The explorer (left bar) builds queries by clicks.',
     'query LatestRuns($workflowId: ID!) {',
     '  workflows(first: 5) {',
     '    totalCount',
