@@ -5,6 +5,8 @@
 //
 // LCW_PERSISTED=1: the gateway runs with --persisted-only, and every GraphQL request the page
 // sends must name a document by its hash, never carry a query text.
+// LCW_GRAPHQL_ORIGIN: the dashboard was built for a gateway on another origin (VITE_GRAPHQL_URL,
+// the gateway's --cors-origins): every GraphQL request must go there, and pass CORS.
 // LCW_SCREENSHOT: where to save a screenshot of the workflow page with its chart.
 //
 // The workflow list shows rows and "Load more" appends the next page (graphcache's
@@ -19,6 +21,7 @@ const base = (process.env.LCW_DASHBOARD_URL ?? process.argv[2] ?? '').replace(/\
 if (!base) fail('usage: LCW_DASHBOARD_URL=http://127.0.0.1:PORT node e2e/dashboard.mjs');
 const persisted = process.env.LCW_PERSISTED === '1';
 const screenshot = process.env.LCW_SCREENSHOT;
+const graphqlOrigin = process.env.LCW_GRAPHQL_ORIGIN?.replace(/\/+$/, '') ?? base;
 
 const localHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
 const outside = [];
@@ -52,7 +55,10 @@ try {
       outside.push(request.url());
       return route.abort('blockedbyclient');
     }
-    if (new URL(request.url()).pathname === '/graphql') graphqlBodies.push(request.postData() ?? request.url());
+    if (new URL(request.url()).pathname === '/graphql') {
+      if (new URL(request.url()).origin !== graphqlOrigin) problems.push(`a GraphQL request went to ${request.url()}, not ${graphqlOrigin}`);
+      graphqlBodies.push(request.postData() ?? request.url());
+    }
     return route.continue();
   });
   const page = await context.newPage();
@@ -133,7 +139,8 @@ try {
     const withText = graphqlBodies.filter((b) => /"query"\s*:/.test(b) || /[?&]query=/.test(b));
     check(withText.length === 0, `requests carried query text to a --persisted-only gateway: ${withText[0]}`);
   }
-  console.log(`dashboard test: ok${persisted ? ' (persisted documents only)' : ''}: ${workflowRows} workflows listed, `
+  const how = [persisted && 'persisted documents only', graphqlOrigin !== base && `gateway on ${graphqlOrigin}`].filter(Boolean);
+  console.log(`dashboard test: ok${how.length ? ` (${how.join(', ')})` : ''}: ${workflowRows} workflows listed, `
     + `a run with ${failedTotal} failed results (${failedUserCount} shown with reasons), the chart drew ${await bars.count()} bars, `
     + `${graphqlBodies.length} GraphQL requests, none left localhost${screenshot ? `; screenshot ${screenshot}` : ''}`);
 } finally {
