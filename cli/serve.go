@@ -9,6 +9,7 @@ import (
 	"lcw-gateway/endpoint"
 	"lcw-gateway/server"
 	"lcw-gateway/syncer"
+	"lcw-gateway/web"
 )
 
 type serveCmd struct {
@@ -70,5 +71,8 @@ func (c *serveCmd) Run(env *runEnv) error {
 		h = servingTenant(h, tenant)
 	}
 	env.logger.Info("serving GraphQL", "url", "http://"+ln.Addr().String()+"/", "db", redactDSN(env.db.DSN))
+	if c.Policy.ServesGraphiQL() && !web.AssetsBuiltIn() {
+		env.logger.Warn("GraphiQL's offline assets are not built in: / loads them from cdn.jsdelivr.net; go generate ./web builds them in")
+	}
 	return server.Serve(env.ctx, ln, h, env.logger)
 }
