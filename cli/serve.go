@@ -5,10 +5,12 @@ import (
 	"net"
 
 	"lcw-gateway/auth"
+	"lcw-gateway/db"
 	"lcw-gateway/endpoint"
 	"lcw-gateway/live"
 	"lcw-gateway/server"
 	"lcw-gateway/syncer"
+	"lcw-gateway/web"
 )
 
 type serveCmd struct {
@@ -34,8 +36,17 @@ func (c *serveCmd) Run(env *runEnv) error {
 		return err
 	}
 	defer store.Close()
-	if c.Seed == "demo" && !c.Sync.Enabled() { // demo data must not mix with synced data
+	// With --auth none every request is answered from this one tenant.
+	tenant := c.Sync.Graph.StoredTenant()
+	// Demo data goes only into the tenant default of an empty database: it must neither mix with
+	// synced data nor hide it.
+	if c.Seed == "demo" && !c.Sync.Enabled() && tenant == db.DefaultTenant {
 		if err := seedIfEmpty(env, store); err != nil {
+			return err
+		}
+	}
+	if c.Auth.Mode == "none" && !c.Sync.Enabled() { // a background sync would fill an empty tenant soon
+		if err := pointToTheData(env, store, tenant); err != nil {
 			return err
 		}
 	}
@@ -59,6 +70,12 @@ func (c *serveCmd) Run(env *runEnv) error {
 		opts = append(opts, server.WithAddons(loop))
 	}
 	h := server.New(store, env.logger, guard, opts...)
+	if c.Auth.Mode == "none" {
+		h = servingTenant(h, tenant)
+	}
 	env.logger.Info("serving GraphQL", "url", "http://"+ln.Addr().String()+"/", "db", redactDSN(env.db.DSN))
+	if c.Policy.ServesGraphiQL() && !web.AssetsBuiltIn() {
+		env.logger.Warn("GraphiQL's offline assets are not built in: / loads them from cdn.jsdelivr.net; go generate ./web builds them in")
+	}
 	return server.Serve(env.ctx, ln, h, env.logger)
 }

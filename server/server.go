@@ -109,7 +109,7 @@ func New(store *db.Store, logger *slog.Logger, guard *auth.Guard, opts ...Option
 		}
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
-	return mux
+	return web.SecurityHeaders(mux) // every response, error pages included
 }
 
 // withRequestID gives each request an id, returned in X-Request-Id and named in internal errors.
