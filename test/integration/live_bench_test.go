@@ -1,0 +1,171 @@
+package integration_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"lcw-gateway/db"
+	"lcw-gateway/db/dbtest"
+	"lcw-gateway/live"
+	"lcw-gateway/server"
+)
+
+var liveSubscribers = flag.Int("live-subscribers", 1000, "WebSocket subscribers of BenchmarkLiveBurst")
+
+// liveBurst is how many task reports one write changes in BenchmarkLiveBurst, as a sync pass would.
+const liveBurst = 500
+
+// BenchmarkLiveBurst: N WebSocket subscribers of taskReportChanged (each on its own connection,
+// selecting the report's task, task definition and run) on one gateway, while one transaction
+// changes 500 reports. It reports the delivery latency from commit to client (p50, p99, and until
+// the last event), the statements the gateway sent per burst, and the process's RSS (the clients
+// run in the same process). Run it with -bench LiveBurst -benchtime 1x [-live-subscribers 100].
+func BenchmarkLiveBurst(b *testing.B) {
+	for _, e := range dbtest.Engines(b) {
+		b.Run(e.Name, func(b *testing.B) {
+			store := e.Open(b)
+			ctx := context.Background()
+			opts := db.DemoOptions{Workflows: 3, RunsPerWorkflow: 40, Users: 60, UsersPerRun: 15, Now: benchNow, Seed: 5}
+			if _, err := store.SeedDemo(ctx, opts, nil); err != nil {
+				b.Fatal(err)
+			}
+			page, _, err := store.TaskReports(ctx, db.TaskReportFilter{}, db.PageArgs{First: ptrTo(liveBurst)})
+			if err != nil || len(page.Items) < liveBurst {
+				b.Fatalf("the demo data holds %d reports, want %d: %v", len(page.Items), liveBurst, err)
+			}
+			cfg := live.DefaultConfig()
+			cfg.MaxConnectionsPerPrincipal = 0 // every client is on loopback: one principal
+			srv := liveServer(b, store, server.WithLive(cfg))
+			rssBefore := rssKiB()
+
+			n := *liveSubscribers
+			clients := make([]*benchClient, n)
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, 32)
+			for i := range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					sem <- struct{}{}
+					defer func() { <-sem }()
+					clients[i] = dialBench(b, srv.URL)
+				}()
+			}
+			wg.Wait()
+			waitSubscribed(b, srv.URL, n)
+			rssSubscribed := rssKiB()
+
+			for i := 0; b.Loop(); i++ {
+				rows := make([]db.TaskReport, liveBurst)
+				for j, r := range page.Items {
+					rows[j] = *r
+					rows[j].LastUpdatedDateTime = benchNow.Add(time.Duration(i+1) * time.Minute)
+				}
+				for _, c := range clients {
+					c.expect(liveBurst)
+				}
+				before := store.Statements()
+				if err := store.UpsertTaskReports(ctx, rows); err != nil {
+					b.Fatal(err)
+				}
+				committed := time.Now()
+				writes := store.Statements() - before
+				var lat []time.Duration
+				for _, c := range clients {
+					for _, t := range c.wait(b) {
+						lat = append(lat, t.Sub(committed))
+					}
+				}
+				stmts := store.Statements() - before - writes
+				slices.Sort(lat)
+				b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
+				b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-ms")
+				b.ReportMetric(float64(lat[len(lat)-1].Milliseconds()), "last-ms")
+				b.ReportMetric(float64(stmts), "stmts/burst")
+				b.ReportMetric(float64(stmts)/float64(n), "stmts/burst/subscriber")
+			}
+			b.ReportMetric(float64(rssBefore)/1024, "rss-MiB-before")
+			b.ReportMetric(float64(rssSubscribed)/1024, "rss-MiB-subscribed")
+			b.ReportMetric(float64(rssKiB())/1024, "rss-MiB-after")
+		})
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// benchClient is one subscriber that timestamps each event.
+type benchClient struct {
+	conn *websocket.Conn
+	mu   sync.Mutex
+	got  []time.Time
+	want int
+	done chan struct{}
+}
+
+func dialBench(b *testing.B, url string) *benchClient {
+	c, err := dialWS(b, url, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.subscribe("1", `subscription { taskReportChanged { cursor taskReport { id successfulUsersCount task { displayName } taskDefinition { id } run { id } } } }`, nil)
+	bc := &benchClient{conn: c.conn}
+	go func() {
+		for m := range c.msgs {
+			if m.Type != "next" {
+				continue
+			}
+			bc.mu.Lock()
+			bc.got = append(bc.got, time.Now())
+			if len(bc.got) == bc.want && bc.done != nil {
+				close(bc.done)
+				bc.done = nil
+			}
+			bc.mu.Unlock()
+		}
+	}()
+	return bc
+}
+
+func (c *benchClient) expect(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.got, c.want, c.done = nil, n, make(chan struct{})
+}
+
+func (c *benchClient) wait(b *testing.B) []time.Time {
+	c.mu.Lock()
+	done := c.done
+	c.mu.Unlock()
+	if done != nil {
+		select {
+		case <-done:
+		case <-time.After(5 * time.Minute):
+			b.Fatalf("a subscriber got %d of %d events", len(c.got), c.want)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.got
+}
+
+// rssKiB is the process's resident set size.
+func rssKiB() int {
+	b, _ := os.ReadFile("/proc/self/status")
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kib int
+			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kib)
+			return kib
+		}
+	}
+	return 0
+}
