@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/jackc/pgx/v5"
 
 	"lcw-gateway/auth"
 	"lcw-gateway/auth/authtest"
@@ -373,4 +374,49 @@ func TestSubscriptionOverSSE(t *testing.T) {
 	case <-time.After(waitFor):
 		t.Fatal("no SSE event")
 	}
+}
+
+// TestSubscriptionSurvivesPostgresRestart: when PostgreSQL restarts, the broker LISTENs again
+// (with backoff) and the subscription goes on with the changes written after the restart.
+func TestSubscriptionSurvivesPostgresRestart(t *testing.T) {
+	pg := dbtest.StartPostgres(t)
+	store := dbtest.Open(t, pg.DSN)
+	dir := msgraphtest.CopyFixture(t, fixtureDir(t, "msgraph-docs-example"))
+	importDir(t, store, dir)
+	srv := liveServer(t, store)
+	c, err := dialWS(t, srv.URL, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.subscribe("1", reportSub, nil)
+	waitSubscribed(t, srv.URL, 1)
+	listening := func() bool {
+		var n int
+		conn, err := pgx.Connect(context.Background(), pg.DSN)
+		if err != nil {
+			return false
+		}
+		defer conn.Close(context.Background())
+		err = conn.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN `+db.FeedNotifyChannel+`'`).Scan(&n)
+		return err == nil && n == 1
+	}
+	waitUntil(t, "the broker LISTENs", listening)
+	pg.Stop()
+	pg.Start()
+	waitUntil(t, "the broker LISTENs again after the restart", listening)
+	touchReports(t, dir, 50, docsReportA)
+	importDir(t, store, dir)
+	if got, _ := reportID(c, "1"); got != docsReportA {
+		t.Fatalf("after the restart: %s, want report A", got)
+	}
+}
+
+func waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(waitFor); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("never: %s", what)
 }
