@@ -8,10 +8,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/gorm"
+	"gorm.io/plugin/dbresolver"
 )
 
 // The change feed (migration 00003): triggers record one entry per changed row in the writing
-// transaction; these are its reads, for subscriptions, and its pruning.
+// transaction; these are its reads, for subscriptions, and its pruning. They go to the primary
+// even with a read replica: a notification comes from the primary, and the replica may not have
+// the entry yet.
 
 // The kinds of entity the feed records: the GraphQL type names.
 const (
@@ -43,13 +47,18 @@ type ChangeFilter struct {
 	WorkflowID, RunID *string
 }
 
+// feed reads from the primary.
+func (s *Store) feed(ctx context.Context) *gorm.DB {
+	return s.db.WithContext(ctx).Clauses(dbresolver.Write)
+}
+
 // Postgres tells whether the store is on PostgreSQL (which notifies) or SQLite (which is tailed).
 func (s *Store) Postgres() bool { return s.postgres }
 
 // LatestChange is the sequence of the newest entry, 0 when the feed is empty.
 func (s *Store) LatestChange(ctx context.Context) (int64, error) {
 	var seq *int64
-	err := s.db.WithContext(ctx).Table(tableChangeFeed).Select("MAX(seq)").Scan(&seq).Error
+	err := s.feed(ctx).Table(tableChangeFeed).Select("MAX(seq)").Scan(&seq).Error
 	if err != nil || seq == nil {
 		return 0, err
 	}
@@ -59,7 +68,7 @@ func (s *Store) LatestChange(ctx context.Context) (int64, error) {
 // OldestChange is the sequence of the oldest entry kept, 0 when the feed is empty.
 func (s *Store) OldestChange(ctx context.Context) (int64, error) {
 	var seq *int64
-	err := s.db.WithContext(ctx).Table(tableChangeFeed).Select("MIN(seq)").Scan(&seq).Error
+	err := s.feed(ctx).Table(tableChangeFeed).Select("MIN(seq)").Scan(&seq).Error
 	if err != nil || seq == nil {
 		return 0, err
 	}
@@ -70,14 +79,14 @@ func (s *Store) OldestChange(ctx context.Context) (int64, error) {
 // read per wake-up, shared by all subscribers.
 func (s *Store) ChangesAfter(ctx context.Context, seq int64, limit int) ([]Change, error) {
 	var out []Change
-	err := s.db.WithContext(ctx).Table(tableChangeFeed).Where("seq > ?", seq).Order("seq").Limit(limit).Find(&out).Error
+	err := s.feed(ctx).Table(tableChangeFeed).Where("seq > ?", seq).Order("seq").Limit(limit).Find(&out).Error
 	return out, err
 }
 
 // TenantChangesAfter reads up to limit entries of the caller's tenant after seq that match f, in
 // order: a subscription's replay from its cursor.
 func (s *Store) TenantChangesAfter(ctx context.Context, f ChangeFilter, seq int64, limit int) ([]Change, error) {
-	q := s.scoped(ctx, tableChangeFeed).Where("entity = ? AND seq > ?", f.Entity, seq)
+	q := s.scoped(ctx, tableChangeFeed).Clauses(dbresolver.Write).Where("entity = ? AND seq > ?", f.Entity, seq)
 	if f.WorkflowID != nil {
 		q = q.Where("workflow_id = ?", NormalizeID(*f.WorkflowID))
 	}
@@ -106,25 +115,37 @@ func (s *Store) PruneChanges(ctx context.Context, retention time.Duration, batch
 	return res.RowsAffected, res.Error
 }
 
-// TaskProcessingResultsWhere loads the results with these ids that match where, in one
-// statement, keyed by id: a subscription's burst of changed results, filtered in SQL by the same
-// code as the lists' where.
-func (s *Store) TaskProcessingResultsWhere(ctx context.Context, ids []string, where *TaskProcessingResultWhere) (map[string]*TaskProcessingResult, error) {
+// ChangedTaskReports, ChangedRuns and ChangedResults load a subscription's burst of changed
+// rows in one statement, keyed by id, from the primary (a replica may not have the change yet).
+// Results are filtered in SQL by the same code as the lists' where.
+func (s *Store) ChangedTaskReports(ctx context.Context, ids []string) (map[string]*TaskReport, error) {
+	return changedRows[TaskReport](ctx, s, tableTaskReports, ids, nil)
+}
+
+func (s *Store) ChangedRuns(ctx context.Context, ids []string) (map[string]*Run, error) {
+	return changedRows[Run](ctx, s, tableRuns, ids, nil)
+}
+
+func (s *Store) ChangedResults(ctx context.Context, ids []string, where *TaskProcessingResultWhere) (map[string]*TaskProcessingResult, error) {
 	filter, err := compileWhere(tableResults, where)
 	if err != nil {
 		return nil, err
 	}
-	q := s.scoped(ctx, tableResults).Where("id IN ?", normalizeAll(ids))
+	return changedRows[TaskProcessingResult](ctx, s, tableResults, ids, filter)
+}
+
+func changedRows[T any](ctx context.Context, s *Store, table string, ids []string, filter *compiledFilter) (map[string]*T, error) {
+	q := s.scoped(ctx, table).Clauses(dbresolver.Write).Where("id IN ?", normalizeAll(ids))
 	if filter != nil {
 		q = q.Where(filter.sql, filter.args...)
 	}
-	var rows []*TaskProcessingResult
+	var rows []*T
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, err
 	}
-	out := make(map[string]*TaskProcessingResult, len(rows))
+	out := make(map[string]*T, len(rows))
 	for _, r := range rows {
-		out[r.ID] = r
+		out[idOf(r)] = r
 	}
 	return out, nil
 }

@@ -17,7 +17,7 @@ func (r *subscriptionResolver) TaskReportChanged(ctx context.Context, workflowID
 	return subscribe(ctx, r.Resolver, after, changeStream[db.TaskReport, model.TaskReportChange]{
 		filter:    live.Filter{Entity: db.ChangedTaskReport, WorkflowID: workflowID, RunID: runID},
 		eventType: "TaskReportChange", field: "taskReport", objType: "TaskReport",
-		load: r.Store.TaskReportsByID,
+		load: r.Store.ChangedTaskReports,
 		event: func(c *db.Change, v *db.TaskReport) *model.TaskReportChange {
 			return &model.TaskReportChange{Cursor: live.Cursor(c.Seq), ChangedDateTime: c.ChangedAt, TaskReport: v}
 		},
@@ -29,7 +29,7 @@ func (r *subscriptionResolver) RunChanged(ctx context.Context, workflowID *strin
 	return subscribe(ctx, r.Resolver, after, changeStream[db.Run, model.RunChange]{
 		filter:    live.Filter{Entity: db.ChangedRun, WorkflowID: workflowID},
 		eventType: "RunChange", field: "run", objType: "Run",
-		load: r.Store.RunsByID,
+		load: r.Store.ChangedRuns,
 		event: func(c *db.Change, v *db.Run) *model.RunChange {
 			return &model.RunChange{Cursor: live.Cursor(c.Seq), ChangedDateTime: c.ChangedAt, Run: v}
 		},
@@ -45,7 +45,7 @@ func (r *subscriptionResolver) TaskProcessingResultChanged(ctx context.Context, 
 		filter:    live.Filter{Entity: db.ChangedResult, WorkflowID: workflowID, RunID: runID},
 		eventType: "TaskProcessingResultChange", field: "taskProcessingResult", objType: "TaskProcessingResult",
 		load: func(ctx context.Context, ids []string) (map[string]*db.TaskProcessingResult, error) {
-			return r.Store.TaskProcessingResultsWhere(ctx, ids, where)
+			return r.Store.ChangedResults(ctx, ids, where)
 		},
 		event: func(c *db.Change, v *db.TaskProcessingResult) *model.TaskProcessingResultChange {
 			return &model.TaskProcessingResultChange{Cursor: live.Cursor(c.Seq), ChangedDateTime: c.ChangedAt, TaskProcessingResult: v}

@@ -24,7 +24,7 @@ CREATE TABLE change_feed (
 -- data commit one after the other (from their first change to their commit; readers are never
 -- blocked). The trigger's arguments: the entity, and the columns holding its workflow and run.
 -- +goose StatementBegin
-CREATE FUNCTION change_feed_record() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION change_feed_record() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   changed TEXT;
   any_changed BOOLEAN;
