@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"lcw-gateway/db"
 	"lcw-gateway/msgraph"
+	"lcw-gateway/tenant"
 )
 
 type importCmd struct {
@@ -22,7 +22,7 @@ func (c *importCmd) Run(env *runEnv) error {
 	}
 	defer store.Close()
 	start := time.Now()
-	ctx := db.WithTenant(env.ctx, tenantID(c.TenantID))
+	ctx := tenant.WithTenant(env.ctx, tenantID(c.TenantID))
 	progress := newProgress(env.logger, "importing")
 	stats, err := msgraph.ImportDir(ctx, store, c.Dir, progress.Report)
 	progress.Finish()
@@ -37,8 +37,8 @@ func (c *importCmd) Run(env *runEnv) error {
 
 // tenantID gives the stored form of a tenant flag.
 func tenantID(flag string) string {
-	if flag == "" || flag == db.DefaultTenant {
-		return db.DefaultTenant
+	if flag == "" || flag == tenant.Default {
+		return tenant.Default
 	}
-	return db.NormalizeID(flag)
+	return tenant.NormalizeID(flag)
 }

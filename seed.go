@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"lcw-gateway/db"
+	"lcw-gateway/tenant"
 )
 
 type seedCmd struct {
@@ -29,7 +30,7 @@ func (c *seedCmd) Run(env *runEnv) error {
 		opts = db.DemoOptionsForResults(c.Results)
 	}
 	opts.Seed = c.Seed
-	ctx := db.WithTenant(env.ctx, tenantID(c.TenantID))
+	ctx := tenant.WithTenant(env.ctx, tenantID(c.TenantID))
 	if has, err := store.HasWorkflows(ctx); err != nil {
 		return err
 	} else if has {

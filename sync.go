@@ -18,6 +18,7 @@ import (
 
 	"lcw-gateway/db"
 	"lcw-gateway/msgraph"
+	"lcw-gateway/tenant"
 )
 
 // graphFlags say how to reach Microsoft Graph and who the gateway is there. The sync command and
@@ -161,7 +162,7 @@ func (s *syncer) pass(ctx context.Context, full bool, progress func(collection s
 	s.running, s.lastAttempt = true, start
 	s.mu.Unlock()
 
-	ctx = db.WithTenant(ctx, s.tenant)
+	ctx = tenant.WithTenant(ctx, s.tenant)
 	stats, err := msgraph.WalkWith(ctx, s.client, s.store, msgraph.WalkOptions{
 		Workflows:   s.flags.Workflows,
 		UsersByID:   true,

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"lcw-gateway/db"
+	"lcw-gateway/tenant"
 )
 
 // serveSync is serve's --sync-interval: the sync command's flags, and how often to pass.
@@ -48,7 +49,7 @@ func (b *serveSync) start(env *runEnv, store *db.Store) (*syncLoop, error) {
 		return nil, err
 	}
 	// The lag survives a restart: it counts from the last success any process recorded.
-	if last, ok, err := store.LastSync(db.WithTenant(env.ctx, s.tenant)); err == nil && ok && last.LastSuccessAt != nil {
+	if last, ok, err := store.LastSync(tenant.WithTenant(env.ctx, s.tenant)); err == nil && ok && last.LastSuccessAt != nil {
 		s.lastSuccess = *last.LastSuccessAt
 	}
 	ctx, cancel := context.WithCancel(env.ctx)

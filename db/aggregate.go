@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"lcw-gateway/tenant"
 )
 
 // TaskReportSummary is Graph's taskReportSummary.
@@ -112,7 +114,7 @@ func (s *Store) reportsInWindow(ctx context.Context, workflowID string, start, e
 	if start.After(end) {
 		return nil, badInput("startDateTime", "startDateTime must not be after endDateTime")
 	}
-	tenant, wf := TenantFrom(ctx), NormalizeID(workflowID)
+	tenant, wf := tenant.From(ctx), tenant.NormalizeID(workflowID)
 	// The stores keep microseconds: finer bounds would compare differently on the two engines.
 	start, end = start.UTC().Truncate(time.Microsecond), end.UTC().Truncate(time.Microsecond)
 	cols := "tr.task_id, tr.task_definition_id, tr.run_id, tr.successful_users_count, tr.failed_users_count, " +
@@ -144,7 +146,7 @@ func (s *Store) runsInWindow(ctx context.Context, workflowID string, start, end 
 	}
 	// The stores keep microseconds: finer bounds would compare differently on the two engines.
 	start, end = start.UTC().Truncate(time.Microsecond), end.UTC().Truncate(time.Microsecond)
-	return s.db.Table(tableRuns).Where("tenant_id = ? AND workflow_id = ?", TenantFrom(ctx), NormalizeID(workflowID)).
+	return s.db.Table(tableRuns).Where("tenant_id = ? AND workflow_id = ?", tenant.From(ctx), tenant.NormalizeID(workflowID)).
 		Where("(started_date_time >= ? AND started_date_time <= ?) OR (started_date_time IS NULL AND scheduled_date_time >= ? AND scheduled_date_time <= ?)",
 			start, end, start, end), nil
 }
@@ -177,7 +179,7 @@ func (s *Store) SummarizeUsers(ctx context.Context, workflowID string, start, en
 	perUser := s.db.Table(tableResults).Select(`run_id, subject_id, COUNT(*) AS tasks,
 		SUM(CASE WHEN processing_status IN ('failed', 'completedWithErrors') THEN 1 ELSE 0 END) AS failed,
 		SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END) AS completed`).
-		Where("tenant_id = ? AND run_id IN (?)", TenantFrom(ctx), runs.Select("id")).
+		Where("tenant_id = ? AND run_id IN (?)", tenant.From(ctx), runs.Select("id")).
 		Group("run_id, subject_id")
 	var out UserSummary
 	err = s.db.WithContext(ctx).Raw(`SELECT COALESCE(SUM(failed), 0) AS failed_tasks,

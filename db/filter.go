@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"gorm.io/gorm/schema"
+
+	"lcw-gateway/tenant"
 )
 
 // Bounds on a where argument, so one request cannot build an arbitrarily large statement.
@@ -292,7 +294,7 @@ func normalizeValue(col string, v any) any {
 	switch t := v.(type) {
 	case string:
 		if col == "id" || strings.HasSuffix(col, "_id") {
-			return NormalizeID(t)
+			return tenant.NormalizeID(t)
 		}
 	case time.Time:
 		return t.UTC()

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
+
+	"lcw-gateway/tenant"
 )
 
 // Table names, as the migrations create them.
@@ -43,7 +45,7 @@ type Counter func(ctx context.Context) (int, error)
 func byIDs[T any](ctx context.Context, s *Store, table string, ids []string) (map[string]*T, error) {
 	norm := make([]string, len(ids))
 	for i, id := range ids {
-		norm[i] = NormalizeID(id)
+		norm[i] = tenant.NormalizeID(id)
 	}
 	var rows []*T
 	if err := s.scoped(ctx, table).Where("id IN ?", norm).Find(&rows).Error; err != nil {
@@ -110,7 +112,7 @@ func (s *Store) TasksByWorkflow(ctx context.Context, workflowIDs []string) (map[
 func normalizeAll(ids []string) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		out[i] = NormalizeID(id)
+		out[i] = tenant.NormalizeID(id)
 	}
 	return out
 }
@@ -134,10 +136,10 @@ type TaskReportFilter struct {
 func (s *Store) TaskReports(ctx context.Context, f TaskReportFilter, args PageArgs) (*Page[TaskReport], Counter, error) {
 	return topLevel[TaskReport](ctx, s, tableTaskReports, args, orderByID, func(q *gorm.DB) *gorm.DB {
 		if f.WorkflowID != nil {
-			q = q.Where("workflow_id = ?", NormalizeID(*f.WorkflowID))
+			q = q.Where("workflow_id = ?", tenant.NormalizeID(*f.WorkflowID))
 		}
 		if f.RunID != nil {
-			q = q.Where("run_id = ?", NormalizeID(*f.RunID))
+			q = q.Where("run_id = ?", tenant.NormalizeID(*f.RunID))
 		}
 		return q
 	})
@@ -157,7 +159,7 @@ func (s *Store) TaskProcessingResults(ctx context.Context, f ResultFilter, args 
 	return topLevel[TaskProcessingResult](ctx, s, tableResults, args, orderByID, func(q *gorm.DB) *gorm.DB {
 		for col, id := range map[string]*string{"workflow_id": f.WorkflowID, "run_id": f.RunID, "task_report_id": f.TaskReportID} {
 			if id != nil {
-				q = q.Where(col+" = ?", NormalizeID(*id))
+				q = q.Where(col+" = ?", tenant.NormalizeID(*id))
 			}
 		}
 		return q
@@ -297,7 +299,7 @@ const (
 
 // NodeKind tells which entity holds id, or "" when none does.
 func (s *Store) NodeKind(ctx context.Context, id string) (string, error) {
-	tenant, id := TenantFrom(ctx), NormalizeID(id)
+	tenant, id := tenant.From(ctx), tenant.NormalizeID(id)
 	var parts []string
 	var args []any
 	for _, kind := range []struct{ name, table string }{

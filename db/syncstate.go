@@ -8,6 +8,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"lcw-gateway/tenant"
 )
 
 // What live sync remembers between passes (migration 00002): per workflow a watermark, per run a
@@ -63,7 +65,7 @@ func (SyncTenant) TableName() string { return "sync_tenants" }
 // SyncState returns what earlier passes stored of a workflow: its completed pass (nil if none
 // completed) and its run checkpoints by run id.
 func (s *Store) SyncState(ctx context.Context, workflowID string) (*SyncWorkflow, map[string]SyncRun, error) {
-	tenant := TenantFrom(ctx)
+	tenant := tenant.From(ctx)
 	var wf SyncWorkflow
 	err := s.db.WithContext(ctx).Where("tenant_id = ? AND workflow_id = ?", tenant, workflowID).Take(&wf).Error
 	var done *SyncWorkflow
@@ -94,7 +96,7 @@ func (s *Store) MarkRunSynced(ctx context.Context, run SyncRun) error {
 
 // CompleteWorkflowSync records a completed pass over a workflow and its new watermark.
 func (s *Store) CompleteWorkflowSync(ctx context.Context, workflowID string, watermark *time.Time) error {
-	row := SyncWorkflow{TenantID: TenantFrom(ctx), WorkflowID: workflowID, Watermark: watermark, CompletedAt: storedTime(time.Now())}
+	row := SyncWorkflow{TenantID: tenant.From(ctx), WorkflowID: workflowID, Watermark: watermark, CompletedAt: storedTime(time.Now())}
 	if watermark != nil {
 		w := storedTime(*watermark)
 		row.Watermark = &w
@@ -115,7 +117,7 @@ func (s *Store) CompleteWorkflowSync(ctx context.Context, workflowID string, wat
 // RecordSync notes a pass over the context's tenant that started at attempt; failure (nil for a
 // success) is kept as text for the operator, never with credentials in it.
 func (s *Store) RecordSync(ctx context.Context, attempt time.Time, failure error) error {
-	row := SyncTenant{TenantID: TenantFrom(ctx), LastAttemptAt: storedTime(attempt)}
+	row := SyncTenant{TenantID: tenant.From(ctx), LastAttemptAt: storedTime(attempt)}
 	update := []string{"last_attempt_at", "last_error"}
 	if failure == nil {
 		row.LastSuccessAt = &row.LastAttemptAt
@@ -139,7 +141,7 @@ func (s *Store) RecordSync(ctx context.Context, attempt time.Time, failure error
 
 // LastSync is the last pass over the context's tenant; ok is false before the first.
 func (s *Store) LastSync(ctx context.Context) (last SyncTenant, ok bool, err error) {
-	err = s.db.WithContext(ctx).Where("tenant_id = ?", TenantFrom(ctx)).Take(&last).Error
+	err = s.db.WithContext(ctx).Where("tenant_id = ?", tenant.From(ctx)).Take(&last).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return last, false, nil
 	}
