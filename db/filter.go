@@ -133,10 +133,10 @@ type (
 // SQL expression over it (the tenant is bound by the caller's scope).
 var virtualColumns = map[string]map[string]string{
 	tableTaskReports: {
-		"task_definition_category": "(SELECT d.category FROM task_definitions d WHERE d.tenant_id = task_reports.tenant_id AND d.id = task_reports.task_definition_id)",
+		"task_definition_category": "(SELECT d.category FROM task_definitions d WHERE " + sameTenant("d", tableTaskReports) + " AND d.id = task_reports.task_definition_id)",
 	},
 	tableResults: {
-		"task_definition_id": "(SELECT t.task_definition_id FROM tasks t WHERE t.tenant_id = task_processing_results.tenant_id AND t.id = task_processing_results.task_id)",
+		"task_definition_id": "(SELECT t.task_definition_id FROM tasks t WHERE " + sameTenant("t", tableResults) + " AND t.id = task_processing_results.task_id)",
 	},
 }
 

@@ -299,19 +299,19 @@ const (
 
 // NodeKind tells which entity holds id, or "" when none does.
 func (s *Store) NodeKind(ctx context.Context, id string) (string, error) {
-	tenant, id := tenant.From(ctx), tenant.NormalizeID(id)
-	var parts []string
-	var args []any
+	id = tenant.NormalizeID(id)
+	var terms []string
+	var reads []any
 	for _, kind := range []struct{ name, table string }{
 		{"Workflow", tableWorkflows}, {"Run", tableRuns}, {"TaskReport", tableTaskReports},
 		{"TaskProcessingResult", tableResults}, {"Task", tableTasks},
 		{"TaskDefinition", tableTaskDefinitions}, {"User", tableUsers},
 	} {
-		parts = append(parts, fmt.Sprintf("SELECT '%s' AS kind FROM %s WHERE tenant_id = ? AND id = ?", kind.name, kind.table))
-		args = append(args, tenant, id)
+		terms = append(terms, "?")
+		reads = append(reads, s.scoped(ctx, kind.table).Select("'"+kind.name+"' AS kind").Where("id = ?", id))
 	}
 	var kinds []string
-	err := s.db.WithContext(ctx).Raw(strings.Join(parts, " UNION ALL ")+" LIMIT 1", args...).Scan(&kinds).Error
+	err := s.db.WithContext(ctx).Raw(strings.Join(terms, " UNION ALL ")+" LIMIT 1", reads...).Scan(&kinds).Error
 	if err != nil || len(kinds) == 0 {
 		return "", err
 	}
