@@ -139,6 +139,22 @@ func TestEveryReadIsScoped(t *testing.T) {
 			return err
 		}
 		cursorsOf := func(items int, cursors []string) []string { return cursors[:min(items, len(cursors))] }
+		// nested pages the children of the first parent alone (a plain keyset read), then of all
+		// parents at once (one statement of one read per parent).
+		nested := func(parent db.Parent, ids []string, where any, read func(db.Parent, []string, db.PageArgs) ([]string, error)) func() error {
+			return func() error {
+				for _, parents := range [][]string{ids[:1], ids} {
+					err := pages(func(a db.PageArgs) ([]string, db.Counter, error) {
+						cursors, err := read(parent, parents, a)
+						return cursors, nil, err
+					}, db.PageArgs{Where: where})
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+		}
 		wf, run, report := "w1", "r1", "rep1"
 		calls := []struct {
 			name string
@@ -188,48 +204,18 @@ func TestEveryReadIsScoped(t *testing.T) {
 					return p.Cursors, c, nil
 				}, db.PageArgs{Where: resultWhere})
 			}},
-			{"RunPages", func() error {
-				for _, ids := range [][]string{{"w1"}, {"w1", "w2"}} {
-					if err := pages(func(a db.PageArgs) ([]string, db.Counter, error) {
-						p, err := s.RunPages(ctx, db.ByWorkflow, ids, a)
-						if err != nil {
-							return nil, nil, err
-						}
-						return p["w1"].Cursors, nil, nil
-					}, db.PageArgs{}); err != nil {
-						return err
-					}
-				}
-				return nil
-			}},
-			{"TaskReportPages", func() error {
-				for _, ids := range [][]string{{"r1"}, {"r1", "r2"}} {
-					if err := pages(func(a db.PageArgs) ([]string, db.Counter, error) {
-						p, err := s.TaskReportPages(ctx, db.ByRun, ids, a)
-						if err != nil {
-							return nil, nil, err
-						}
-						return p["r1"].Cursors, nil, nil
-					}, db.PageArgs{Where: reportWhere}); err != nil {
-						return err
-					}
-				}
-				return nil
-			}},
-			{"TaskProcessingResultPages", func() error {
-				for _, ids := range [][]string{{"rep1"}, {"rep1", "rep2"}} {
-					if err := pages(func(a db.PageArgs) ([]string, db.Counter, error) {
-						p, err := s.TaskProcessingResultPages(ctx, db.ByTaskReport, ids, a)
-						if err != nil {
-							return nil, nil, err
-						}
-						return p["rep1"].Cursors, nil, nil
-					}, db.PageArgs{Where: resultWhere}); err != nil {
-						return err
-					}
-				}
-				return nil
-			}},
+			{"RunPages", nested(db.ByWorkflow, []string{"w1", "w2"}, nil, func(p db.Parent, ids []string, a db.PageArgs) ([]string, error) {
+				m, err := s.RunPages(ctx, p, ids, a)
+				return cursorsFor(m, ids[0], err)
+			})},
+			{"TaskReportPages", nested(db.ByRun, []string{"r1", "r2"}, reportWhere, func(p db.Parent, ids []string, a db.PageArgs) ([]string, error) {
+				m, err := s.TaskReportPages(ctx, p, ids, a)
+				return cursorsFor(m, ids[0], err)
+			})},
+			{"TaskProcessingResultPages", nested(db.ByTaskReport, []string{"rep1", "rep2"}, resultWhere, func(p db.Parent, ids []string, a db.PageArgs) ([]string, error) {
+				m, err := s.TaskProcessingResultPages(ctx, p, ids, a)
+				return cursorsFor(m, ids[0], err)
+			})},
 			{"ChildCounts", func() error {
 				for _, c := range []struct {
 					table  string
@@ -274,4 +260,11 @@ func TestEveryReadIsScoped(t *testing.T) {
 			}
 		}
 	})
+}
+
+func cursorsFor[T any](pages map[string]*db.Page[T], parent string, err error) ([]string, error) {
+	if err != nil || pages[parent] == nil {
+		return nil, err
+	}
+	return pages[parent].Cursors, nil
 }
