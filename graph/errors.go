@@ -26,6 +26,9 @@ const (
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	CodeForbidden       = "FORBIDDEN"
 	CodeInternal        = "INTERNAL"
+	// CodeServiceUnavailable: the gateway is overloaded (no database connection came free in
+	// time); the request may be retried later. The HTTP status is 503.
+	CodeServiceUnavailable = "SERVICE_UNAVAILABLE"
 )
 
 // NotFoundError is a reference to an object the store does not hold.
@@ -76,6 +79,9 @@ func PresentError(logger *slog.Logger, suggestions bool) graphql.ErrorPresenterF
 			gqlErr.Message = input.Message
 			setCode(gqlErr, CodeBadUserInput)
 			gqlErr.Extensions["argument"] = input.Argument
+		case errors.Is(err, db.ErrUnavailable):
+			gqlErr.Message = "the gateway is busy: no database connection came free in time; retry later"
+			setCode(gqlErr, CodeServiceUnavailable)
 		case errors.As(err, &notFound):
 			gqlErr.Message = notFound.Message
 			setCode(gqlErr, CodeNotFound)
