@@ -30,6 +30,7 @@ func seedReads(t testing.TB, s *db.Store, tenantID string) {
 		s.UpsertTaskDefinitions(ctx, []db.TaskDefinition{
 			{ID: "d1", DisplayName: "Enable account", Category: db.TaskCategories{db.TaskJoiner, db.TaskLeaver}, Version: 1},
 			{ID: "d2", DisplayName: "Send mail", Category: db.TaskCategories{db.TaskLeaver}, Version: 2},
+			{ID: "d3", DisplayName: "Future task", Category: db.TaskCategories{db.TaskJoiner, "futureFlag"}, Version: 1},
 		}),
 		s.UpsertWorkflows(ctx, []db.Workflow{
 			{ID: "w1", DisplayName: "Onboarding " + tenantID, Category: db.WorkflowJoiner, IsEnabled: true, CreatedDateTime: ptr(day(1))},

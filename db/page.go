@@ -137,7 +137,7 @@ func newWindow(model any, table string, args PageArgs, defaultOrder []OrderKey) 
 		sig = append(sig, f.DBName+":"+dir)
 	}
 	w.signature = table + "(" + strings.Join(sig, ",") + ")"
-	if w.filter, err = compileWhere(table, args.Where); err != nil {
+	if w.filter, err = compileWhere(args.Where); err != nil {
 		return nil, err
 	}
 	cursor, arg := args.After, "after"

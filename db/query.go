@@ -267,7 +267,7 @@ func parentField(p Parent) string {
 // ChildCounts counts the children of each parent that match where, in one statement
 // (totalCount of nested lists).
 func (s *Store) ChildCounts(ctx context.Context, table string, parent Parent, ids []string, where any) (map[string]int, error) {
-	filter, err := compileWhere(table, where)
+	filter, err := compileWhere(where)
 	if err != nil {
 		return nil, err
 	}
