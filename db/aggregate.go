@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-
-	"lcw-gateway/tenant"
 )
 
 // TaskReportSummary is Graph's taskReportSummary.
@@ -114,7 +112,7 @@ func (s *Store) reportsInWindow(ctx context.Context, workflowID string, start, e
 	if start.After(end) {
 		return nil, badInput("startDateTime", "startDateTime must not be after endDateTime")
 	}
-	wf := tenant.NormalizeID(workflowID)
+	wf := storedID(workflowID)
 	// The stores keep microseconds: finer bounds would compare differently on the two engines.
 	start, end = start.UTC().Truncate(time.Microsecond), end.UTC().Truncate(time.Microsecond)
 	cols := "task_reports.task_id, task_reports.task_definition_id, task_reports.run_id, task_reports.successful_users_count, " +
@@ -146,7 +144,7 @@ func (s *Store) runsInWindow(ctx context.Context, workflowID string, start, end 
 	}
 	// The stores keep microseconds: finer bounds would compare differently on the two engines.
 	start, end = start.UTC().Truncate(time.Microsecond), end.UTC().Truncate(time.Microsecond)
-	return s.scoped(ctx, tableRuns).Where("workflow_id = ?", tenant.NormalizeID(workflowID)).
+	return s.scoped(ctx, tableRuns).Where("workflow_id = ?", storedID(workflowID)).
 		Where("(started_date_time >= ? AND started_date_time <= ?) OR (started_date_time IS NULL AND scheduled_date_time >= ? AND scheduled_date_time <= ?)",
 			start, end, start, end), nil
 }

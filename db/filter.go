@@ -2,6 +2,7 @@ package db
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"time"
@@ -521,6 +522,11 @@ func (t target) param(v any, op string) (any, error) {
 		}
 		if t.id {
 			return tenant.NormalizeID(x), nil
+		}
+	case int:
+		// The count columns are 32-bit: PostgreSQL cannot bind a larger number to them.
+		if x < math.MinInt32 || x > math.MaxInt32 {
+			return nil, badInput(t.path+op, "%s%s is out of range (a 32-bit integer)", t.path, op)
 		}
 	case time.Time:
 		return x.UTC(), nil

@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"gorm.io/gorm"
-
-	"lcw-gateway/tenant"
 )
 
 // Table names, as the migrations create them.
@@ -45,7 +43,7 @@ type Counter func(ctx context.Context) (int, error)
 func byIDs[T any](ctx context.Context, s *Store, table string, ids []string) (map[string]*T, error) {
 	norm := make([]string, len(ids))
 	for i, id := range ids {
-		norm[i] = tenant.NormalizeID(id)
+		norm[i] = storedID(id)
 	}
 	var rows []*T
 	if err := s.scoped(ctx, table).Where("id IN ?", norm).Find(&rows).Error; err != nil {
@@ -112,7 +110,7 @@ func (s *Store) TasksByWorkflow(ctx context.Context, workflowIDs []string) (map[
 func normalizeAll(ids []string) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		out[i] = tenant.NormalizeID(id)
+		out[i] = storedID(id)
 	}
 	return out
 }
@@ -136,10 +134,10 @@ type TaskReportFilter struct {
 func (s *Store) TaskReports(ctx context.Context, f TaskReportFilter, args PageArgs) (*Page[TaskReport], Counter, error) {
 	return topLevel[TaskReport](ctx, s, tableTaskReports, args, orderByID, func(q *gorm.DB) *gorm.DB {
 		if f.WorkflowID != nil {
-			q = q.Where("workflow_id = ?", tenant.NormalizeID(*f.WorkflowID))
+			q = q.Where("workflow_id = ?", storedID(*f.WorkflowID))
 		}
 		if f.RunID != nil {
-			q = q.Where("run_id = ?", tenant.NormalizeID(*f.RunID))
+			q = q.Where("run_id = ?", storedID(*f.RunID))
 		}
 		return q
 	})
@@ -159,7 +157,7 @@ func (s *Store) TaskProcessingResults(ctx context.Context, f ResultFilter, args 
 	return topLevel[TaskProcessingResult](ctx, s, tableResults, args, orderByID, func(q *gorm.DB) *gorm.DB {
 		for col, id := range map[string]*string{"workflow_id": f.WorkflowID, "run_id": f.RunID, "task_report_id": f.TaskReportID} {
 			if id != nil {
-				q = q.Where(col+" = ?", tenant.NormalizeID(*id))
+				q = q.Where(col+" = ?", storedID(*id))
 			}
 		}
 		return q
@@ -299,7 +297,7 @@ const (
 
 // NodeKind tells which entity holds id, or "" when none does.
 func (s *Store) NodeKind(ctx context.Context, id string) (string, error) {
-	id = tenant.NormalizeID(id)
+	id = storedID(id)
 	var terms []string
 	var reads []any
 	for _, kind := range []struct{ name, table string }{
