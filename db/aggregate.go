@@ -2,9 +2,6 @@ package db
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -55,19 +52,11 @@ const (
 	GroupByDay            GroupBy = "day"
 )
 
+// GroupBys lists the ways to group, in the order the API shows them.
+var GroupBys = []GroupBy{GroupByTask, GroupByTaskDefinition, GroupByRun, GroupByDay}
+
 var groupColumns = map[GroupBy]string{
 	GroupByTask: "task_id", GroupByTaskDefinition: "task_definition_id", GroupByRun: "run_id", GroupByDay: "day",
-}
-
-func (g GroupBy) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(g))) }
-
-func (g *GroupBy) UnmarshalGQL(v any) error {
-	s, _ := v.(string)
-	if _, ok := groupColumns[GroupBy(s)]; !ok {
-		return fmt.Errorf("%v is not a valid TaskReportGroupBy", v)
-	}
-	*g = GroupBy(s)
-	return nil
 }
 
 const summaryColumns = `COALESCE(SUM(successful_users_count), 0) AS successful_tasks,

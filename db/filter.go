@@ -445,18 +445,18 @@ func isNull(v *bool) condition {
 }
 
 // enumOperators compile eq, ne and in over an evolvable enum so that they match what the API
-// shows: unknownFutureValue stands for every stored value outside the known ones.
+// shows: UnknownFutureValue stands for every stored value outside the known ones.
 func enumOperators[T ~string](eq, ne *T, in []T, values []T) []condition {
 	known := make([]any, 0, len(values))
 	for _, v := range values {
-		if v != unknownFutureValue {
+		if v != UnknownFutureValue {
 			known = append(known, string(v))
 		}
 	}
 	// is is "property shows as v": the stored value for a known one, none of the known ones for
-	// unknownFutureValue.
+	// UnknownFutureValue.
 	is := func(t target, v T) (string, []any) {
-		if v == unknownFutureValue {
+		if v == UnknownFutureValue {
 			return t.expr + " NOT IN ?", []any{known}
 		}
 		return t.expr + " = ?", []any{string(v)}
@@ -489,7 +489,7 @@ func enumOperators[T ~string](eq, ne *T, in []T, values []T) []condition {
 	return out
 }
 
-// hasFlag is Graph's `category has 'joiner'` over the comma-joined flags. has unknownFutureValue
+// hasFlag is Graph's `category has 'joiner'` over the comma-joined flags. has UnknownFutureValue
 // matches a value with a member outside the known ones, as the API shows such a member.
 func hasFlag(v *TaskCategory) condition {
 	if v == nil {
@@ -497,13 +497,13 @@ func hasFlag(v *TaskCategory) condition {
 	}
 	return func(t target) (string, []any, error) {
 		wrapped := "(',' || " + t.expr + " || ',')"
-		if *v != unknownFutureValue {
+		if *v != UnknownFutureValue {
 			// Wrapped in commas so "joiner" cannot match a longer name.
 			return wrapped + " LIKE ?", []any{"%," + escapeLike(string(*v)) + ",%"}, nil
 		}
 		rest, args := wrapped, []any{}
 		for _, k := range TaskCategoryValues {
-			if k != unknownFutureValue {
+			if k != UnknownFutureValue {
 				rest = "REPLACE(" + rest + ", ?, ',')"
 				args = append(args, ","+string(k)+",")
 			}
