@@ -30,3 +30,12 @@ func From(ctx context.Context) string {
 // NormalizeID gives the stored form of a Graph id (tenant ids included): Graph compares ids
 // case-insensitively and its docs print some in upper case.
 func NormalizeID(id string) string { return strings.ToLower(strings.TrimSpace(id)) }
+
+// StoredID gives the stored form of a tenant named on the command line: an Entra tenant id, or
+// Default when none is named.
+func StoredID(flag string) string {
+	if flag == "" || flag == Default {
+		return Default
+	}
+	return NormalizeID(flag)
+}
