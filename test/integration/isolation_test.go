@@ -22,8 +22,8 @@ import (
 	"lcw-gateway/db/dbtest"
 	"lcw-gateway/graph"
 	"lcw-gateway/msgraph"
-	"lcw-gateway/tenant"
 	"lcw-gateway/server"
+	"lcw-gateway/tenant"
 )
 
 const (

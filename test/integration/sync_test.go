@@ -21,9 +21,9 @@ import (
 	"lcw-gateway/db/dbtest"
 	"lcw-gateway/graph/graphtest"
 	"lcw-gateway/msgraph/msgraphtest"
-	"lcw-gateway/tenant"
 	"lcw-gateway/server"
 	"lcw-gateway/syncer"
+	"lcw-gateway/tenant"
 )
 
 const syncTenant = "5f1c2a3b-0000-4000-8000-00000000bbbb"
