@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"net"
+	"net/http"
 
 	"lcw-gateway/auth"
 	"lcw-gateway/endpoint"
@@ -17,6 +18,9 @@ type serveCmd struct {
 	Sync    syncer.BackgroundFlags `embed:""`
 	Tracing server.TracingFlags    `embed:""`
 	Policy  endpoint.Policy        `embed:""`
+	Limits  server.Limits          `embed:""`
+	// MetricsAddr moves /metrics to a listener of its own, for a scraper on a private network.
+	MetricsAddr string `name:"metrics-addr" env:"LCW_METRICS_ADDR" help:"Serve /metrics on this address instead of the main one (where, with --auth jwt, it needs a token)."`
 }
 
 func (c *serveCmd) Run(env *runEnv) error {
@@ -55,7 +59,25 @@ func (c *serveCmd) Run(env *runEnv) error {
 	if loop != nil {
 		opts = append(opts, server.WithAddons(loop))
 	}
+	limits := c.Limits.Fit(c.Policy.RequestTimeout)
+	metricsErr := make(chan error, 1)
+	if c.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		opts = append(opts, server.WithMetricsMux(mux))
+		go func() { metricsErr <- server.Serve(env.ctx, mln, mux, env.logger, limits) }()
+		env.logger.Info("serving metrics", "url", "http://"+mln.Addr().String()+"/metrics")
+	}
 	h := server.New(store, env.logger, guard, opts...)
 	env.logger.Info("serving GraphQL", "url", "http://"+ln.Addr().String()+"/", "db", redactDSN(env.db.DSN))
-	return server.Serve(env.ctx, ln, h, env.logger)
+	if err := server.Serve(env.ctx, ln, h, env.logger, limits); err != nil {
+		return err
+	}
+	if c.MetricsAddr != "" {
+		return <-metricsErr
+	}
+	return nil
 }
