@@ -144,7 +144,7 @@ func Recover(logger *slog.Logger) graphql.RecoverFunc {
 }
 
 func internal(ctx context.Context, logger *slog.Logger, gqlErr *gqlerror.Error, err error) {
-	if causes := causesFrom(ctx); causes == nil || causes.first(err.Error()) {
+	if causes := causesFrom(ctx); causes == nil || causes.first(rootCause(err).Error()) {
 		logger.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx), "path", gqlErr.Path.String(), "error", err.Error())
 	}
 	gqlErr.Message = internalMessage(ctx)
@@ -218,6 +218,17 @@ func requestWide(e *gqlerror.Error) bool {
 		return e.Extensions["limit"] == limitTimeout
 	}
 	return false
+}
+
+// rootCause is the innermost error: gqlgen's wrapping adds each field's path to the text.
+func rootCause(err error) error {
+	for {
+		inner := errors.Unwrap(err)
+		if inner == nil {
+			return err
+		}
+		err = inner
+	}
 }
 
 type causesKey struct{}
