@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -95,12 +96,13 @@ func run(duration time.Duration, conns int, hostileShare float64, settle time.Du
 	// A tenth of the connections are hostile holders (slow bodies, non-readers, idle keep-alives),
 	// each held until the gateway closes it; the others send requests back to back.
 	holders := conns / 10
+	big := bigAnswer(tiles)
 	for h := range holders {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := h; time.Now().Before(stop); i++ {
-				st.hostile(holdConnection(addr, i%3))
+				st.hostile(holdConnection(addr, i%3, big))
 			}
 		}()
 	}
@@ -134,6 +136,8 @@ func run(duration time.Duration, conns int, hostileShare float64, settle time.Du
 	after := rssKiB(pid, "VmRSS")
 	peak = max(peak, rssKiB(pid, "VmHWM"))
 	st.report(duration, baseline, peak, atStop, after, settle)
+	_ = gw.Process.Kill()
+	_ = gw.Wait()
 	return nil
 }
 
@@ -250,10 +254,24 @@ func hostileRequest(client *http.Client, base string, rng *rand.Rand) (string, b
 	}
 }
 
+// bigAnswer is the request body of the largest tile: a page of 500 failed results.
+func bigAnswer(tiles []tile) []byte {
+	for _, t := range tiles {
+		if strings.Contains(t.query, "query FailedResults") {
+			vars := maps.Clone(t.vars)
+			vars["first"] = 500
+			b, _ := json.Marshal(map[string]any{"query": t.query, "variables": vars})
+			return b
+		}
+	}
+	return []byte(`{"query": "{ workflows(first: 500) { nodes { id displayName description } } }"}`)
+}
+
 // holdConnection holds a connection the hostile way (0: a slow body, 1: a client that asks for a
 // big answer and never reads, 2: an idle keep-alive) and tells whether the gateway closed it
-// within its timeouts (the defaults: read 15s, write 20s, idle 60s, plus a margin).
-func holdConnection(addr string, how int) (string, bool) {
+// within its timeouts (the defaults: read 15s, write 20s, idle 60s, plus a margin: an answer
+// that fits the socket buffers leaves the connection idle, not held).
+func holdConnection(addr string, how int, big []byte) (string, bool) {
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		return "hold: dial", false
@@ -269,10 +287,9 @@ func holdConnection(addr string, how int) (string, bool) {
 		if tcp, ok := conn.(*net.TCPConn); ok {
 			_ = tcp.SetReadBuffer(4096) // a non-reader's window stays small
 		}
-		q := `{"query": "{ taskProcessingResults(first: 500) { nodes { id processingStatus failureReason startedDateTime completedDateTime } } }"}`
-		_, _ = fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(q), q)
+		_, _ = fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(big), big)
 		time.Sleep(25 * time.Second) // reads nothing meanwhile
-		bound = 10 * time.Second
+		bound = 70 * time.Second
 	default:
 		kind, bound = "idle keep-alive", 90*time.Second
 		_, _ = io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
