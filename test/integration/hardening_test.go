@@ -333,3 +333,68 @@ func TestJunkKIDFloodDoesNotHoldBackANewKey(t *testing.T) {
 		t.Error("the flood of failed authentications from one address was never rate-limited")
 	}
 }
+
+// With --auth jwt, /metrics needs a token like /graphql; --metrics-addr moves it to a mux (and
+// listener) of its own, where the main one no longer has it.
+func TestMetricsAreNotForAnyone(t *testing.T) {
+	store := dbtest.Open(t, dbtest.SQLiteDSN(t))
+	iss := authtest.NewIssuer(t)
+	guard, err := auth.New(context.Background(), auth.Config{Mode: "jwt", JWKSURL: iss.URL, Issuer: iss.Issuer, Audience: iss.Audience,
+		ClockSkew: time.Minute, Permissions: []string{"LifecycleWorkflows.Read.All"}, RateLimit: 100, RateBurst: 100}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(base, token string) int {
+		req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		return do(t, nil, req).status
+	}
+	base := listen(t, server.New(store, slog.New(slog.DiscardHandler), guard))
+	token := iss.Sign(t, iss.Claims(tenantA, "scraper", "LifecycleWorkflows.Read.All"))
+	if got := get(base, ""); got != http.StatusUnauthorized {
+		t.Errorf("/metrics without a token: %d", got)
+	}
+	if got := get(base, token); got != http.StatusOK {
+		t.Errorf("/metrics with a token: %d", got)
+	}
+	metricsMux := http.NewServeMux()
+	base = listen(t, server.New(store, slog.New(slog.DiscardHandler), guard, server.WithMetricsMux(metricsMux)))
+	if got := get(base, token); got != http.StatusNotFound {
+		t.Errorf("/metrics on the main listener with --metrics-addr: %d", got)
+	}
+	if got := get(listen(t, metricsMux), ""); got != http.StatusOK {
+		t.Errorf("/metrics on its own listener: %d", got)
+	}
+}
+
+// The time limit starts when the request arrives: a body that takes longer than the limit to
+// arrive leaves no time to run, and the answer says so in one error.
+func TestDeadlineStartsOnArrival(t *testing.T) {
+	store := dbtest.Open(t, dbtest.SQLiteDSN(t))
+	p := endpoint.DefaultPolicy()
+	p.RequestTimeout = 200 * time.Millisecond
+	base := listen(t, server.New(store, slog.New(slog.DiscardHandler), nil, server.WithPolicy(p)))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"query": "{ workflows { totalCount } }"}`
+	_, _ = fmt.Fprintf(conn, "POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+	time.Sleep(2 * p.RequestTimeout)
+	_, _ = io.WriteString(conn, body)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r wireReply
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != errcode.LimitExceeded || r.Errors[0].Extensions["limit"] != "graphql-timeout" {
+		t.Fatalf("a request whose body came after its time limit: %d %+v %s", resp.StatusCode, r.Errors, r.Data)
+	}
+}
