@@ -6,9 +6,11 @@ import (
 	"net/http"
 
 	"lcw-gateway/auth"
+	"lcw-gateway/db"
 	"lcw-gateway/endpoint"
 	"lcw-gateway/server"
 	"lcw-gateway/syncer"
+	"lcw-gateway/web"
 )
 
 type serveCmd struct {
@@ -36,8 +38,17 @@ func (c *serveCmd) Run(env *runEnv) error {
 		return err
 	}
 	defer store.Close()
-	if c.Seed == "demo" && !c.Sync.Enabled() { // demo data must not mix with synced data
+	// With --auth none every request is answered from this one tenant.
+	tenant := c.Sync.Graph.StoredTenant()
+	// Demo data goes only into the tenant default of an empty database: it must neither mix with
+	// synced data nor hide it.
+	if c.Seed == "demo" && !c.Sync.Enabled() && tenant == db.DefaultTenant {
 		if err := seedIfEmpty(env, store); err != nil {
+			return err
+		}
+	}
+	if c.Auth.Mode == "none" && !c.Sync.Enabled() { // a background sync would fill an empty tenant soon
+		if err := pointToTheData(env, store, tenant); err != nil {
 			return err
 		}
 	}
@@ -72,7 +83,13 @@ func (c *serveCmd) Run(env *runEnv) error {
 		env.logger.Info("serving metrics", "url", "http://"+mln.Addr().String()+"/metrics")
 	}
 	h := server.New(store, env.logger, guard, opts...)
+	if c.Auth.Mode == "none" {
+		h = servingTenant(h, tenant)
+	}
 	env.logger.Info("serving GraphQL", "url", "http://"+ln.Addr().String()+"/", "db", redactDSN(env.db.DSN))
+	if c.Policy.ServesGraphiQL() && !web.AssetsBuiltIn() {
+		env.logger.Warn("GraphiQL's offline assets are not built in: / loads them from cdn.jsdelivr.net; go generate ./web builds them in")
+	}
 	if err := server.Serve(env.ctx, ln, h, env.logger, limits); err != nil {
 		return err
 	}

@@ -116,10 +116,11 @@ func New(store *db.Store, logger *slog.Logger, guard *auth.Guard, opts ...Option
 	default:
 		mux.Handle("GET /metrics", metricsHandler)
 	}
-	if guard == nil {
-		return mux
+	var root http.Handler = mux
+	if guard != nil {
+		root = guard.CheckHost(root)
 	}
-	return guard.CheckHost(mux)
+	return web.SecurityHeaders(root) // every response, error pages and refusals included
 }
 
 // withRequestID gives each request an id, returned in X-Request-Id and named in internal errors.
