@@ -211,11 +211,11 @@ func collapseRequestWide(errs gqlerror.List) gqlerror.List {
 }
 
 // requestWide tells the errors whose cause is the request's, not the field's: its time limit,
-// its cancellation, and failures of ours (the database, a bug), which the client cannot act on
-// field by field.
+// its cancellation, and failures of ours (the database, its exhausted pool, a bug), which the
+// client cannot act on field by field.
 func requestWide(e *gqlerror.Error) bool {
 	switch e.Extensions["code"] {
-	case errcode.Internal:
+	case errcode.Internal, errcode.ServiceUnavailable:
 		return true
 	case errcode.LimitExceeded:
 		return e.Extensions["limit"] == limitTimeout

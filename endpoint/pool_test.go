@@ -66,10 +66,11 @@ func TestExhaustedPoolIsServiceUnavailable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp := graphtest.Post(t, h, poolQuery, nil)
+		// Two root fields, each waiting for the pool: one error for the one cause.
+		resp := graphtest.Post(t, h, `{ a: workflows(first: 1) { nodes { id } } b: workflows(first: 2) { nodes { id } } }`, nil)
 		_ = held.Close()
-		if resp.Status != http.StatusServiceUnavailable || len(resp.Errors) == 0 {
-			t.Fatalf("status %d, errors %+v; want 503 with SERVICE_UNAVAILABLE", resp.Status, resp.Errors)
+		if resp.Status != http.StatusServiceUnavailable || len(resp.Errors) != 1 {
+			t.Fatalf("status %d, errors %+v; want 503 with one SERVICE_UNAVAILABLE", resp.Status, resp.Errors)
 		}
 		for _, e := range resp.Errors {
 			if e.Code() != errcode.ServiceUnavailable {
