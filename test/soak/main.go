@@ -40,7 +40,7 @@ func main() {
 	duration := flag.Duration("duration", envDuration("LCW_SOAK_DURATION", 5*time.Minute), "how long the load runs (env LCW_SOAK_DURATION)")
 	conns := flag.Int("conns", 50, "concurrent client connections")
 	hostile := flag.Float64("hostile", 0.1, "share of requests that are hostile")
-	settle := flag.Duration("settle", 30*time.Second, "how long to wait after the load before reading the RSS again")
+	settle := flag.Duration("settle", 130*time.Second, "how long to wait after the load before reading the RSS again (the Go runtime collects at least every 2 minutes)")
 	flag.Parse()
 	if err := run(*duration, *conns, *hostile, *settle); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
@@ -112,6 +112,7 @@ func run(duration time.Duration, conns int, hostileShare float64, settle time.Du
 		go func() {
 			defer wg.Done()
 			client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			defer client.CloseIdleConnections() // what is still open after is the gateway's doing
 			rng := rand.New(rand.NewPCG(uint64(w), 13))
 			for time.Now().Before(stop) {
 				if rng.Float64() < hostileShare {
