@@ -3,13 +3,14 @@ package cli
 import (
 	"context"
 	"net"
+	"net/http"
 
 	"lcw-gateway/auth"
-	"lcw-gateway/db"
 	"lcw-gateway/endpoint"
 	"lcw-gateway/live"
 	"lcw-gateway/server"
 	"lcw-gateway/syncer"
+	tenantctx "lcw-gateway/tenant"
 	"lcw-gateway/web"
 )
 
@@ -21,6 +22,9 @@ type serveCmd struct {
 	Tracing server.TracingFlags    `embed:""`
 	Policy  endpoint.Policy        `embed:""`
 	Live    live.Config            `embed:""`
+	Limits  server.Limits          `embed:""`
+	// MetricsAddr moves /metrics to a listener of its own, for a scraper on a private network.
+	MetricsAddr string `name:"metrics-addr" env:"LCW_METRICS_ADDR" help:"Serve /metrics on this address instead of the main one (where, with --auth jwt, it needs a token)."`
 }
 
 func (c *serveCmd) Run(env *runEnv) error {
@@ -40,7 +44,7 @@ func (c *serveCmd) Run(env *runEnv) error {
 	tenant := c.Sync.Graph.StoredTenant()
 	// Demo data goes only into the tenant default of an empty database: it must neither mix with
 	// synced data nor hide it.
-	if c.Seed == "demo" && !c.Sync.Enabled() && tenant == db.DefaultTenant {
+	if c.Seed == "demo" && !c.Sync.Enabled() && tenant == tenantctx.Default {
 		if err := seedIfEmpty(env, store); err != nil {
 			return err
 		}
@@ -69,6 +73,18 @@ func (c *serveCmd) Run(env *runEnv) error {
 	if loop != nil {
 		opts = append(opts, server.WithAddons(loop))
 	}
+	limits := c.Limits.Fit(c.Policy.RequestTimeout)
+	metricsErr := make(chan error, 1)
+	if c.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		opts = append(opts, server.WithMetricsMux(mux))
+		go func() { metricsErr <- server.Serve(env.ctx, mln, mux, env.logger, limits) }()
+		env.logger.Info("serving metrics", "url", "http://"+mln.Addr().String()+"/metrics")
+	}
 	h := server.New(store, env.logger, guard, opts...)
 	if c.Auth.Mode == "none" {
 		h = servingTenant(h, tenant)
@@ -77,5 +93,11 @@ func (c *serveCmd) Run(env *runEnv) error {
 	if c.Policy.ServesGraphiQL() && !web.AssetsBuiltIn() {
 		env.logger.Warn("GraphiQL's offline assets are not built in: / loads them from cdn.jsdelivr.net; go generate ./web builds them in")
 	}
-	return server.Serve(env.ctx, ln, h, env.logger)
+	if err := server.Serve(env.ctx, ln, h, env.logger, limits); err != nil {
+		return err
+	}
+	if c.MetricsAddr != "" {
+		return <-metricsErr
+	}
+	return nil
 }

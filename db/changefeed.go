@@ -88,10 +88,10 @@ func (s *Store) ChangesAfter(ctx context.Context, seq int64, limit int) ([]Chang
 func (s *Store) TenantChangesAfter(ctx context.Context, f ChangeFilter, seq int64, limit int) ([]Change, error) {
 	q := s.scoped(ctx, tableChangeFeed).Clauses(dbresolver.Write).Where("entity = ? AND seq > ?", f.Entity, seq)
 	if f.WorkflowID != nil {
-		q = q.Where("workflow_id = ?", NormalizeID(*f.WorkflowID))
+		q = q.Where("workflow_id = ?", storedID(*f.WorkflowID))
 	}
 	if f.RunID != nil {
-		q = q.Where("run_id = ?", NormalizeID(*f.RunID))
+		q = q.Where("run_id = ?", storedID(*f.RunID))
 	}
 	var out []Change
 	err := q.Order("seq").Limit(limit).Find(&out).Error
@@ -127,7 +127,7 @@ func (s *Store) ChangedRuns(ctx context.Context, ids []string) (map[string]*Run,
 }
 
 func (s *Store) ChangedResults(ctx context.Context, ids []string, where *TaskProcessingResultWhere) (map[string]*TaskProcessingResult, error) {
-	filter, err := compileWhere(tableResults, where)
+	filter, err := compileWhere(where)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func changedRows[T any](ctx context.Context, s *Store, table string, ids []strin
 // CheckResultWhere reports a where argument that cannot be compiled (too deep, too long), so a
 // subscription refuses it at once instead of at its first event.
 func CheckResultWhere(where *TaskProcessingResultWhere) error {
-	_, err := compileWhere(tableResults, where)
+	_, err := compileWhere(where)
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
+	"lcw-gateway/tenant"
 )
 
 func changeIDs(t *testing.T, s *db.Store, ctx context.Context, after int64) []string {
@@ -49,7 +50,7 @@ func TestChangeFeedRecordsChangedRowsOnly(t *testing.T) {
 		r.FailureReason = ptr("boom")
 		must(t, s.UpsertTaskReports(ctx, []db.TaskReport{report("a", 1), changed}))
 		must(t, s.UpsertTaskProcessingResults(ctx, []db.TaskProcessingResult{r}))
-		must(t, s.UpsertTaskReports(db.WithTenant(ctx, "t2"), []db.TaskReport{report("a", 1)}))
+		must(t, s.UpsertTaskReports(tenant.WithTenant(ctx, "t2"), []db.TaskReport{report("a", 1)}))
 		got = changeIDs(t, s, ctx, last)
 		want = []string{"default/TaskReport/b", "default/TaskProcessingResult/x", "t2/TaskReport/a"}
 		if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {

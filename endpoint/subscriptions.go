@@ -18,9 +18,9 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"lcw-gateway/auth"
-	"lcw-gateway/db"
 	"lcw-gateway/errcode"
 	"lcw-gateway/live"
+	"lcw-gateway/tenant"
 )
 
 // Subscriptions run over two streaming transports on /graphql next to GraphQL over HTTP: WebSocket
@@ -65,6 +65,33 @@ func addStreamTransports(srv *handler.Server, p *Policy, o Options) {
 	srv.Use(subscriptionsOnStreams{})
 }
 
+// checkStreamDocuments runs overHTTP's checks of a document before it is validated (depth,
+// aliases, root fields, fields, directives) on the documents of the streaming transports too,
+// after the persisted-operation extensions have supplied them.
+func checkStreamDocuments(srv *handler.Server, o Options, pre *preflight) {
+	if o.Live != nil {
+		srv.Use(streamPreflight{pre})
+	}
+}
+
+type streamPreflight struct{ pre *preflight }
+
+var (
+	_ graphql.HandlerExtension          = streamPreflight{}
+	_ graphql.OperationParameterMutator = streamPreflight{}
+)
+
+func (streamPreflight) ExtensionName() string                   { return "StreamPreflight" }
+func (streamPreflight) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (s streamPreflight) MutateOperationParameters(ctx context.Context, params *graphql.RawParams) *gqlerror.Error {
+	if on, _ := ctx.Value(streamKey{}).(bool); !on || params.Query == "" {
+		return nil // overHTTP has checked it
+	}
+	_, refused := s.pre.check(ctx, params.Query, params.OperationName)
+	return refused
+}
+
 // serveStreams sends WebSocket upgrades and event-stream requests to the streaming transports,
 // past guardHTTP (whose media types, methods and time limit are those of GraphQL over HTTP), and
 // everything else to plain.
@@ -74,9 +101,8 @@ func serveStreams(p *Policy, o Options, plain, streams http.Handler) http.Handle
 	}
 	origins := cors.New(cors.Options{AllowedOrigins: p.CORSOrigins})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		isWebsocket := strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
-		isSSE := r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "text/event-stream")
-		if !isWebsocket && !isSSE {
+		websocket := isWebsocket(r)
+		if !websocket && !isEventStream(r) {
 			plain.ServeHTTP(w, r)
 			return
 		}
@@ -84,7 +110,7 @@ func serveStreams(p *Policy, o Options, plain, streams http.Handler) http.Handle
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
 		ctx := withStream(r.Context())
-		if isWebsocket {
+		if websocket {
 			// Browsers apply no CORS to WebSockets: without this check any site could read a
 			// signed-in user's data through the user's browser.
 			if !sameOrigin(r) && (len(p.CORSOrigins) == 0 || !origins.OriginAllowed(r)) {
@@ -146,7 +172,7 @@ func initConnection(o Options) transport.WebsocketInitFunc {
 			return closing(ctx, closeTooManyRequests, "Too many connections of this principal"), nil, err
 		}
 		if p.TenantID != "" {
-			ctx = db.WithTenant(ctx, p.TenantID)
+			ctx = tenant.WithTenant(ctx, p.TenantID)
 		}
 		return ctx, nil, nil
 	}
@@ -315,10 +341,31 @@ func Guarded(guard *auth.Guard, b *live.Broker, next http.Handler) http.Handler 
 		return checked
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		if isWebsocket(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
 		checked.ServeHTTP(w, r)
 	})
+}
+
+// DeadlineExceptStreams is Deadline for every request but the streams of subscriptions, which
+// last as long as their client subscribes (their resources are bounded by the live limits).
+func DeadlineExceptStreams(p *Policy, next http.Handler) http.Handler {
+	bounded := Deadline(p, next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebsocket(r) || isEventStream(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		bounded.ServeHTTP(w, r)
+	})
+}
+
+func isWebsocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+func isEventStream(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }

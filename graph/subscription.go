@@ -13,6 +13,7 @@ import (
 	"lcw-gateway/errcode"
 	"lcw-gateway/graph/loaders"
 	"lcw-gateway/live"
+	"lcw-gateway/tenant"
 )
 
 // replayPage is how many feed entries a replay reads at once; each page is one burst.
@@ -44,7 +45,7 @@ func subscribe[T, E any](ctx context.Context, r *Resolver, after *string, s chan
 		}
 		from = seq
 	}
-	sub, err := r.Live.Subscribe(ctx, db.TenantFrom(ctx), s.filter)
+	sub, err := r.Live.Subscribe(ctx, tenant.From(ctx), s.filter)
 	if err != nil {
 		return nil, err
 	}

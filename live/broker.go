@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"lcw-gateway/db"
+	"lcw-gateway/tenant"
 )
 
 // Config is what serve's flags set; every limit is on by default.
@@ -77,15 +78,15 @@ func (f Filter) matches(c *db.Change) bool {
 		(f.RunID == nil || (c.RunID != nil && *f.RunID == *c.RunID))
 }
 
-// Subscribe registers a subscription of tenant's entries that match f, from the next entry the
+// Subscribe registers a subscription of tenantID's entries that match f, from the next entry the
 // broker reads on; Start is the last entry before them. The connection in ctx (if any) must have
 // room for one more subscription.
-func (b *Broker) Subscribe(ctx context.Context, tenant string, f Filter) (*Subscription, error) {
+func (b *Broker) Subscribe(ctx context.Context, tenantID string, f Filter) (*Subscription, error) {
 	if f.WorkflowID != nil {
-		f.WorkflowID = ptr(db.NormalizeID(*f.WorkflowID))
+		f.WorkflowID = ptr(tenant.NormalizeID(*f.WorkflowID))
 	}
 	if f.RunID != nil {
-		f.RunID = ptr(db.NormalizeID(*f.RunID))
+		f.RunID = ptr(tenant.NormalizeID(*f.RunID))
 	}
 	conn := ConnectionFrom(ctx)
 	if conn != nil && !conn.reserve(b.cfg.MaxSubscriptionsPerConnection) {
@@ -105,7 +106,7 @@ func (b *Broker) Subscribe(ctx context.Context, tenant string, f Filter) (*Subsc
 		b.pos = pos
 		b.start()
 	}
-	s := &Subscription{b: b, tenant: tenant, filter: f, conn: conn, Start: b.pos, ready: make(chan struct{}, 1)}
+	s := &Subscription{b: b, tenant: tenantID, filter: f, conn: conn, Start: b.pos, ready: make(chan struct{}, 1)}
 	b.subs[s] = struct{}{}
 	b.m.active.Inc()
 	return s, nil

@@ -39,6 +39,8 @@ type config struct {
 	tracer trace.TracerProvider
 	policy *endpoint.Policy // nil: endpoint.DefaultPolicy()
 	live   live.Config
+	// metrics, when set, serves /metrics instead of the main mux (--metrics-addr).
+	metrics *http.ServeMux
 }
 
 // Option adds to what New serves.
@@ -58,7 +60,11 @@ func WithPolicy(p endpoint.Policy) Option { return func(c *config) { c.policy = 
 // WithLive sets the limits of subscriptions (live.DefaultConfig() without it).
 func WithLive(c live.Config) Option { return func(cfg *config) { cfg.live = c } }
 
-// New wires the endpoints of the user-facing contract; guard (nil: none) protects /graphql.
+// WithMetricsMux serves /metrics on mux (a listener of its own) instead of the main one.
+func WithMetricsMux(mux *http.ServeMux) Option { return func(c *config) { c.metrics = mux } }
+
+// New wires the endpoints of the user-facing contract; guard (nil: none) protects /graphql and,
+// with --auth jwt, /metrics, and with --auth none refuses foreign Host names on every route.
 func New(store *db.Store, logger *slog.Logger, guard *auth.Guard, opts ...Option) http.Handler {
 	cfg := config{tracer: noop.NewTracerProvider(), live: live.DefaultConfig()}
 	for _, o := range opts {
@@ -88,7 +94,7 @@ func New(store *db.Store, logger *slog.Logger, guard *auth.Guard, opts ...Option
 	}
 	api = cfg.policy.CORS(api)
 	api = otelhttp.NewHandler(api, "POST /graphql", otelhttp.WithTracerProvider(cfg.tracer))
-	mux.Handle("/graphql", withRequestID(observe("/graphql", logger, metrics, api)))
+	mux.Handle("/graphql", endpoint.DeadlineExceptStreams(cfg.policy, withRequestID(observe("/graphql", logger, metrics, api))))
 	if cfg.policy.ServesGraphiQL() {
 		mux.Handle("GET /{$}", web.GraphiQLHandler("/graphql"))
 		mux.Handle("GET "+web.AssetsPath, web.AssetsHandler())
@@ -108,8 +114,21 @@ func New(store *db.Store, logger *slog.Logger, guard *auth.Guard, opts ...Option
 			_, _ = fmt.Fprintln(w, a.Readiness())
 		}
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
-	return web.SecurityHeaders(mux) // every response, error pages included
+	var metricsHandler http.Handler = promhttp.HandlerFor(registry, promhttp.HandlerOpts{})
+	switch {
+	case cfg.metrics != nil:
+		cfg.metrics.Handle("GET /metrics", metricsHandler)
+	case guard != nil && guard.RequiresToken():
+		// The metrics name operations and count errors of every tenant: not for anonymous eyes.
+		mux.Handle("GET /metrics", guard.Middleware(metricsHandler))
+	default:
+		mux.Handle("GET /metrics", metricsHandler)
+	}
+	var root http.Handler = mux
+	if guard != nil {
+		root = guard.CheckHost(root)
+	}
+	return web.SecurityHeaders(root) // every response, error pages and refusals included
 }
 
 // withRequestID gives each request an id, returned in X-Request-Id and named in internal errors.

@@ -25,6 +25,7 @@ import (
 	"lcw-gateway/msgraph"
 	"lcw-gateway/msgraph/msgraphtest"
 	"lcw-gateway/server"
+	"lcw-gateway/tenant"
 )
 
 type gqlError struct {
@@ -230,7 +231,7 @@ func TestSubscriptionTenantIsolation(t *testing.T) {
 		ctx := context.Background()
 		dirA := msgraphtest.CopyFixture(t, fixtureDir(t, "msgraph-docs-example"))
 		dirB := msgraphtest.CopyFixture(t, fixtureDir(t, "msgraph-docs-example"))
-		if _, err := msgraph.ImportDir(db.WithTenant(ctx, tenantA), store, dirA); err != nil {
+		if _, err := msgraph.ImportDir(tenant.WithTenant(ctx, tenantA), store, dirA); err != nil {
 			t.Fatal(err)
 		}
 		srv, iss := liveAuthServer(t, store, time.Minute)
@@ -246,13 +247,13 @@ func TestSubscriptionTenantIsolation(t *testing.T) {
 		for id, q := range subs {
 			a.subscribe(id, q, nil)
 		}
-		waitSubscribed(t, srv.URL, 3)
+		waitSubscribed(t, srv.URL, 3, bearer(t, iss, tenantA)["Authorization"].(string))
 		// Tenant B gets the whole fixture (new rows of every kind), then tenant A one report.
-		if _, err := msgraph.ImportDir(db.WithTenant(ctx, tenantB), store, dirB); err != nil {
+		if _, err := msgraph.ImportDir(tenant.WithTenant(ctx, tenantB), store, dirB); err != nil {
 			t.Fatal(err)
 		}
 		touchReports(t, dirA, 30, docsReportA)
-		if _, err := msgraph.ImportDir(db.WithTenant(ctx, tenantA), store, dirA); err != nil {
+		if _, err := msgraph.ImportDir(tenant.WithTenant(ctx, tenantA), store, dirA); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := reportID(a, "reports"); got != docsReportA {
@@ -318,7 +319,7 @@ func TestSubscriptionLimits(t *testing.T) {
 func TestSubscriptionOverSSE(t *testing.T) {
 	store := dbtest.Open(t, dbtest.SQLiteDSN(t))
 	dir := msgraphtest.CopyFixture(t, fixtureDir(t, "msgraph-docs-example"))
-	if _, err := msgraph.ImportDir(db.WithTenant(context.Background(), tenantA), store, dir); err != nil {
+	if _, err := msgraph.ImportDir(tenant.WithTenant(context.Background(), tenantA), store, dir); err != nil {
 		t.Fatal(err)
 	}
 	srv, iss := liveAuthServer(t, store, time.Minute)
@@ -344,9 +345,9 @@ func TestSubscriptionOverSSE(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("SSE: HTTP %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	waitSubscribed(t, srv.URL, 1)
+	waitSubscribed(t, srv.URL, 1, bearer(t, iss, tenantA)["Authorization"].(string))
 	touchReports(t, dir, 40, docsReportB)
-	if _, err := msgraph.ImportDir(db.WithTenant(context.Background(), tenantA), store, dir); err != nil {
+	if _, err := msgraph.ImportDir(tenant.WithTenant(context.Background(), tenantA), store, dir); err != nil {
 		t.Fatal(err)
 	}
 	events := make(chan string, 1)

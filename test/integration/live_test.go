@@ -316,12 +316,17 @@ func TestSubscriptionsDeliverImportedChanges(t *testing.T) {
 
 // waitSubscribed waits until the server's /metrics counts n active subscriptions: from then on,
 // every committed change reaches them.
-func waitSubscribed(t testing.TB, srvURL string, n int) {
+// With --auth jwt, /metrics needs a token: authorization is its Authorization header.
+func waitSubscribed(t testing.TB, srvURL string, n int, authorization ...string) {
 	t.Helper()
 	want := fmt.Sprintf("lcw_subscriptions_active %d\n", n)
 	deadline := time.Now().Add(waitFor)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(srvURL + "/metrics")
+		req, _ := http.NewRequest(http.MethodGet, srvURL+"/metrics", nil)
+		for _, a := range authorization {
+			req.Header.Set("Authorization", a)
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
