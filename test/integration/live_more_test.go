@@ -69,13 +69,9 @@ func reportID(c *wsClient, id string) (string, string) {
 func TestSubscriptionResumesAfterCursor(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		store := e.Open(t)
-		dir := msgraphtest.CopyFixture(t, fixtureDir(t, "msgraph-docs-example"))
-		importDir(t, store, dir)
+		dir := importedCopy(t, store)
 		srv := liveServer(t, store)
-		c, err := dialWS(t, srv.URL, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := mustDial(t, srv.URL, nil)
 		c.subscribe("1", reportSub, map[string]any{"wf": docsWorkflow})
 		waitSubscribed(t, srv.URL, 1)
 		touchReports(t, dir, 1, docsReportC)
@@ -89,10 +85,7 @@ func TestSubscriptionResumesAfterCursor(t *testing.T) {
 			touchReports(t, dir, 10+i, id)
 			importDir(t, store, dir)
 		}
-		c, err = dialWS(t, srv.URL, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c = mustDial(t, srv.URL, nil)
 		c.subscribe("2", reportSub, map[string]any{"wf": docsWorkflow, "after": cursor})
 		for _, want := range []string{docsReportB, docsReportA, docsReportC} {
 			if got, _ := reportID(c, "2"); got != want {
@@ -130,14 +123,10 @@ func TestSubscriptionSeesAnotherWriter(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		dsn := e.DSN(t)
 		storeA, storeB := dbtest.Open(t, dsn), dbtest.Open(t, dsn)
-		dir := msgraphtest.CopyFixture(t, fixtureDir(t, "msgraph-docs-example"))
-		importDir(t, storeA, dir)
+		dir := importedCopy(t, storeA)
 		liveServer(t, storeA) // gateway A, which takes the import
 		srvB := liveServer(t, storeB)
-		c, err := dialWS(t, srvB.URL, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := mustDial(t, srvB.URL, nil)
 		c.subscribe("1", reportSub, map[string]any{"wf": docsWorkflow})
 		waitSubscribed(t, srvB.URL, 1)
 		touchReports(t, dir, 5, docsReportB)
@@ -281,10 +270,7 @@ func TestSubscriptionLimits(t *testing.T) {
 	p := endpoint.DefaultPolicy()
 	p.MaxDepth = 3
 	srv := liveServer(t, store, server.WithLive(cfg), server.WithPolicy(p))
-	c, err := dialWS(t, srv.URL, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustDial(t, srv.URL, nil)
 	c.subscribe("1", `subscription { runChanged { cursor } }`, nil)
 	waitSubscribed(t, srv.URL, 1)
 	c.subscribe("2", `subscription { runChanged { cursor } }`, nil)
@@ -382,13 +368,9 @@ func TestSubscriptionOverSSE(t *testing.T) {
 func TestSubscriptionSurvivesPostgresRestart(t *testing.T) {
 	pg := dbtest.StartPostgres(t)
 	store := dbtest.Open(t, pg.DSN)
-	dir := msgraphtest.CopyFixture(t, fixtureDir(t, "msgraph-docs-example"))
-	importDir(t, store, dir)
+	dir := importedCopy(t, store)
 	srv := liveServer(t, store)
-	c, err := dialWS(t, srv.URL, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustDial(t, srv.URL, nil)
 	c.subscribe("1", reportSub, nil)
 	waitSubscribed(t, srv.URL, 1)
 	listening := func() bool {

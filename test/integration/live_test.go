@@ -217,6 +217,25 @@ func touchResult(t testing.TB, dir string) {
 	})
 }
 
+// importedCopy copies the docs fixture, imports it into store and returns the copy, for the
+// test to edit and import again.
+func importedCopy(t testing.TB, store *db.Store) string {
+	t.Helper()
+	dir := msgraphtest.CopyFixture(t, fixtureDir(t, "msgraph-docs-example"))
+	importDir(t, store, dir)
+	return dir
+}
+
+// mustDial is dialWS for a connection that must be accepted.
+func mustDial(t testing.TB, url string, payload map[string]any) *wsClient {
+	t.Helper()
+	c, err := dialWS(t, url, nil, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func importDir(t testing.TB, store *db.Store, dir string) {
 	t.Helper()
 	if _, err := msgraph.ImportDir(context.Background(), store, dir); err != nil {
@@ -266,13 +285,9 @@ type resultEvent struct {
 func TestSubscriptionsDeliverImportedChanges(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		store := e.Open(t)
-		dir := msgraphtest.CopyFixture(t, fixtureDir(t, "msgraph-docs-example"))
-		importDir(t, store, dir)
+		dir := importedCopy(t, store)
 		srv := liveServer(t, store)
-		c, err := dialWS(t, srv.URL, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := mustDial(t, srv.URL, nil)
 		c.subscribe("reports", reportSub, map[string]any{"wf": docsWorkflow})
 		c.subscribe("results", resultSub, map[string]any{"wf": strings.ToUpper(docsWorkflow)})
 		waitSubscribed(t, srv.URL, 2)
