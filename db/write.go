@@ -4,26 +4,123 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // The write side: idempotent upserts by (tenant_id, id), used by every way Graph data comes in
-// (import of saved responses, live sync). Rows are written as given, except that the tenant
-// comes from the context and timestamps are stored in UTC to the microsecond. Callers pass ids
-// in their stored form (NormalizeID).
+// (import of saved responses, live sync, the demo generator). Rows are written as given, except
+// that the tenant comes from the context and timestamps are stored in UTC to the microsecond.
+// Callers pass ids in their stored form (NormalizeID). A row whose stored copy has the same
+// content is not written again, and every write says how many rows it created, updated and
+// left unchanged: that is what makes a repeated import cheap, and what a change feed needs.
 
-// maxVariables bounds the parameters of one INSERT: SQLite's default limit since 3.32 (the
+// maxVariables bounds the parameters of one statement: SQLite's default limit since 3.32 (the
 // bundled driver has 3.45); PostgreSQL allows 65535, so the same budget suits both.
 const maxVariables = 32766
+
+// Batch is one unit of incoming data: rows of each entity, written in dependency order in one
+// transaction. The walker hands over one Batch per page of Graph data.
+type Batch struct {
+	TaskDefinitions []TaskDefinition
+	Workflows       []Workflow
+	Tasks           []Task
+	Runs            []Run
+	TaskReports     []TaskReport
+	// Subjects are users known only by id (the subjects of results): added when missing, while
+	// a user stored already keeps its names.
+	Subjects              []User
+	TaskProcessingResults []TaskProcessingResult
+	Users                 []User
+}
+
+// Len is the number of rows in the batch.
+func (b Batch) Len() int {
+	return len(b.TaskDefinitions) + len(b.Workflows) + len(b.Tasks) + len(b.Runs) + len(b.TaskReports) +
+		len(b.Subjects) + len(b.TaskProcessingResults) + len(b.Users)
+}
+
+// Counts is what a write did to the rows of one entity it was given.
+type Counts struct {
+	Created, Updated, Unchanged int
+}
+
+// Add sums counts.
+func (c Counts) Add(o Counts) Counts {
+	return Counts{c.Created + o.Created, c.Updated + o.Updated, c.Unchanged + o.Unchanged}
+}
+
+// Total is the number of rows the counts cover.
+func (c Counts) Total() int { return c.Created + c.Updated + c.Unchanged }
+
+// Changed tells whether any row was created or updated.
+func (c Counts) Changed() bool { return c.Created+c.Updated > 0 }
+
+// String reads "3 created, 1 updated, 0 unchanged".
+func (c Counts) String() string {
+	return fmt.Sprintf("%d created, %d updated, %d unchanged", c.Created, c.Updated, c.Unchanged)
+}
+
+// WriteStats are the counts of one or more writes, per entity.
+type WriteStats struct {
+	TaskDefinitions       Counts
+	Workflows             Counts
+	Tasks                 Counts
+	Runs                  Counts
+	TaskReports           Counts
+	TaskProcessingResults Counts
+	Users                 Counts
+}
+
+// entityCounts lists the entities of WriteStats once, with the names logs use.
+func (s *WriteStats) entityCounts() []struct {
+	Name   string
+	Counts *Counts
+} {
+	return []struct {
+		Name   string
+		Counts *Counts
+	}{
+		{"taskDefinitions", &s.TaskDefinitions}, {"workflows", &s.Workflows}, {"tasks", &s.Tasks},
+		{"runs", &s.Runs}, {"taskReports", &s.TaskReports}, {"taskProcessingResults", &s.TaskProcessingResults},
+		{"users", &s.Users},
+	}
+}
+
+// Add sums write stats entity by entity.
+func (s WriteStats) Add(o WriteStats) WriteStats {
+	mine, theirs := s.entityCounts(), o.entityCounts()
+	for i := range mine {
+		*mine[i].Counts = mine[i].Counts.Add(*theirs[i].Counts)
+	}
+	return s
+}
+
+// Total sums the counts of every entity.
+func (s WriteStats) Total() Counts {
+	var t Counts
+	for _, e := range s.entityCounts() {
+		t = t.Add(*e.Counts)
+	}
+	return t
+}
+
+// Each calls fn with every entity's log name and counts, in dependency order.
+func (s WriteStats) Each(fn func(entity string, c Counts)) {
+	for _, e := range s.entityCounts() {
+		fn(e.Name, *e.Counts)
+	}
+}
 
 // txKey finds the transaction Atomic opened; keyed by store so two stores never share one.
 type txKey struct{ s *Store }
 
-// Atomic runs fn in one transaction: the write methods called with the context fn receives
-// join it, and all of them commit or none does. A nested call joins the outer transaction.
+// Atomic runs fn in one transaction: the writes made with the context fn receives join it, and
+// all of them commit or none does. A nested call joins the outer transaction.
 func (s *Store) Atomic(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, ok := ctx.Value(txKey{s}).(*gorm.DB); ok {
 		return fn(ctx)
@@ -33,78 +130,260 @@ func (s *Store) Atomic(ctx context.Context, fn func(ctx context.Context) error) 
 	})
 }
 
-// UpsertTaskDefinitions inserts or fully updates task definitions.
-func (s *Store) UpsertTaskDefinitions(ctx context.Context, rows []TaskDefinition) error {
-	return upsert(ctx, s, rows, updateAll)
-}
-
-// UpsertWorkflows inserts or fully updates workflows.
-func (s *Store) UpsertWorkflows(ctx context.Context, rows []Workflow) error {
-	return upsert(ctx, s, rows, updateAll)
-}
-
-// UpsertTasks inserts or fully updates tasks.
-func (s *Store) UpsertTasks(ctx context.Context, rows []Task) error {
-	return upsert(ctx, s, rows, updateAll)
-}
-
-// UpsertRuns inserts or fully updates runs.
-func (s *Store) UpsertRuns(ctx context.Context, rows []Run) error {
-	return upsert(ctx, s, rows, updateAll)
-}
-
-// UpsertTaskReports inserts or fully updates task reports.
-func (s *Store) UpsertTaskReports(ctx context.Context, rows []TaskReport) error {
-	return upsert(ctx, s, rows, updateAll)
-}
-
-// UpsertTaskProcessingResults inserts or fully updates task processing results.
-func (s *Store) UpsertTaskProcessingResults(ctx context.Context, rows []TaskProcessingResult) error {
-	return upsert(ctx, s, rows, updateAll)
-}
-
-// UpsertUsers inserts or fully updates users.
-func (s *Store) UpsertUsers(ctx context.Context, rows []User) error {
-	return upsert(ctx, s, rows, updateAll)
-}
-
-// EnsureUsers inserts the users that are not stored yet and leaves the others untouched: a
-// result names its subject by id only, which must not erase a known user's names.
-func (s *Store) EnsureUsers(ctx context.Context, rows []User) error {
-	return upsert(ctx, s, rows, doNothing)
+// Write upserts every row of b in one transaction (the caller's, inside Atomic): Graph's latest
+// copy of a row wins, every column, except for Subjects, which never overwrite a stored user.
+func (s *Store) Write(ctx context.Context, b Batch) (WriteStats, error) {
+	var st WriteStats
+	if b.Len() == 0 {
+		return st, nil
+	}
+	err := s.Atomic(ctx, func(ctx context.Context) error {
+		var subjects Counts
+		for _, step := range []func() error{
+			func() (err error) { st.TaskDefinitions, err = upsert(ctx, s, b.TaskDefinitions, updateChanged); return },
+			func() (err error) { st.Workflows, err = upsert(ctx, s, b.Workflows, updateChanged); return },
+			func() (err error) { st.Tasks, err = upsert(ctx, s, b.Tasks, updateChanged); return },
+			func() (err error) { st.Runs, err = upsert(ctx, s, b.Runs, updateChanged); return },
+			func() (err error) { st.TaskReports, err = upsert(ctx, s, b.TaskReports, updateChanged); return },
+			func() (err error) { subjects, err = upsert(ctx, s, b.Subjects, keepStored); return },
+			func() (err error) {
+				st.TaskProcessingResults, err = upsert(ctx, s, b.TaskProcessingResults, updateChanged)
+				return
+			},
+			func() (err error) { st.Users, err = upsert(ctx, s, b.Users, updateChanged); return },
+		} {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		st.Users = st.Users.Add(subjects)
+		return nil
+	})
+	if err != nil {
+		return WriteStats{}, err
+	}
+	return st, nil
 }
 
 // What an upsert does with a row whose (tenant_id, id) is stored already.
 type conflictPolicy int
 
 const (
-	updateAll conflictPolicy = iota // Graph's latest copy wins, every column
-	doNothing                       // the stored row wins
+	updateChanged conflictPolicy = iota // Graph's latest copy wins, every column; an equal copy is not written
+	keepStored                          // the stored row wins
 )
 
-// upsert writes rows of one entity in statements sized to the variable limit, all in one
-// transaction (the caller's, when it runs inside Atomic).
-func upsert[T any](ctx context.Context, s *Store, rows []T, policy conflictPolicy) error {
+// upsert writes rows of one entity in multi-row statements sized to the variable limit, all in
+// one transaction (the caller's, when it runs inside Atomic), and counts what each row did.
+func upsert[T any](ctx context.Context, s *Store, rows []T, policy conflictPolicy) (Counts, error) {
 	if len(rows) == 0 {
-		return nil
+		return Counts{}, nil
 	}
-	batch, err := prepare(ctx, rows)
+	t, err := tableOf[T](s)
 	if err != nil {
-		return err
+		return Counts{}, err
 	}
-	conflict := clause.OnConflict{
-		Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "id"}},
-		UpdateAll: policy == updateAll,
-		DoNothing: policy == doNothing,
+	batch, err := prepare(ctx, t, rows)
+	if err != nil {
+		return Counts{}, err
 	}
-	// Every field of the models is a column.
-	size := max(1, maxVariables/reflect.TypeFor[T]().NumField())
-	return s.Atomic(ctx, func(ctx context.Context) error {
-		tx := ctx.Value(txKey{s}).(*gorm.DB).WithContext(ctx)
-		if err := tx.Clauses(conflict).CreateInBatches(batch, size).Error; err != nil {
-			return fmt.Errorf("write %s: %w", entityName[T](), err)
+	var total Counts
+	err = s.Atomic(ctx, func(ctx context.Context) error {
+		conn := ctx.Value(txKey{s}).(*gorm.DB).Statement.ConnPool
+		size := max(1, maxVariables/len(t.fields))
+		for i := 0; i < len(batch); i += size {
+			c, err := s.upsertChunk(ctx, conn, t, batch[i:min(i+size, len(batch))], policy)
+			if err != nil {
+				return fmt.Errorf("write %s: %w", t.entity, err)
+			}
+			total = total.Add(c)
 		}
 		return nil
+	})
+	return total, err
+}
+
+// upsertChunk writes rows in one INSERT … ON CONFLICT. The engine reports how many rows the
+// statement wrote (inserted, or updated because they differ); a count of the ids stored before
+// tells those apart.
+func (s *Store) upsertChunk(ctx context.Context, conn gorm.ConnPool, t *writeTable, rows []reflect.Value, policy conflictPolicy) (Counts, error) {
+	tenant := rows[0].Field(t.tenant).String()
+	existing := 0
+	if policy == updateChanged {
+		args := make([]any, 0, len(rows)+1)
+		args = append(args, tenant)
+		for _, r := range rows {
+			args = append(args, r.Field(t.id).String())
+		}
+		q := t.countSQL(s.postgres, len(rows))
+		s.sent(q, args)
+		if err := conn.QueryRowContext(ctx, q, args...).Scan(&existing); err != nil {
+			return Counts{}, err
+		}
+	}
+	args := make([]any, 0, len(rows)*len(t.fields))
+	for _, r := range rows {
+		for _, f := range t.fields {
+			v, err := copyValue(r.Field(f))
+			if err != nil {
+				return Counts{}, err
+			}
+			args = append(args, v)
+		}
+	}
+	q := t.upsertSQL(s.postgres, len(rows), policy)
+	s.sent(q, args)
+	res, err := conn.ExecContext(ctx, q, args...)
+	if err != nil {
+		return Counts{}, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return Counts{}, err
+	}
+	written := int(n)
+	if policy == keepStored {
+		return Counts{Created: written, Unchanged: len(rows) - written}, nil
+	}
+	created := len(rows) - existing
+	return Counts{Created: created, Updated: written - created, Unchanged: len(rows) - written}, nil
+}
+
+// sent counts and traces a statement sent past GORM, as countStatements does for GORM's own.
+func (s *Store) sent(q string, args []any) {
+	s.statements.Add(1)
+	if fn := s.trace.Load(); fn != nil {
+		(*fn)(q, args)
+	}
+}
+
+// writeTable is a model's table as the upserts write it, parsed once per model.
+type writeTable struct {
+	entity     string
+	name       string
+	columns    []string // every column, in field order
+	fields     []int    // the struct field of each column
+	tenant, id int      // struct fields of the key
+	times      []int    // struct fields holding a time.Time or *time.Time
+
+	mu  sync.Mutex
+	sql map[sqlKey]string
+}
+
+type sqlKey struct {
+	postgres bool
+	rows     int
+	policy   conflictPolicy
+	count    bool
+}
+
+var writeTables sync.Map // reflect.Type → *writeTable
+
+func tableOf[T any](s *Store) (*writeTable, error) {
+	typ := reflect.TypeFor[T]()
+	if t, ok := writeTables.Load(typ); ok {
+		return t.(*writeTable), nil
+	}
+	stmt := &gorm.Statement{DB: s.db}
+	if err := stmt.Parse(reflect.New(typ).Interface()); err != nil {
+		return nil, err
+	}
+	t := &writeTable{entity: typ.Name(), name: stmt.Schema.Table, sql: map[sqlKey]string{}}
+	for _, f := range stmt.Schema.Fields {
+		if f.DBName == "" || len(f.StructField.Index) != 1 {
+			continue
+		}
+		t.columns = append(t.columns, f.DBName)
+		t.fields = append(t.fields, f.StructField.Index[0])
+	}
+	tenant, ok1 := typ.FieldByName("TenantID")
+	id, ok2 := typ.FieldByName("ID")
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("write %s: the model has no TenantID and ID", t.entity)
+	}
+	t.tenant, t.id = tenant.Index[0], id.Index[0]
+	for i := range typ.NumField() {
+		switch typ.Field(i).Type {
+		case reflect.TypeFor[time.Time](), reflect.TypeFor[*time.Time]():
+			t.times = append(t.times, i)
+		}
+	}
+	actual, _ := writeTables.LoadOrStore(typ, t)
+	return actual.(*writeTable), nil
+}
+
+// placeholders writes n placeholders from number first on, in the engine's syntax.
+func placeholders(b *strings.Builder, postgres bool, first, n int) {
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if postgres {
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(first + i))
+		} else {
+			b.WriteByte('?')
+		}
+	}
+}
+
+func (t *writeTable) cached(k sqlKey, build func(b *strings.Builder)) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if q, ok := t.sql[k]; ok {
+		return q
+	}
+	var b strings.Builder
+	build(&b)
+	t.sql[k] = b.String()
+	return t.sql[k]
+}
+
+// countSQL counts the stored rows of one tenant among n ids.
+func (t *writeTable) countSQL(postgres bool, n int) string {
+	return t.cached(sqlKey{postgres: postgres, rows: n, count: true}, func(b *strings.Builder) {
+		b.WriteString("SELECT count(*) FROM " + t.name + " WHERE tenant_id = ")
+		placeholders(b, postgres, 1, 1)
+		b.WriteString(" AND id IN (")
+		placeholders(b, postgres, 2, n)
+		b.WriteString(")")
+	})
+}
+
+// upsertSQL inserts n rows; a row already stored is updated only where it differs (updateChanged),
+// or left alone (keepStored), so the rows the engine reports as affected are exactly the ones written.
+func (t *writeTable) upsertSQL(postgres bool, n int, policy conflictPolicy) string {
+	return t.cached(sqlKey{postgres: postgres, rows: n, policy: policy}, func(b *strings.Builder) {
+		cols := strings.Join(t.columns, ", ")
+		b.WriteString("INSERT INTO " + t.name + " (" + cols + ") VALUES ")
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			placeholders(b, postgres, 1+i*len(t.columns), len(t.columns))
+			b.WriteByte(')')
+		}
+		b.WriteString(" ON CONFLICT (tenant_id, id) DO ")
+		if policy == keepStored {
+			b.WriteString("NOTHING")
+			return
+		}
+		var set, stored, incoming []string
+		for _, c := range t.columns {
+			if c == "tenant_id" || c == "id" {
+				continue
+			}
+			set = append(set, c+" = excluded."+c)
+			stored = append(stored, t.name+"."+c)
+			incoming = append(incoming, "excluded."+c)
+		}
+		distinct := " IS NOT " // SQLite's null-safe comparison, row values included
+		if postgres {
+			distinct = " IS DISTINCT FROM "
+		}
+		b.WriteString("UPDATE SET " + strings.Join(set, ", ") +
+			" WHERE (" + strings.Join(stored, ", ") + ")" + distinct + "(" + strings.Join(incoming, ", ") + ")")
 	})
 }
 
@@ -112,43 +391,41 @@ func upsert[T any](ctx context.Context, s *Store, rows []T, policy conflictPolic
 // timestamps in UTC to the microsecond (what PostgreSQL keeps, and the one text layout SQLite
 // compares correctly) and keeps the last of rows that share an id: PostgreSQL refuses to
 // update one row twice in a statement.
-func prepare[T any](ctx context.Context, rows []T) ([]T, error) {
+func prepare[T any](ctx context.Context, t *writeTable, rows []T) ([]reflect.Value, error) {
 	tenant := TenantFrom(ctx)
-	out := make([]T, 0, len(rows))
+	out := make([]reflect.Value, 0, len(rows))
 	at := make(map[string]int, len(rows))
 	for i := range rows {
-		row := rows[i]
-		v := reflect.ValueOf(&row).Elem()
-		id := v.FieldByName("ID").String()
+		v := reflect.New(reflect.TypeFor[T]()).Elem()
+		v.Set(reflect.ValueOf(rows[i]))
+		id := v.Field(t.id).String()
 		if id == "" {
-			return nil, fmt.Errorf("write %s: row %d has no id", entityName[T](), i)
+			return nil, fmt.Errorf("write %s: row %d has no id", t.entity, i)
 		}
-		v.FieldByName("TenantID").SetString(tenant)
-		normalizeTimes(v)
+		v.Field(t.tenant).SetString(tenant)
+		for _, f := range t.times {
+			normalizeTime(v.Field(f))
+		}
 		if j, ok := at[id]; ok {
-			out[j] = row
+			out[j] = v
 			continue
 		}
 		at[id] = len(out)
-		out = append(out, row)
+		out = append(out, v)
 	}
 	return out, nil
 }
 
-func normalizeTimes(v reflect.Value) {
-	for i := range v.NumField() {
-		switch t := v.Field(i).Interface().(type) {
-		case time.Time:
-			v.Field(i).Set(reflect.ValueOf(storedTime(t)))
-		case *time.Time:
-			if t != nil {
-				u := storedTime(*t)
-				v.Field(i).Set(reflect.ValueOf(&u)) // a new pointer: the caller's value stays as it was
-			}
+func normalizeTime(f reflect.Value) {
+	switch t := f.Interface().(type) {
+	case time.Time:
+		f.Set(reflect.ValueOf(storedTime(t)))
+	case *time.Time:
+		if t != nil {
+			u := storedTime(*t)
+			f.Set(reflect.ValueOf(&u)) // a new pointer: the caller's value stays as it was
 		}
 	}
 }
 
 func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
-
-func entityName[T any]() string { return reflect.TypeFor[T]().Name() }

@@ -1,0 +1,22 @@
+package msgraph
+
+import (
+	"context"
+
+	"lcw-gateway/db"
+)
+
+// Sink receives what the walker reads, one batch per page: the page's records with the
+// entities that arrive inline in them. Each Write takes effect whole or not at all. The walker
+// never touches a database; *db.Store is the Sink that writes, Discard the one that does not.
+type Sink interface {
+	Write(ctx context.Context, b db.Batch) (db.WriteStats, error)
+}
+
+// Discard is a Sink that writes nothing: walking into it checks a source completely.
+type Discard struct{}
+
+func (Discard) Write(context.Context, db.Batch) (db.WriteStats, error) { return db.WriteStats{}, nil }
+
+// The store is the sink that writes.
+var _ Sink = (*db.Store)(nil)

@@ -1,0 +1,38 @@
+package msgraph
+
+import (
+	"fmt"
+	"lcw-gateway/db"
+)
+
+// Stats counts what a walk handed to its sink: records of each collection, and distinct ids
+// of the entities that also arrive inline (task definitions, tasks, users).
+type Stats struct {
+	TaskDefinitions       int
+	Workflows             int
+	Tasks                 int
+	Runs                  int
+	TaskReports           int
+	TaskProcessingResults int
+	Users                 int
+	// UnchangedRuns counts runs an incremental walk listed but did not fetch again: their reports
+	// and results were stored already, as of the same version.
+	UnchangedRuns int
+	// Written is what the sink did with the rows it was handed: created, updated, unchanged.
+	Written db.WriteStats
+}
+
+func (s Stats) String() string {
+	out := fmt.Sprintf("%d task definitions, %d workflows, %d tasks, %d runs, %d task reports, %d task processing results, %d users",
+		s.TaskDefinitions, s.Workflows, s.Tasks, s.Runs, s.TaskReports, s.TaskProcessingResults, s.Users)
+	if s.UnchangedRuns > 0 {
+		out += fmt.Sprintf(" (%d runs unchanged)", s.UnchangedRuns)
+	}
+	return out
+}
+
+// Records is Stats without what the sink did: the same for every walk over the same data.
+func (s Stats) Records() Stats {
+	s.Written = db.WriteStats{}
+	return s
+}
