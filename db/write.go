@@ -40,8 +40,24 @@ type Batch struct {
 
 // Len is the number of rows in the batch.
 func (b Batch) Len() int {
-	return len(b.TaskDefinitions) + len(b.Workflows) + len(b.Tasks) + len(b.Runs) + len(b.TaskReports) +
-		len(b.Subjects) + len(b.TaskProcessingResults) + len(b.Users)
+	n := 0
+	v := reflect.ValueOf(b)
+	for i := range v.NumField() {
+		n += v.Field(i).Len()
+	}
+	return n
+}
+
+// Append adds the rows of o after those of b, entity by entity. Writing the result is writing b
+// then o, as Write applies the entities in dependency order and, for a repeated id, keeps the last.
+func (b Batch) Append(o Batch) Batch {
+	v, w := reflect.ValueOf(&b).Elem(), reflect.ValueOf(o)
+	for i := range v.NumField() {
+		if w.Field(i).Len() > 0 {
+			v.Field(i).Set(reflect.AppendSlice(v.Field(i), w.Field(i)))
+		}
+	}
+	return b
 }
 
 // Counts is what a write did to the rows of one entity it was given.
@@ -126,6 +142,11 @@ func (s *Store) Atomic(ctx context.Context, fn func(ctx context.Context) error) 
 		return fn(ctx)
 	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if !s.postgres {
+			if err := tx.Exec("PRAGMA cache_size = -65536").Error; err != nil {
+				return err
+			}
+		}
 		return fn(context.WithValue(ctx, txKey{s}, tx))
 	})
 }
