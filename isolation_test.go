@@ -20,6 +20,7 @@ import (
 	"lcw-gateway/auth/authtest"
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
+	"lcw-gateway/demo"
 	"lcw-gateway/graph"
 	"lcw-gateway/msgraph"
 )
@@ -44,8 +45,8 @@ func newTenantServer(t *testing.T, e dbtest.Engine) *tenantServer {
 	if _, err := msgraph.ImportDir(db.WithTenant(ctx, tenantA), store, fixtureDir(t, "msgraph-docs-example")); err != nil {
 		t.Fatal(err)
 	}
-	opts := db.DemoOptions{Workflows: 3, RunsPerWorkflow: 3, Users: 12, Now: benchNow, Seed: 3}
-	if _, err := store.SeedDemo(db.WithTenant(ctx, tenantB), opts, nil); err != nil {
+	opts := demo.Options{Workflows: 3, RunsPerWorkflow: 3, Users: 12, Now: benchNow, Seed: 3}
+	if _, err := demo.Seed(db.WithTenant(ctx, tenantB), store, opts, nil); err != nil {
 		t.Fatal(err)
 	}
 	iss := authtest.NewIssuer(t)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"lcw-gateway/db"
+	"lcw-gateway/demo"
 )
 
 type seedCmd struct {
@@ -24,9 +25,9 @@ func (c *seedCmd) Run(env *runEnv) error {
 		return err
 	}
 	defer store.Close()
-	opts := db.DemoOptions{Workflows: c.Workflows, RunsPerWorkflow: c.Runs, Users: c.Users, UsersPerRun: c.UsersPerRun}
+	opts := demo.Options{Workflows: c.Workflows, RunsPerWorkflow: c.Runs, Users: c.Users, UsersPerRun: c.UsersPerRun}
 	if c.Results > 0 {
-		opts = db.DemoOptionsForResults(c.Results)
+		opts = demo.OptionsForResults(c.Results)
 	}
 	opts.Seed = c.Seed
 	ctx := db.WithTenant(env.ctx, tenantID(c.TenantID))
@@ -43,13 +44,13 @@ func seedIfEmpty(env *runEnv, store *db.Store) error {
 	if has, err := store.HasWorkflows(env.ctx); err != nil || has {
 		return err
 	}
-	return seed(env.ctx, env, store, db.DemoOptions{Seed: 1})
+	return seed(env.ctx, env, store, demo.Options{Seed: 1})
 }
 
-func seed(ctx context.Context, env *runEnv, store *db.Store, opts db.DemoOptions) error {
+func seed(ctx context.Context, env *runEnv, store *db.Store, opts demo.Options) error {
 	start := time.Now()
 	progress := newProgress(env.logger, "generating demo data")
-	stats, err := store.SeedDemo(ctx, opts, progress.Report)
+	stats, err := demo.Seed(ctx, store, opts, progress.Report)
 	progress.Finish()
 	if err != nil {
 		return err

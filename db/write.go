@@ -92,24 +92,25 @@ type WriteStats struct {
 	Users                 Counts
 }
 
-// entityCounts lists the entities of WriteStats once, with the names logs use.
-func (s *WriteStats) entityCounts() []struct {
+// statsEntity is one entity of WriteStats: the name logs use, and its table.
+type statsEntity struct {
 	Name   string
+	table  string
 	Counts *Counts
-} {
-	return []struct {
-		Name   string
-		Counts *Counts
-	}{
-		{"taskDefinitions", &s.TaskDefinitions}, {"workflows", &s.Workflows}, {"tasks", &s.Tasks},
-		{"runs", &s.Runs}, {"taskReports", &s.TaskReports}, {"taskProcessingResults", &s.TaskProcessingResults},
-		{"users", &s.Users},
+}
+
+// entities lists the entities of WriteStats once, in dependency order.
+func (s *WriteStats) entities() []statsEntity {
+	return []statsEntity{
+		{"taskDefinitions", "task_definitions", &s.TaskDefinitions}, {"workflows", "workflows", &s.Workflows},
+		{"tasks", "tasks", &s.Tasks}, {"runs", "runs", &s.Runs}, {"taskReports", "task_reports", &s.TaskReports},
+		{"taskProcessingResults", "task_processing_results", &s.TaskProcessingResults}, {"users", "users", &s.Users},
 	}
 }
 
 // Add sums write stats entity by entity.
 func (s WriteStats) Add(o WriteStats) WriteStats {
-	mine, theirs := s.entityCounts(), o.entityCounts()
+	mine, theirs := s.entities(), o.entities()
 	for i := range mine {
 		*mine[i].Counts = mine[i].Counts.Add(*theirs[i].Counts)
 	}
@@ -119,7 +120,7 @@ func (s WriteStats) Add(o WriteStats) WriteStats {
 // Total sums the counts of every entity.
 func (s WriteStats) Total() Counts {
 	var t Counts
-	for _, e := range s.entityCounts() {
+	for _, e := range s.entities() {
 		t = t.Add(*e.Counts)
 	}
 	return t
@@ -127,8 +128,41 @@ func (s WriteStats) Total() Counts {
 
 // Each calls fn with every entity's log name and counts, in dependency order.
 func (s WriteStats) Each(fn func(entity string, c Counts)) {
-	for _, e := range s.entityCounts() {
+	for _, e := range s.entities() {
 		fn(e.Name, *e.Counts)
+	}
+}
+
+// batchEntity is the rows of one entity in a Batch, and how each write path writes them.
+type batchEntity struct {
+	len    int
+	stats  func(*WriteStats) *Counts
+	upsert func(ctx context.Context, s *Store) (Counts, error)
+	insert func(ctx context.Context, s *Store, l *load) (Counts, error)
+}
+
+func entity[T any](rows []T, stats func(*WriteStats) *Counts, policy conflictPolicy) batchEntity {
+	return batchEntity{
+		len:    len(rows),
+		stats:  stats,
+		upsert: func(ctx context.Context, s *Store) (Counts, error) { return upsert(ctx, s, rows, policy) },
+		insert: func(ctx context.Context, s *Store, l *load) (Counts, error) { return insertRows(ctx, s, l, rows) },
+	}
+}
+
+// entities lists the rows of b in the order they are written: dependencies first, subjects (ids
+// only) before the users collection that names them.
+func (b Batch) entities() []batchEntity {
+	users := func(w *WriteStats) *Counts { return &w.Users }
+	return []batchEntity{
+		entity(b.TaskDefinitions, func(w *WriteStats) *Counts { return &w.TaskDefinitions }, updateChanged),
+		entity(b.Workflows, func(w *WriteStats) *Counts { return &w.Workflows }, updateChanged),
+		entity(b.Tasks, func(w *WriteStats) *Counts { return &w.Tasks }, updateChanged),
+		entity(b.Runs, func(w *WriteStats) *Counts { return &w.Runs }, updateChanged),
+		entity(b.TaskReports, func(w *WriteStats) *Counts { return &w.TaskReports }, updateChanged),
+		entity(b.Subjects, users, keepStored),
+		entity(b.TaskProcessingResults, func(w *WriteStats) *Counts { return &w.TaskProcessingResults }, updateChanged),
+		entity(b.Users, users, updateChanged),
 	}
 }
 
@@ -154,30 +188,26 @@ func (s *Store) Atomic(ctx context.Context, fn func(ctx context.Context) error) 
 // Write upserts every row of b in one transaction (the caller's, inside Atomic): Graph's latest
 // copy of a row wins, every column, except for Subjects, which never overwrite a stored user.
 func (s *Store) Write(ctx context.Context, b Batch) (WriteStats, error) {
+	return s.writeEach(ctx, b, func(ctx context.Context, e batchEntity) (Counts, error) { return e.upsert(ctx, s) })
+}
+
+// writeEach writes the entities of b in order, in one transaction, and sums their counts.
+func (s *Store) writeEach(ctx context.Context, b Batch, write func(context.Context, batchEntity) (Counts, error)) (WriteStats, error) {
 	var st WriteStats
 	if b.Len() == 0 {
 		return st, nil
 	}
 	err := s.Atomic(ctx, func(ctx context.Context) error {
-		var subjects Counts
-		for _, step := range []func() error{
-			func() (err error) { st.TaskDefinitions, err = upsert(ctx, s, b.TaskDefinitions, updateChanged); return },
-			func() (err error) { st.Workflows, err = upsert(ctx, s, b.Workflows, updateChanged); return },
-			func() (err error) { st.Tasks, err = upsert(ctx, s, b.Tasks, updateChanged); return },
-			func() (err error) { st.Runs, err = upsert(ctx, s, b.Runs, updateChanged); return },
-			func() (err error) { st.TaskReports, err = upsert(ctx, s, b.TaskReports, updateChanged); return },
-			func() (err error) { subjects, err = upsert(ctx, s, b.Subjects, keepStored); return },
-			func() (err error) {
-				st.TaskProcessingResults, err = upsert(ctx, s, b.TaskProcessingResults, updateChanged)
-				return
-			},
-			func() (err error) { st.Users, err = upsert(ctx, s, b.Users, updateChanged); return },
-		} {
-			if err := step(); err != nil {
+		for _, e := range b.entities() {
+			if e.len == 0 {
+				continue
+			}
+			c, err := write(ctx, e)
+			if err != nil {
 				return err
 			}
+			*e.stats(&st) = e.stats(&st).Add(c)
 		}
-		st.Users = st.Users.Add(subjects)
 		return nil
 	})
 	if err != nil {
