@@ -208,7 +208,7 @@ func checkCounts(t *testing.T, d *demoTables, size, stats demo.Stats) {
 		t.Errorf("Seed reported %+v, stored %+v", stats, got)
 	}
 	if n := got.TaskProcessingResults; n < 9_500 || n > 10_500 {
-		t.Errorf("DemoOptionsForResults(10000) gave %d results", n)
+		t.Errorf("OptionsForResults(10000) gave %d results", n)
 	}
 	var byStatus int64
 	for _, n := range stats.ResultsByStatus {
@@ -713,7 +713,7 @@ func TestSeedCopyMatchesInsert(t *testing.T) {
 	}
 }
 
-func TestDemoOptionsForResults(t *testing.T) {
+func TestOptionsForResults(t *testing.T) {
 	for _, tc := range []struct {
 		n         int
 		tolerance float64
@@ -722,7 +722,7 @@ func TestDemoOptionsForResults(t *testing.T) {
 		size := o.Size()
 		got := float64(size.TaskProcessingResults)
 		if math.Abs(got-float64(tc.n)) > tc.tolerance*float64(tc.n) {
-			t.Errorf("DemoOptionsForResults(%d) = %+v gives %v results", tc.n, o, got)
+			t.Errorf("OptionsForResults(%d) = %+v gives %v results", tc.n, o, got)
 		}
 		perReport := got / float64(size.TaskReports)
 		t.Logf("%d: %+v → %d reports of %.0f results, %d users", tc.n, o, size.TaskReports, perReport, size.Users)
