@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
 	"lcw-gateway/db"
 	"maps"
 	"net/url"

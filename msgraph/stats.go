@@ -2,7 +2,9 @@ package msgraph
 
 import (
 	"fmt"
+
 	"lcw-gateway/db"
+	"log/slog"
 )
 
 // Stats counts what a walk handed to its sink: records of each collection, and distinct ids
@@ -35,4 +37,20 @@ func (s Stats) String() string {
 func (s Stats) Records() Stats {
 	s.Written = db.WriteStats{}
 	return s
+}
+
+// RecordAttrs are the records of each collection as log attributes, for a closing line.
+func (s Stats) RecordAttrs() []any {
+	return []any{"taskDefinitions", s.TaskDefinitions, "workflows", s.Workflows, "tasks", s.Tasks, "runs", s.Runs,
+		"unchangedRuns", s.UnchangedRuns, "taskReports", s.TaskReports, "taskProcessingResults", s.TaskProcessingResults,
+		"users", s.Users}
+}
+
+// WrittenAttrs say, as log attributes, how many rows the walk created, updated and left
+// unchanged: in total, and per entity in a group "written".
+func (s Stats) WrittenAttrs() []any {
+	total := s.Written.Total()
+	var per []any
+	s.Written.Each(func(entity string, c db.Counts) { per = append(per, slog.String(entity, c.String())) })
+	return []any{"created", total.Created, "updated", total.Updated, "unchanged", total.Unchanged, slog.Group("written", per...)}
 }

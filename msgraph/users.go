@@ -3,6 +3,7 @@ package msgraph
 import (
 	"context"
 	"errors"
+
 	"lcw-gateway/db"
 	"net/http"
 	"net/url"
