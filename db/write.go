@@ -176,11 +176,6 @@ func (s *Store) Atomic(ctx context.Context, fn func(ctx context.Context) error) 
 		return fn(ctx)
 	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if !s.postgres {
-			if err := tx.Exec("PRAGMA cache_size = -65536").Error; err != nil {
-				return err
-			}
-		}
 		return fn(context.WithValue(ctx, txKey{s}, tx))
 	})
 }

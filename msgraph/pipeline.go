@@ -69,8 +69,8 @@ func (p *pipeline) Write(_ context.Context, b db.Batch) (db.WriteStats, error) {
 	return db.WriteStats{}, nil
 }
 
-func (p *pipeline) Atomic(ctx context.Context, fn func(context.Context) error) error {
-	return p.next.Atomic(ctx, fn)
+func (p *pipeline) BulkLoad(ctx context.Context, opts db.LoadOptions, fn func(context.Context) error) error {
+	return p.next.BulkLoad(ctx, opts, fn)
 }
 
 // Close writes what is gathered (unless flush is false: the walk failed and its writes are to be

@@ -30,7 +30,9 @@ var recorded = map[string]string{
 	"Subjects": "subjects", "TaskProcessingResults": "results", "Users": "users",
 }
 
-func (r *recorder) Atomic(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) }
+func (r *recorder) BulkLoad(ctx context.Context, _ db.LoadOptions, fn func(context.Context) error) error {
+	return fn(ctx)
+}
 
 func (r *recorder) Write(_ context.Context, b db.Batch) (db.WriteStats, error) {
 	if r.rows == nil {
