@@ -15,10 +15,10 @@ import (
 
 // bulkCacheKiB is the SQLite page cache of a bulk load's connection. Measured on a million demo
 // results: 30 s with the 2 MiB default, 27 s with 64 MiB, 35 s with 256 MiB or 1 GiB (a big
-// cache of dirty pages costs more at commit than it saves); on an import of 100,000 results
-// (random ids, so rows land all over every index) 32 MiB costs little against 64 MiB and keeps
-// the process well under 100 MB.
-const bulkCacheKiB = 32 << 10
+// cache of dirty pages costs more at commit than it saves); an import of 100,000 results
+// (random ids, so rows land all over every index) is about as fast with 16 MiB, which keeps
+// the process under 100 MB.
+const bulkCacheKiB = 16 << 10
 
 // LoadOptions tune BulkLoad.
 type LoadOptions struct {

@@ -23,6 +23,11 @@ import (
 // bundled driver has 3.45); PostgreSQL allows 65535, so the same budget suits both.
 const maxVariables = 32766
 
+// maxStatementRows bounds the rows of one INSERT below that: past a few hundred rows a larger
+// statement saves no time, and its compiled form (SQLite's VDBE program, one register per
+// parameter) only raises the process's memory high-water mark.
+const maxStatementRows = 500
+
 // Batch is one unit of incoming data: rows of each entity, written in dependency order in one
 // transaction. The walker hands over one Batch per page of Graph data.
 type Batch struct {
@@ -236,7 +241,7 @@ func upsert[T any](ctx context.Context, s *Store, rows []T, policy conflictPolic
 	var total Counts
 	err = s.Atomic(ctx, func(ctx context.Context) error {
 		conn := ctx.Value(txKey{s}).(*gorm.DB).Statement.ConnPool
-		size := max(1, maxVariables/len(t.fields))
+		size := max(1, min(maxStatementRows, maxVariables/len(t.fields)))
 		for i := 0; i < len(batch); i += size {
 			c, err := s.upsertChunk(ctx, conn, t, batch[i:min(i+size, len(batch))], policy)
 			if err != nil {
@@ -373,7 +378,14 @@ func placeholders(b *strings.Builder, postgres bool, first, n int) {
 	}
 }
 
+// cached builds a statement once per key. Only statements of full chunks are kept: the last,
+// shorter chunk of a write has any length, and keeping each would grow without bound.
 func (t *writeTable) cached(k sqlKey, build func(b *strings.Builder)) string {
+	if k.rows != max(1, min(maxStatementRows, maxVariables/len(t.fields))) && k.rows != 1 {
+		var b strings.Builder
+		build(&b)
+		return b.String()
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if q, ok := t.sql[k]; ok {
