@@ -254,15 +254,16 @@ func upsert[T any](ctx context.Context, s *Store, rows []T, policy conflictPolic
 	return total, err
 }
 
-// upsertChunk writes rows in one INSERT … ON CONFLICT. The engine reports how many rows the
-// statement wrote (inserted, or updated because they differ); a count of the ids stored before
-// tells those apart.
+// upsertChunk writes rows in one INSERT … ON CONFLICT and counts what it did. PostgreSQL says
+// which written rows are new (xmax = 0 on a row this statement inserted). SQLite reports how many
+// rows the statement wrote (inserted, or updated because they differ), and a count of the ids
+// stored before tells those apart; on PostgreSQL such a count is no good inside a large
+// transaction, where the planner, told the table is empty, scans it.
 func (s *Store) upsertChunk(ctx context.Context, conn gorm.ConnPool, t *writeTable, rows []reflect.Value, policy conflictPolicy) (Counts, error) {
-	tenant := rows[0].Field(t.tenant).String()
 	existing := 0
-	if policy == updateChanged {
+	if policy == updateChanged && !s.postgres {
 		args := make([]any, 0, len(rows)+1)
-		args = append(args, tenant)
+		args = append(args, rows[0].Field(t.tenant).String())
 		for _, r := range rows {
 			args = append(args, r.Field(t.id).String())
 		}
@@ -284,6 +285,13 @@ func (s *Store) upsertChunk(ctx context.Context, conn gorm.ConnPool, t *writeTab
 	}
 	q := t.upsertSQL(s.postgres, len(rows), policy)
 	s.sent(q, args)
+	if s.postgres {
+		var created, written int
+		if err := conn.QueryRowContext(ctx, q, args...).Scan(&created, &written); err != nil {
+			return Counts{}, err
+		}
+		return Counts{Created: created, Updated: written - created, Unchanged: len(rows) - written}, nil
+	}
 	res, err := conn.ExecContext(ctx, q, args...)
 	if err != nil {
 		return Counts{}, err
@@ -409,10 +417,16 @@ func (t *writeTable) countSQL(postgres bool, n int) string {
 }
 
 // upsertSQL inserts n rows; a row already stored is updated only where it differs (updateChanged),
-// or left alone (keepStored), so the rows the engine reports as affected are exactly the ones written.
+// or left alone (keepStored), so the rows the engine reports as affected are exactly the ones
+// written. On PostgreSQL the statement returns one row: the rows created, and the rows written.
 func (t *writeTable) upsertSQL(postgres bool, n int, policy conflictPolicy) string {
 	return t.cached(sqlKey{postgres: postgres, rows: n, policy: policy}, func(b *strings.Builder) {
 		cols := strings.Join(t.columns, ", ")
+		if postgres {
+			// One row back: how many rows the INSERT created, and how many it wrote.
+			b.WriteString("WITH written AS (")
+			defer b.WriteString(" RETURNING (xmax = 0) AS created) SELECT count(*) FILTER (WHERE created), count(*) FROM written")
+		}
 		b.WriteString("INSERT INTO " + t.name + " (" + cols + ") VALUES ")
 		for i := range n {
 			if i > 0 {
