@@ -238,6 +238,17 @@ func Seed(ctx context.Context, store *db.Store, opts Options, progress func(done
 	return stats, nil
 }
 
+// HasDataSet tells whether the caller's tenant holds the data set Seed makes with Options.Seed
+// seed (its first workflow is there), so that a second seed can pick a seed of its own instead
+// of colliding with the first.
+func HasDataSet(ctx context.Context, store *db.Store, seed int64) (bool, error) {
+	has, err := store.HasWorkflow(ctx, demoID(uint64(seed), 'w', 0))
+	if err != nil {
+		return false, fmt.Errorf("look for demo data set %d: %w", seed, err)
+	}
+	return has, nil
+}
+
 // demoPlan is everything about the data set that is decided before rows are generated: the
 // workflows, their tasks and the shape of each run. It is small (one entry per run), and it
 // fixes the size of the data set exactly.
