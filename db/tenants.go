@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"lcw-gateway/tenant"
 )
 
 // TenantWorkflows is how many workflows one tenant holds.
@@ -27,7 +28,7 @@ func (s *Store) TenantsWithWorkflows(ctx context.Context) ([]TenantWorkflows, er
 // HasWorkflow tells whether the caller's tenant holds the workflow with this id.
 func (s *Store) HasWorkflow(ctx context.Context, id string) (bool, error) {
 	var ids []string
-	err := s.scoped(ctx, tableWorkflows).Where("id = ?", NormalizeID(id)).Limit(1).Pluck("id", &ids).Error
+	err := s.scoped(ctx, tableWorkflows).Where("id = ?", tenant.NormalizeID(id)).Limit(1).Pluck("id", &ids).Error
 	if err != nil {
 		return false, fmt.Errorf("look for workflow %s: %w", id, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
 	"lcw-gateway/demo"
+	tenantctx "lcw-gateway/tenant"
 )
 
 // TenantsWithWorkflows counts every tenant's workflows, the fullest first; demo.HasDataSet finds
@@ -24,7 +25,7 @@ func TestTenantsWithWorkflowsAndDemoDataSets(t *testing.T) {
 			t.Helper()
 			opts := small
 			opts.Seed, opts.Workflows = randomSeed, workflows
-			if _, err := demo.Seed(db.WithTenant(ctx, tenant), store, opts, nil); err != nil {
+			if _, err := demo.Seed(tenantctx.WithTenant(ctx, tenant), store, opts, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -43,8 +44,8 @@ func TestTenantsWithWorkflowsAndDemoDataSets(t *testing.T) {
 			tenant string
 			seed   int64
 			want   bool
-		}{{"t-one", 1, true}, {"t-one", 2, true}, {"t-one", 3, false}, {"t-two", 1, true}, {"t-two", 2, false}, {db.DefaultTenant, 1, false}} {
-			has, err := demo.HasDataSet(db.WithTenant(ctx, c.tenant), store, c.seed)
+		}{{"t-one", 1, true}, {"t-one", 2, true}, {"t-one", 3, false}, {"t-two", 1, true}, {"t-two", 2, false}, {tenantctx.Default, 1, false}} {
+			has, err := demo.HasDataSet(tenantctx.WithTenant(ctx, c.tenant), store, c.seed)
 			if err != nil || has != c.want {
 				t.Errorf("demo.HasDataSet(%s, %d) = %v, %v; want %v", c.tenant, c.seed, has, err, c.want)
 			}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"lcw-gateway/tenant"
 )
 
 // The write side: idempotent upserts by (tenant_id, id), used by every way Graph data comes in
@@ -464,7 +466,7 @@ func (t *writeTable) upsertSQL(postgres bool, n int, policy conflictPolicy) stri
 // compares correctly) and keeps the last of rows that share an id: PostgreSQL refuses to
 // update one row twice in a statement.
 func prepare[T any](ctx context.Context, t *writeTable, rows []T) ([]reflect.Value, error) {
-	tenant := TenantFrom(ctx)
+	tenant := tenant.From(ctx)
 	out := make([]reflect.Value, 0, len(rows))
 	at := make(map[string]int, len(rows))
 	for i := range rows {

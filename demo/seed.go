@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lcw-gateway/db"
+	tenantctx "lcw-gateway/tenant"
 )
 
 // Options says what Seed generates. The same options give the same data, row for row.
@@ -151,7 +152,7 @@ func (o Options) normalized() Options {
 func Seed(ctx context.Context, store *db.Store, opts Options, progress func(done, total int64)) (Stats, error) {
 	opts = opts.normalized()
 	plan := newDemoPlan(opts)
-	tenant := db.TenantFrom(ctx)
+	tenant := tenantctx.From(ctx)
 	stats := plan.size()
 	stats.RunsByStatus = map[db.ProcessingStatus]int64{}
 	stats.ReportsByStatus = map[db.ProcessingStatus]int64{}

@@ -18,12 +18,12 @@ import (
 
 	"lcw-gateway/auth"
 	"lcw-gateway/auth/authtest"
-	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
 	"lcw-gateway/demo"
 	"lcw-gateway/graph"
 	"lcw-gateway/msgraph"
 	"lcw-gateway/server"
+	"lcw-gateway/tenant"
 )
 
 const (
@@ -43,11 +43,11 @@ type tenantServer struct {
 func newTenantServer(t *testing.T, e dbtest.Engine) *tenantServer {
 	store := e.Open(t)
 	ctx := context.Background()
-	if _, err := msgraph.ImportDir(db.WithTenant(ctx, tenantA), store, fixtureDir(t, "msgraph-docs-example")); err != nil {
+	if _, err := msgraph.ImportDir(tenant.WithTenant(ctx, tenantA), store, fixtureDir(t, "msgraph-docs-example")); err != nil {
 		t.Fatal(err)
 	}
 	opts := demo.Options{Workflows: 3, RunsPerWorkflow: 3, Users: 12, Now: benchNow, Seed: 3}
-	if _, err := demo.Seed(db.WithTenant(ctx, tenantB), store, opts, nil); err != nil {
+	if _, err := demo.Seed(tenant.WithTenant(ctx, tenantB), store, opts, nil); err != nil {
 		t.Fatal(err)
 	}
 	iss := authtest.NewIssuer(t)
