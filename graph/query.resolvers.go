@@ -66,11 +66,11 @@ func (r *queryResolver) TaskDefinition(ctx context.Context, id string) (*db.Task
 
 // TaskReportSummary is the resolver for the taskReportSummary field.
 func (r *queryResolver) TaskReportSummary(ctx context.Context, workflowID string, startDateTime time.Time, endDateTime time.Time) (*db.TaskReportSummary, error) {
-	wf, err := loaders.Optional(ctx, loaders.For(ctx).Workflow, workflowID)
-	if wf == nil || err != nil {
+	wf, err := loaders.For(ctx).Workflow.Fill(ctx, []string{workflowID}) // at once: nothing to batch with
+	if len(wf) == 0 || err != nil {
 		return nil, err
 	}
-	return r.Store.SummarizeTaskReports(ctx, wf.ID, startDateTime, endDateTime)
+	return r.Store.SummarizeTaskReports(ctx, wf[0].ID, startDateTime, endDateTime)
 }
 
 // Node is the resolver for the node field.

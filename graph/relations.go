@@ -115,14 +115,15 @@ type entity[T any] struct {
 	loader func(*loaders.Loaders) *loaders.ByID[T]
 }
 
-// get loads the object the current root field asks for (nil when there is none) and prefetches
-// what the request selected on it.
+// get reads the object the current root field asks for (nil when there is none), at once rather
+// than after a loader's batching wait, and prefetches what the request selected on it.
 func (e entity[T]) get(ctx context.Context, id string) (*T, error) {
-	v, err := loaders.Optional(ctx, e.loader(loaders.For(ctx)), id)
-	if v != nil {
-		prefetchCurrent(ctx, e.name, []*T{v})
+	found, err := e.loader(loaders.For(ctx)).Fill(ctx, []string{id})
+	if err != nil || len(found) == 0 {
+		return nil, err
 	}
-	return v, err
+	prefetchCurrent(ctx, e.name, found)
+	return found[0], nil
 }
 
 func nodeOf[T any, P interface {

@@ -33,7 +33,7 @@ func connection[T any](ctx context.Context, itemType string, page *db.Page[T], c
 // NOT_FOUND error on that field (the store holds a reference to an object it never received).
 func required[V any](ctx context.Context, l *loaders.ByID[V], kind, id string) (*V, error) {
 	v, err := l.Load(ctx, id)
-	if errors.Is(err, dataloadgen.ErrNotFound) {
+	if errors.Is(err, dataloadgen.ErrNotFound) || (v == nil && err == nil) {
 		return nil, &NotFoundError{Message: fmt.Sprintf("%s %s is referenced but not in the store", kind, id)}
 	}
 	return v, err

@@ -77,8 +77,8 @@ func byID[V any](fetch func(context.Context, []string) (map[string]*V, error)) *
 	return &ByID[V]{Loader: dataloadgen.NewMappedLoader(fetch, dataloadgen.WithWait(batchWait)), fetch: fetch}
 }
 
-// Fill reads ids in one statement, keeps what it found for the fields that will ask, and returns
-// it once per distinct id found.
+// Fill reads ids in one statement, keeps what it found for the fields that will ask (and nil for
+// an id not found, so that no field waits to ask again), and returns it once per distinct id found.
 func (b *ByID[V]) Fill(ctx context.Context, ids []string) ([]*V, error) {
 	ids = distinct(ids)
 	if len(ids) == 0 {
@@ -90,15 +90,17 @@ func (b *ByID[V]) Fill(ctx context.Context, ids []string) ([]*V, error) {
 	}
 	out := make([]*V, 0, len(found))
 	for _, id := range ids {
-		if v, ok := found[id]; ok {
-			b.Prime(id, v)
+		v, ok := found[id]
+		b.Prime(id, v)
+		if ok {
 			out = append(out, v)
 		}
 	}
 	return out, nil
 }
 
-// Optional loads a value that may be missing: a missing key is nil, not an error.
+// Optional loads a value that may be missing: a missing key is nil, not an error (a filled loader
+// holds nil for it, a batched load reports ErrNotFound).
 func Optional[V any](ctx context.Context, b *ByID[V], key string) (*V, error) {
 	v, err := b.Load(ctx, key)
 	if errors.Is(err, dataloadgen.ErrNotFound) {
