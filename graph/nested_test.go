@@ -16,7 +16,7 @@ import (
 
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
-	"lcw-gateway/graph"
+	"lcw-gateway/endpoint"
 	"lcw-gateway/graph/graphtest"
 	"lcw-gateway/msgraph"
 	"lcw-gateway/msgraph/msgraphtest"
@@ -27,7 +27,7 @@ import (
 // equivalent for the same where, orderBy and page.
 
 func quietHandler(store *db.Store) http.Handler {
-	return graph.NewHandler(store, slog.New(slog.NewTextHandler(io.Discard, nil)), graph.Options{})
+	return endpoint.NewHandler(store, slog.New(slog.NewTextHandler(io.Discard, nil)), endpoint.Options{})
 }
 
 // nestedCase is one nested connection and its top-level equivalent.
