@@ -67,14 +67,33 @@ func Middleware(store *db.Store, next http.Handler) http.Handler {
 // For returns the request's loaders.
 func For(ctx context.Context) *Loaders { return ctx.Value(ctxKey{}).(*Loaders) }
 
+// lazy is a loader made on its first use: a request uses few of its loaders (a lookup by id, one).
+type lazy[K comparable, V any] struct {
+	once   sync.Once
+	loader *dataloadgen.Loader[K, V]
+	fetch  func(context.Context, []K) (map[K]V, error)
+}
+
+func (z *lazy[K, V]) get() *dataloadgen.Loader[K, V] {
+	z.once.Do(func() { z.loader = dataloadgen.NewMappedLoader(z.fetch, dataloadgen.WithWait(batchWait)) })
+	return z.loader
+}
+
+// Load returns the value of key: what a prefetch kept, or a batched fetch.
+func (z *lazy[K, V]) Load(ctx context.Context, key K) (V, error) { return z.get().Load(ctx, key) }
+
+// Prime keeps value for key (a value already there stays).
+func (z *lazy[K, V]) Prime(key K, value V) { z.get().Prime(key, value) }
+
 // ByID loads objects by id (or, for TasksOfWorkflow, lists by their parent's id).
 type ByID[V any] struct {
-	*dataloadgen.Loader[string, *V]
-	fetch func(context.Context, []string) (map[string]*V, error)
+	lazy[string, *V]
 }
 
 func byID[V any](fetch func(context.Context, []string) (map[string]*V, error)) *ByID[V] {
-	return &ByID[V]{Loader: dataloadgen.NewMappedLoader(fetch, dataloadgen.WithWait(batchWait)), fetch: fetch}
+	b := &ByID[V]{}
+	b.fetch = fetch
+	return b
 }
 
 // Fill reads ids in one statement, keeps what it found for the fields that will ask (and nil for

@@ -41,8 +41,8 @@ func (l *Loaders) pageArgs(canon string) db.PageArgs {
 
 // Pages loads nested pages of children and their totalCount.
 type Pages[T any] struct {
-	Pages  *dataloadgen.Loader[ChildKey, *db.Page[T]]
-	Counts *dataloadgen.Loader[ChildKey, int]
+	Pages  lazy[ChildKey, *db.Page[T]]
+	Counts lazy[ChildKey, int]
 	l      *Loaders
 	pages  func(context.Context, db.Parent, []string, db.PageArgs) (map[string]*db.Page[T], error)
 	counts func(context.Context, db.Parent, []string, db.PageArgs) (map[string]int, error)
@@ -53,9 +53,8 @@ func newPages[T any](l *Loaders, fetch func(context.Context, db.Parent, []string
 	p := &Pages[T]{l: l, pages: fetch, counts: func(ctx context.Context, parent db.Parent, ids []string, a db.PageArgs) (map[string]int, error) {
 		return store.ChildCounts(ctx, table, parent, ids, a.Where)
 	}}
-	opts := dataloadgen.WithWait(batchWait)
-	p.Pages = dataloadgen.NewMappedLoader(batched(l, p.pages, func() *db.Page[T] { return &db.Page[T]{} }), opts)
-	p.Counts = dataloadgen.NewMappedLoader(batched(l, p.counts, func() int { return 0 }), opts)
+	p.Pages.fetch = batched(l, p.pages, func() *db.Page[T] { return &db.Page[T]{} })
+	p.Counts.fetch = batched(l, p.counts, func() int { return 0 })
 	return p
 }
 
