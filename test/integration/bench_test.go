@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -255,15 +254,6 @@ func runQuery(b *testing.B, store *db.Store, h http.Handler, query string, vars 
 	// CPU rather than wall time tells the cost of a request on a busy machine.
 	b.ReportMetric(float64(processCPU()-cpu)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(store.Statements()-start)/float64(b.N), "sql-statements/op")
-}
-
-// processCPU is the user and system CPU time the process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkDashboardQuery: a page of reports with task, definition, run and 20 results each with
