@@ -22,6 +22,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"lcw-gateway/db"
+	"lcw-gateway/errcode"
 )
 
 // Config is the auth part of the command line.
@@ -264,7 +265,7 @@ func clientAddr(r *http.Request) string {
 // refuse answers with a GraphQL error body, so clients handle it like any other error.
 func refuse(w http.ResponseWriter, status int, msg string) {
 	code := map[int]string{
-		http.StatusUnauthorized: "UNAUTHENTICATED", http.StatusForbidden: "FORBIDDEN", http.StatusTooManyRequests: "LIMIT_EXCEEDED",
+		http.StatusUnauthorized: errcode.Unauthenticated, http.StatusForbidden: errcode.Forbidden, http.StatusTooManyRequests: errcode.LimitExceeded,
 	}[status]
 	switch status {
 	case http.StatusUnauthorized:

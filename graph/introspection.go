@@ -7,12 +7,12 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// clientSafeSchema is the executed schema with the built-in @deprecated declared on the locations
+// ClientSafeSchema is the executed schema with the built-in @deprecated declared on the locations
 // of the October 2021 spec only. gqlparser v2.5.64 adds DIRECTIVE_DEFINITION (a draft feature), and
 // graphql-js 16 (GraphQL Code Generator, Apollo tooling) then rejects our introspection with
 // `Syntax Error: Unexpected Name "DIRECTIVE_DEFINITION"`. The schema itself declares no directives,
 // so nothing is lost. A copy, so parsedSchema stays as gqlgen generated it.
-func clientSafeSchema() *ast.Schema {
+func ClientSafeSchema() *ast.Schema {
 	s := *parsedSchema
 	s.Directives = maps.Clone(parsedSchema.Directives)
 	if d, ok := s.Directives["deprecated"]; ok {

@@ -4,6 +4,7 @@ package scalars
 import (
 	"fmt"
 	"io"
+	"lcw-gateway/errcode"
 	"strconv"
 	"time"
 
@@ -36,7 +37,7 @@ func UnmarshalDateTime(v any) (time.Time, error) {
 	return t.UTC().Truncate(time.Microsecond), nil
 }
 
-// badDateTime is a client mistake; the code matches the API's BAD_USER_INPUT.
+// badDateTime is a client mistake; its code is BAD_USER_INPUT.
 func badDateTime(msg string) error {
-	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": "BAD_USER_INPUT"}}
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": errcode.BadUserInput}}
 }

@@ -1,0 +1,134 @@
+// Package cli is the gateway's command line: the commands (serve, import, sync, seed, migrate,
+// schema), their flags with LCW_ environment twins, the help text, and progress on a terminal.
+package cli
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"lcw-gateway/db"
+	"lcw-gateway/graph"
+)
+
+// commandLine is the command line; every flag has an LCW_ environment twin.
+type commandLine struct {
+	Database  dbFlags `embed:""`
+	LogFormat string  `name:"log-format" env:"LCW_LOG_FORMAT" enum:"text,json" default:"text" help:"Log lines as text or JSON (text or json)."`
+	LogLevel  string  `name:"log-level" env:"LCW_LOG_LEVEL" enum:"debug,info,warn,error" default:"info" help:"Least severe level logged (debug, info, warn, error)."`
+
+	Serve   serveCmd   `cmd:"" default:"withargs" help:"Serve GraphQL (the default command)."`
+	Import  importCmd  `cmd:"" help:"Load a folder of saved Microsoft Graph responses, laid out by URL path."`
+	Sync    syncCmd    `cmd:"" help:"Pull workflows, runs, task reports and results from Microsoft Graph (see docs/sync.md)."`
+	Seed    seedCmd    `cmd:"" help:"Fill the database with generated demo data."`
+	Schema  schemaCmd  `cmd:"" help:"Print the GraphQL schema (SDL)."`
+	Migrate migrateCmd `cmd:"" help:"Apply pending database migrations and exit (serve applies them too)."`
+}
+
+// dbFlags say how to reach the database; every command takes them.
+type dbFlags struct {
+	DB              string        `name:"db" env:"LCW_DB" default:"lcw.db" help:"SQLite file path, or a postgres:// URL."`
+	DBRead          string        `name:"db-read" env:"LCW_DB_READ" help:"postgres:// URL of a read replica: queries go there, imports to --db."`
+	MaxOpenConns    int           `name:"db-max-open-conns" env:"LCW_DB_MAX_OPEN_CONNS" default:"0" help:"Most open connections (0: 8 for SQLite, unlimited for PostgreSQL)."`
+	MaxIdleConns    int           `name:"db-max-idle-conns" env:"LCW_DB_MAX_IDLE_CONNS" default:"4" help:"Most idle connections kept in the pool."`
+	ConnMaxLifetime time.Duration `name:"db-conn-max-lifetime" env:"LCW_DB_CONN_MAX_LIFETIME" default:"30m" help:"Close connections older than this (0: never)."`
+	ConnMaxIdleTime time.Duration `name:"db-conn-max-idle-time" env:"LCW_DB_CONN_MAX_IDLE_TIME" default:"5m" help:"Close connections idle longer than this (0: never)."`
+}
+
+func (f dbFlags) config() db.Config {
+	return db.Config{DSN: f.DB, ReadDSN: f.DBRead, MaxOpenConns: f.MaxOpenConns, MaxIdleConns: f.MaxIdleConns,
+		ConnMaxLifetime: f.ConnMaxLifetime, ConnMaxIdleTime: f.ConnMaxIdleTime}
+}
+
+// parser builds the command line's parser; options add to the defaults (tests redirect output).
+func parser(c *commandLine, options ...kong.Option) (*kong.Kong, error) {
+	return kong.New(c, append([]kong.Option{kong.Name("lcw-gateway"),
+		kong.Description("A GraphQL gateway over Microsoft Graph Lifecycle Workflows task reports."),
+		kong.UsageOnError(), kong.Help(helpPrinter)}, options...)...)
+}
+
+// Main runs the command line of the process and exits non-zero when the command fails.
+func Main() {
+	var c commandLine
+	p, err := parser(&c)
+	if err != nil {
+		panic(err) // the command line's own definition is wrong: a bug, not a user's mistake
+	}
+	kctx, err := p.Parse(os.Args[1:])
+	p.FatalIfErrorf(err)
+	logger := newLogger(os.Stderr, c.LogFormat, c.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := kctx.Run(&runEnv{ctx: ctx, db: c.Database.config(), logger: logger}); err != nil {
+		logger.Error(err.Error())
+		os.Exit(1)
+	}
+}
+
+// Run parses args as the gateway's command line and runs the command with its log lines going to
+// logger, until ctx ends. It is Main without the process around it, for tests and embedding.
+func Run(ctx context.Context, logger *slog.Logger, args ...string) error {
+	var c commandLine
+	p, err := parser(&c, kong.Exit(func(int) {}))
+	if err != nil {
+		return err
+	}
+	kctx, err := p.Parse(args)
+	if err != nil {
+		return err
+	}
+	return kctx.Run(&runEnv{ctx: ctx, db: c.Database.config(), logger: logger})
+}
+
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(level)) // kong has checked it against the enum
+	opts := &slog.HandlerOptions{Level: lvl}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// runEnv is what every command gets.
+type runEnv struct {
+	ctx    context.Context
+	db     db.Config
+	logger *slog.Logger
+}
+
+// open opens the database as the flags say.
+func (env *runEnv) open() (*db.Store, error) { return db.OpenWith(env.ctx, env.db) }
+
+type schemaCmd struct{}
+
+func (c *schemaCmd) Run(env *runEnv) error {
+	_, err := os.Stdout.WriteString(graph.SDL())
+	return err
+}
+
+type migrateCmd struct{}
+
+func (c *migrateCmd) Run(env *runEnv) error {
+	store, err := env.open() // opening applies the pending migrations
+	if err != nil {
+		return err
+	}
+	env.logger.Info("database is up to date", "db", redactDSN(env.db.DSN))
+	return store.Close()
+}
+
+// redactDSN hides a password in a postgres:// URL before it is logged.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return dsn
+}

@@ -1,0 +1,105 @@
+package endpoint
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
+	"go.opentelemetry.io/otel/trace"
+
+	"lcw-gateway/db"
+	"lcw-gateway/errcode"
+	"lcw-gateway/graph"
+	"lcw-gateway/graph/loaders"
+)
+
+// Options tune the GraphQL endpoint.
+type Options struct {
+	// Metrics receives the operation latency and error metrics; nil keeps none.
+	Metrics prometheus.Registerer
+	// Tracer gets a span per operation; nil traces nothing.
+	Tracer trace.TracerProvider
+	// Policy is what the endpoint accepts and shows (limits, introspection, persisted
+	// operations); nil is DefaultPolicy().
+	Policy *Policy
+}
+
+// NewHandler is the GraphQL endpoint: GraphQL over HTTP (POST and GET) behind the policy's HTTP
+// checks (methods, media types, body size, time limit), its operation limits, the error
+// presenter, panic recovery, metrics and per-request dataloaders.
+func NewHandler(store *db.Store, logger *slog.Logger, opts Options) http.Handler {
+	return newHandler(store, logger, opts)
+}
+
+// newHandler is NewHandler with extra extensions: tests install failing or slow resolvers
+// through it, so nothing of the kind exists in the served schema.
+func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...graphql.HandlerExtension) http.Handler {
+	policy := DefaultPolicy()
+	if opts.Policy != nil {
+		policy = *opts.Policy
+	}
+	if policy.PersistedOnly != "" && policy.manifest == nil {
+		if err := policy.Validate(); err != nil {
+			// Fail closed: without its manifest, the endpoint must not fall back to running anything.
+			logger.Error("GraphQL endpoint disabled", "error", err)
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				writeProtocolError(w, mediaJSON, http.StatusServiceUnavailable, errcode.Internal,
+					"the trusted-documents manifest could not be loaded; see the gateway's log")
+			})
+		}
+	}
+
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Schema: graph.ClientSafeSchema(), Resolvers: &graph.Resolver{Store: store}}))
+	srv.AddTransport(overHTTP{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetErrorPresenter(PresentError(logger, policy.SuggestsFields()))
+	srv.SetRecoverFunc(Recover(logger))
+	srv.SetParserTokenLimit(policy.MaxTokens)
+	srv.SetDisableSuggestion(!policy.SuggestsFields())
+	if policy.ServesIntrospection() {
+		srv.Use(extension.Introspection{})
+	} else {
+		srv.SetValidationRulesFn(rulesWithoutIntrospection)
+	}
+	if opts.Metrics != nil {
+		srv.Use(NewObserver(opts.Metrics, opts.Tracer))
+	}
+	// Persisted operations first: they supply the document the other checks read.
+	switch {
+	case policy.manifest != nil:
+		srv.Use(trustedDocuments{m: policy.manifest})
+	case policy.APQ.IsOn():
+		srv.Use(newAPQ())
+	default:
+		srv.Use(noPersistedQueries{})
+	}
+	srv.Use(operationLimits{maxDepth: policy.MaxDepth, maxAliases: policy.MaxAliases,
+		maxRootFields: policy.MaxRootFields, maxCost: policy.MaxCost})
+	for _, e := range extra {
+		srv.Use(e)
+	}
+	return guardHTTP(&policy, loaders.Middleware(store, graph.Prefetch, srv))
+}
+
+// rulesWithoutIntrospection are gqlparser's rules plus graphql-js's NoSchemaIntrospectionCustomRule:
+// with introspection off, __schema and __type are refused while validating, with a message that
+// says why, instead of failing in the resolver.
+func rulesWithoutIntrospection() *rules.Rules {
+	r := rules.NewDefaultRules()
+	r.AddRule("NoSchemaIntrospection", func(observers *core.Events, addError core.AddErrFunc) {
+		observers.OnField(func(_ *core.Walker, field *ast.Field) {
+			if field.Name == "__schema" || field.Name == "__type" {
+				addError(core.Message("GraphQL introspection has been disabled, but the requested query contained the field %q.", field.Name),
+					core.At(field.Position))
+			}
+		})
+	})
+	return r
+}

@@ -1,0 +1,172 @@
+package endpoint
+
+import (
+	"context"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+)
+
+// Observer measures GraphQL operations: latency by operation name and errors by code. It also
+// tells the request's log line which operation ran (see RequestInfo).
+type Observer struct {
+	duration *prometheus.HistogramVec
+	errors   *prometheus.CounterVec
+	names    *labelSet
+	tracer   trace.Tracer
+}
+
+var (
+	_ graphql.HandlerExtension    = (*Observer)(nil)
+	_ graphql.ResponseInterceptor = (*Observer)(nil)
+)
+
+// NewObserver registers the GraphQL metrics; tp (nil: none) gets a span per operation.
+func NewObserver(reg prometheus.Registerer, tp trace.TracerProvider) *Observer {
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
+	o := &Observer{
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "lcw_graphql_operation_duration_seconds",
+			Help:    "Time to execute a GraphQL operation, by operation name.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
+		}, []string{"operation"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lcw_graphql_errors_total",
+			Help: "GraphQL errors returned, by extensions.code.",
+		}, []string{"code"}),
+		names:  &labelSet{max: 200, seen: map[string]bool{}},
+		tracer: tp.Tracer("lcw-gateway/graph"),
+	}
+	reg.MustRegister(o.duration, o.errors)
+	return o
+}
+
+func (o *Observer) ExtensionName() string                   { return "Observer" }
+func (o *Observer) Validate(graphql.ExecutableSchema) error { return nil }
+func (o *Observer) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	start := time.Now()
+	name := ""
+	if graphql.HasOperationContext(ctx) {
+		// The name the document gives its operation; clients need not repeat it in operationName.
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil {
+			name = op.Name
+		}
+	}
+	label := o.names.label(name)
+	ctx, span := o.tracer.Start(ctx, "graphql "+label, trace.WithAttributes(attribute.String("graphql.operation.name", name)))
+	defer span.End()
+	resp := next(ctx)
+	o.duration.WithLabelValues(label).Observe(time.Since(start).Seconds())
+	info := requestInfoFrom(ctx)
+	if info != nil {
+		info.set(name)
+	}
+	if resp != nil {
+		for _, e := range resp.Errors {
+			code, _ := e.Extensions["code"].(string)
+			if code == "" {
+				code = "UNKNOWN"
+			}
+			o.errors.WithLabelValues(code).Inc()
+			span.SetStatus(codes.Error, code)
+			if info != nil {
+				info.addCode(code)
+			}
+		}
+	}
+	return resp
+}
+
+// labelSet bounds the operation-name label: clients choose the names, so an unbounded label
+// would let one client grow the metrics without end.
+type labelSet struct {
+	mu   sync.Mutex
+	max  int
+	seen map[string]bool
+}
+
+var operationName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+
+func (l *labelSet) label(name string) string {
+	if name == "" {
+		return "anonymous"
+	}
+	if !operationName.MatchString(name) {
+		return "other"
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.seen[name] {
+		if len(l.seen) >= l.max {
+			return "other"
+		}
+		l.seen[name] = true
+	}
+	return name
+}
+
+// RequestInfo collects what the request's log line reports about the GraphQL work.
+type RequestInfo struct {
+	mu        sync.Mutex
+	operation string
+	codes     []string
+	principal string
+	tenant    string
+}
+
+// SetPrincipal records who sent the request (never the token itself).
+func (r *RequestInfo) SetPrincipal(id, tenant string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.principal, r.tenant = id, tenant
+}
+
+func (r *RequestInfo) set(op string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.operation = op
+}
+
+func (r *RequestInfo) addCode(code string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.codes = append(r.codes, code)
+}
+
+// LogAttrs are the collected fields as log attributes.
+func (r *RequestInfo) LogAttrs() []any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	attrs := []any{"operation", r.operation}
+	if len(r.codes) > 0 {
+		attrs = append(attrs, "error_codes", append([]string(nil), r.codes...))
+	}
+	if r.principal != "" {
+		attrs = append(attrs, "principal", r.principal, "tenant", r.tenant)
+	}
+	return attrs
+}
+
+type requestInfoKey struct{}
+
+// WithRequestInfo gives a request a RequestInfo for its log line.
+func WithRequestInfo(ctx context.Context, info *RequestInfo) context.Context {
+	return context.WithValue(ctx, requestInfoKey{}, info)
+}
+
+// RequestInfoFrom is the request's RequestInfo, or nil.
+func RequestInfoFrom(ctx context.Context) *RequestInfo { return requestInfoFrom(ctx) }
+
+func requestInfoFrom(ctx context.Context) *RequestInfo {
+	info, _ := ctx.Value(requestInfoKey{}).(*RequestInfo)
+	return info
+}

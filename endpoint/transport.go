@@ -1,0 +1,372 @@
+package endpoint
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"lcw-gateway/errcode"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// GraphQL over HTTP (https://graphql.github.io/graphql-over-http/draft/), audited by the
+// graphql-http package in .ci/graphql-http.sh. gqlgen's own transports are close but not quite:
+// they echo a malformed body back in the error, answer 422 to request errors under
+// application/json (the spec says 200), 406 to a mutation over GET (405), and have no documentId.
+
+const (
+	mediaJSON            = "application/json"
+	mediaGraphQLResponse = "application/graphql-response+json"
+)
+
+// guardHTTP is what runs before any GraphQL: the request id, the methods and media types that may
+// execute, the body limit and the request's deadline.
+//
+// CSRF: a browser sends a cross-site POST without a preflight only with text/plain, form or
+// multipart bodies, so those are refused with 415 and never parsed; application/json needs a
+// preflight, which CORS (Policy.CORS) answers only for allow-listed origins. GET runs queries only
+// (never a mutation), so a cross-site GET can read nothing and change nothing.
+func guardHTTP(p *Policy, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if RequestID(ctx) == "" {
+			// server.New's request ids names requests; a handler used on its own still needs an
+			// id for its internal errors to point at.
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			ctx = WithRequestID(ctx, hex.EncodeToString(b))
+			w.Header().Set("X-Request-Id", RequestID(ctx))
+		}
+		h := w.Header()
+		h.Set("Cache-Control", "no-store") // identity data: no proxy or browser cache keeps it
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Add("Vary", "Accept")
+
+		media, ok := negotiate(r.Header.Get("Accept"))
+		if !ok {
+			writeProtocolError(w, mediaJSON, http.StatusNotAcceptable, errcode.BadUserInput,
+				"the response is application/graphql-response+json or application/json; the Accept header allows neither")
+			return
+		}
+		switch r.Method {
+		case http.MethodGet:
+		case http.MethodPost:
+			if !isJSONBody(r.Header.Get("Content-Type")) {
+				writeProtocolError(w, media, http.StatusUnsupportedMediaType, errcode.BadUserInput,
+					"a POST body must be Content-Type: application/json (UTF-8)")
+				return
+			}
+			if p.MaxBodyBytes > 0 {
+				if r.ContentLength > int64(p.MaxBodyBytes) {
+					writeBodyTooLarge(w, media, p.MaxBodyBytes)
+					return
+				}
+				r.Body = http.MaxBytesReader(w, r.Body, int64(p.MaxBodyBytes))
+			}
+		default:
+			w.Header().Set("Allow", "GET, POST")
+			writeProtocolError(w, media, http.StatusMethodNotAllowed, errcode.BadUserInput,
+				"GraphQL runs over GET (queries) and POST")
+			return
+		}
+		if p.RequestTimeout > 0 {
+			// Here rather than around the operation: the loaders' batched statements run in the
+			// context of the request, and they are what a slow request spends its time in.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, p.RequestTimeout)
+			defer cancel()
+			ctx = withTimeoutLimit(ctx, p.RequestTimeout)
+		}
+		next.ServeHTTP(w, r.WithContext(withMedia(ctx, media)))
+	})
+}
+
+type timeoutKey struct{}
+
+// withTimeoutLimit remembers the request's time limit, for the error that reports it.
+func withTimeoutLimit(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, timeoutKey{}, d)
+}
+
+func timeoutLimit(ctx context.Context) time.Duration {
+	d, _ := ctx.Value(timeoutKey{}).(time.Duration)
+	return d
+}
+
+type mediaKey struct{}
+
+func withMedia(ctx context.Context, media string) context.Context {
+	return context.WithValue(ctx, mediaKey{}, media)
+}
+
+// isJSONBody accepts application/json with no charset or UTF-8, the only encoding the spec allows.
+func isJSONBody(contentType string) bool {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != mediaJSON {
+		return false
+	}
+	cs, ok := params["charset"]
+	return !ok || strings.EqualFold(cs, "utf-8") || strings.EqualFold(cs, "utf8")
+}
+
+// negotiate picks the response media type from Accept: the acceptable type with the highest q,
+// an explicit type before a wildcard, and at equal rank the one listed first. No Accept, */* and
+// application/* mean application/json, as the spec asks of servers until clients all send Accept.
+func negotiate(accept string) (string, bool) {
+	if strings.TrimSpace(accept) == "" {
+		return mediaJSON, true
+	}
+	best, bestQ, bestExplicit := "", 0.0, false
+	for part := range strings.SplitSeq(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if s, ok := params["q"]; ok {
+			if q, err = strconv.ParseFloat(s, 64); err != nil || q < 0 || q > 1 {
+				continue
+			}
+		}
+		var media string
+		explicit := true
+		switch mt {
+		case mediaGraphQLResponse, mediaJSON:
+			media = mt
+		case "*/*", "application/*":
+			media, explicit = mediaJSON, false
+		default:
+			continue
+		}
+		if q > 0 && (q > bestQ || (q == bestQ && explicit && !bestExplicit)) {
+			best, bestQ, bestExplicit = media, q, explicit
+		}
+	}
+	return best, best != ""
+}
+
+// writeProtocolError answers a request that never reached GraphQL.
+func writeProtocolError(w http.ResponseWriter, media string, status int, code, msg string, ext ...any) {
+	e := &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
+	for i := 0; i+1 < len(ext); i += 2 {
+		e.Extensions[ext[i].(string)] = ext[i+1]
+	}
+	writeResponse(w, media, status, &graphql.Response{Errors: gqlerror.List{e}})
+}
+
+func writeBodyTooLarge(w http.ResponseWriter, media string, limit ByteSize) {
+	writeProtocolError(w, media, http.StatusRequestEntityTooLarge, errcode.LimitExceeded,
+		"the request body is larger than "+limit.String(), "limit", limitBody, "max", int64(limit))
+}
+
+// wireResponse is a response as sent: without a data entry when nothing executed (a request
+// error), which gqlgen's Response would write as "data": null.
+type wireResponse struct {
+	Errors     gqlerror.List   `json:"errors,omitempty"`
+	Data       json.RawMessage `json:"data,omitempty"`
+	Extensions map[string]any  `json:"extensions,omitempty"`
+}
+
+func writeResponse(w http.ResponseWriter, media string, status int, resp *graphql.Response) {
+	b, err := json.Marshal(wireResponse{Errors: resp.Errors, Data: resp.Data, Extensions: resp.Extensions})
+	if err != nil {
+		// Only a resolver's result could fail to marshal, and ours are plain data.
+		status = http.StatusInternalServerError
+		b = []byte(`{"errors":[{"message":"internal error: the response could not be encoded","extensions":{"code":"` + errcode.Internal + `"}}]}`)
+	}
+	w.Header().Set("Content-Type", media+"; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// overHTTP is the GraphQL-over-HTTP transport for GET and POST (guardHTTP has checked the rest).
+type overHTTP struct{}
+
+var _ graphql.Transport = overHTTP{}
+
+func (overHTTP) Supports(r *http.Request) bool {
+	return r.Method == http.MethodGet || r.Method == http.MethodPost
+}
+
+// requestBody is a POST body: each member raw, so a wrong type is an error that names the member.
+type requestBody struct {
+	Query         json.RawMessage `json:"query"`
+	OperationName json.RawMessage `json:"operationName"`
+	Variables     json.RawMessage `json:"variables"`
+	Extensions    json.RawMessage `json:"extensions"`
+	DocumentID    json.RawMessage `json:"documentId"`
+}
+
+func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	ctx := r.Context()
+	media, _ := ctx.Value(mediaKey{}).(string)
+	if media == "" {
+		media = mediaJSON
+	}
+	start := graphql.Now()
+	params := &graphql.RawParams{Headers: r.Header}
+	var documentID string
+	var bad string
+	if r.Method == http.MethodGet {
+		documentID, bad = decodeGET(r.URL.RawQuery, params)
+	} else {
+		body, err := io.ReadAll(r.Body)
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			writeBodyTooLarge(w, media, ByteSize(tooLarge.Limit))
+			return
+		case err != nil:
+			writeProtocolError(w, media, http.StatusBadRequest, errcode.BadUserInput, "the request body could not be read")
+			return
+		}
+		documentID, bad = decodePOST(body, params)
+	}
+	if bad == "" && params.Query == "" && documentID == "" && params.Extensions["persistedQuery"] == nil {
+		bad = "the request has no query (and no documentId)"
+	}
+	if bad != "" {
+		writeProtocolError(w, media, http.StatusBadRequest, errcode.BadUserInput, bad)
+		return
+	}
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	if documentID != "" {
+		ctx = withDocumentID(ctx, documentID)
+	}
+
+	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
+		writeResponse(w, media, requestErrorStatus(media, resp.Errors), resp)
+		return
+	}
+	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
+		// A GET must never change anything: links, prefetches and cross-site <img> tags send them.
+		w.Header().Set("Allow", "POST")
+		writeProtocolError(w, media, http.StatusMethodNotAllowed, errcode.BadUserInput,
+			"only queries run over GET; send a "+string(opCtx.Operation.Operation)+" with POST")
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, opCtx)
+	resp := responses(ctx)
+	if resp == nil {
+		// gqlgen executes nothing once the context has ended (its end-of-stream signal): the time
+		// limit ran out before execution began, or the client left.
+		resp = exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), gqlerror.List{{Message: "the request ended before it ran", Err: ctx.Err()}})
+		writeResponse(w, media, requestErrorStatus(media, resp.Errors), resp)
+		return
+	}
+	writeResponse(w, media, http.StatusOK, resp)
+}
+
+// requestErrorStatus is the status of a request that failed before execution: 200 under
+// application/json and 400 under application/graphql-response+json, as the spec asks. A persisted
+// query miss stays 200: it is a "send the text" signal that the clients' links expect in a
+// successful response.
+func requestErrorStatus(media string, errs gqlerror.List) int {
+	if media != mediaGraphQLResponse {
+		return http.StatusOK
+	}
+	for _, e := range errs {
+		switch e.Extensions["code"] {
+		case errcode.PersistedQueryNotFound, errcode.PersistedQueryNotSupported:
+		default:
+			return http.StatusBadRequest
+		}
+	}
+	return http.StatusOK
+}
+
+// decodePOST reads a JSON body into params; bad says what is wrong with it, never quoting it.
+func decodePOST(body []byte, params *graphql.RawParams) (documentID, bad string) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return "", "the request body is empty; send a JSON object with a query"
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var req requestBody
+	if err := dec.Decode(&req); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field == "" {
+			return "", "the request body must be a JSON object"
+		}
+		return "", "the request body is not valid JSON"
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return "", "the request body holds more than one JSON value"
+	}
+	return decodeMembers(params, req.Query, req.OperationName, req.Variables, req.Extensions, req.DocumentID)
+}
+
+// decodeGET reads the URL query: query, operationName and documentId as text, variables and
+// extensions as JSON text.
+func decodeGET(rawQuery string, params *graphql.RawParams) (documentID, bad string) {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return "", "the URL query is not valid"
+	}
+	text := func(name string) json.RawMessage {
+		if !q.Has(name) {
+			return nil
+		}
+		b, _ := json.Marshal(q.Get(name))
+		return b
+	}
+	raw := func(name string) json.RawMessage {
+		if !q.Has(name) {
+			return nil
+		}
+		return json.RawMessage(q.Get(name))
+	}
+	return decodeMembers(params, text("query"), text("operationName"), raw("variables"), raw("extensions"), text("documentId"))
+}
+
+func decodeMembers(params *graphql.RawParams, query, operationName, variables, extensions, documentID json.RawMessage) (string, string) {
+	var bad string
+	str := func(name string, raw json.RawMessage, into *string) {
+		if bad != "" || isNull(raw) {
+			return
+		}
+		if err := json.Unmarshal(raw, into); err != nil {
+			bad = name + " must be a string"
+		}
+	}
+	obj := func(name string, raw json.RawMessage, into *map[string]any) {
+		if bad != "" || isNull(raw) {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(into); err != nil || *into == nil {
+			bad = name + " must be a JSON object"
+			return
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			bad = name + " must be a JSON object"
+		}
+	}
+	var id string
+	str("query", query, &params.Query)
+	str("operationName", operationName, &params.OperationName)
+	str("documentId", documentID, &id)
+	obj("variables", variables, &params.Variables)
+	obj("extensions", extensions, &params.Extensions)
+	return id, bad
+}
+
+func isNull(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) == 0 || string(t) == "null"
+}

@@ -1,0 +1,116 @@
+// Package server is the gateway's HTTP face: the mux of the user-facing contract (/graphql,
+// GraphiQL, /healthz, /readyz, /metrics), request ids, request logging and metrics, tracing, and
+// the http.Server that serves it with graceful shutdown.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"lcw-gateway/auth"
+	"lcw-gateway/db"
+	"lcw-gateway/endpoint"
+	"lcw-gateway/web"
+)
+
+// Addon is something the server serves besides the API (the background sync): metrics, and a
+// line on /readyz.
+type Addon interface {
+	Collectors() []prometheus.Collector
+	Readiness() string
+}
+
+// config is what New serves besides the API.
+type config struct {
+	addons []Addon
+	tracer trace.TracerProvider
+	policy *endpoint.Policy // nil: endpoint.DefaultPolicy()
+}
+
+// Option adds to what New serves.
+type Option func(*config)
+
+// WithAddons registers the addons' metrics and their lines on /readyz.
+func WithAddons(addons ...Addon) Option {
+	return func(c *config) { c.addons = append(c.addons, addons...) }
+}
+
+// WithTracer traces each GraphQL request and operation.
+func WithTracer(tp trace.TracerProvider) Option { return func(c *config) { c.tracer = tp } }
+
+// WithPolicy serves /graphql (and GraphiQL, or not) as the serve flags of endpoint.Policy say.
+func WithPolicy(p endpoint.Policy) Option { return func(c *config) { c.policy = &p } }
+
+// New wires the endpoints of the user-facing contract; guard (nil: none) protects /graphql.
+func New(store *db.Store, logger *slog.Logger, guard *auth.Guard, opts ...Option) http.Handler {
+	cfg := config{tracer: noop.NewTracerProvider()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "lcw_sql_statements_total",
+			Help: "SQL statements the gateway sent to its database.",
+		}, func() float64 { return float64(store.Statements()) }))
+	if sqlDB, err := store.SQL(); err == nil {
+		registry.MustRegister(collectors.NewDBStatsCollector(sqlDB, "lcw"))
+	}
+	metrics := newHTTPMetrics(registry)
+	for _, a := range cfg.addons {
+		registry.MustRegister(a.Collectors()...)
+	}
+
+	mux := http.NewServeMux()
+	api := recordPrincipal(endpoint.NewHandler(store, logger, endpoint.Options{Metrics: registry, Tracer: cfg.tracer, Policy: cfg.policy}))
+	if guard != nil {
+		api = guard.Middleware(api)
+	}
+	api = cfg.policy.CORS(api)
+	api = otelhttp.NewHandler(api, "POST /graphql", otelhttp.WithTracerProvider(cfg.tracer))
+	mux.Handle("/graphql", withRequestID(observe("/graphql", logger, metrics, api)))
+	if cfg.policy.ServesGraphiQL() {
+		mux.Handle("GET /{$}", web.GraphiQLHandler("/graphql"))
+		mux.Handle("GET "+web.AssetsPath, web.AssetsHandler())
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := store.Ping(ctx); err != nil {
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = fmt.Fprintln(w, "ok")
+		for _, a := range cfg.addons {
+			_, _ = fmt.Fprintln(w, a.Readiness())
+		}
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// withRequestID gives each request an id, returned in X-Request-Id and named in internal errors.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id := hex.EncodeToString(b)
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(endpoint.WithRequestID(r.Context(), id)))
+	})
+}

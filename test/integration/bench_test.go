@@ -1,0 +1,308 @@
+package integration_test
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"lcw-gateway/db"
+	"lcw-gateway/db/dbtest"
+	"lcw-gateway/graph/graphtest"
+	"lcw-gateway/server"
+)
+
+// benchNow pins the demo data set, so its windows and cursors are the same on every run.
+var benchNow = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+// benchDemoOptions are the options of the benchmarks' data set of about `results` task
+// processing results: pinned, so every run measures the same rows.
+func benchDemoOptions(results int) db.DemoOptions {
+	opts := db.DemoOptionsForResults(results)
+	opts.Now, opts.Seed = benchNow, 7
+	return opts
+}
+
+// benchKey names a data set by its size and a hash of its options, so a change to the
+// generator's options never reuses a data set made with others.
+func benchKey(results int) string {
+	key := sha1.Sum([]byte(fmt.Sprintf("%+v", benchDemoOptions(results))))
+	return strconv.Itoa(results) + "_" + hex.EncodeToString(key[:6])
+}
+
+// demoStore opens a store holding the demo data set sized for about `results` task processing
+// results, on the engine LCW_BENCH_DB names: "sqlite" (the default) or "postgres", a database on
+// the LCW_TEST_POSTGRES server. Large sets take a while to generate, so they are kept (a SQLite
+// file in the temporary folder, a PostgreSQL database named lcw_bench_<results>_<hash>) and
+// reused by later runs.
+func demoStore(tb testing.TB, results int) *db.Store {
+	tb.Helper()
+	switch engine := os.Getenv("LCW_BENCH_DB"); engine {
+	case "", "sqlite":
+		return sqliteDemoStore(tb, results)
+	case "postgres":
+		return postgresDemoStore(tb, results)
+	default:
+		tb.Fatalf("LCW_BENCH_DB=%s: want sqlite or postgres", engine)
+		return nil
+	}
+}
+
+func sqliteDemoStore(tb testing.TB, results int) *db.Store {
+	tb.Helper()
+	opts := benchDemoOptions(results)
+	key := sha1.Sum([]byte(fmt.Sprintf("%+v", opts)))
+	path := filepath.Join(os.TempDir(), "lcw-demo-"+strconv.Itoa(results)+"-"+hex.EncodeToString(key[:6])+".db")
+	if _, err := os.Stat(path + ".done"); err != nil {
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			_ = os.Remove(path + suffix)
+		}
+		s := dbtest.Open(tb, path)
+		start := time.Now()
+		if _, err := s.SeedDemo(context.Background(), opts, nil); err != nil {
+			tb.Fatal(err)
+		}
+		tb.Logf("generated %d results in %s into %s", results, time.Since(start).Round(time.Millisecond), path)
+		if err := os.WriteFile(path+".done", nil, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		return s
+	}
+	return dbtest.Open(tb, path)
+}
+
+// benchSeeded marks a benchmark database whose seed committed (as its comment): one that lacks
+// it was left by an interrupted run and is made again.
+const benchSeeded = "lcw-gateway benchmark data set, seeded and analyzed"
+
+func postgresDemoStore(tb testing.TB, results int) *db.Store {
+	tb.Helper()
+	server := os.Getenv(dbtest.EnvPostgres)
+	if server == "" {
+		tb.Fatalf("LCW_BENCH_DB=postgres needs %s to name the server", dbtest.EnvPostgres)
+	}
+	ctx := context.Background()
+	name := "lcw_bench_" + benchKey(results)
+	u, err := url.Parse(server)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.Path = "/" + name
+	dsn := u.String()
+
+	conn, err := pgx.Connect(ctx, server)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var comment *string
+	err = conn.QueryRow(ctx, `SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1`, name).Scan(&comment)
+	if err == nil && comment != nil && *comment == benchSeeded {
+		return dbtest.Open(tb, dsn)
+	}
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		tb.Fatal(err)
+	}
+	for _, stmt := range []string{"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name} {
+		if _, err := conn.Exec(ctx, stmt); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	s := dbtest.Open(tb, dsn)
+	start := time.Now()
+	// Generating millions of rows takes minutes: say how far it got, on stderr because a
+	// benchmark's log shows only at its end.
+	var shown int64
+	stats, err := s.SeedDemo(ctx, benchDemoOptions(results), func(done, total int64) {
+		if done*10/total > shown {
+			shown = done * 10 / total
+			fmt.Fprintf(os.Stderr, "%s: %d%% of %d rows after %s\n", name, shown*10, total, time.Since(start).Round(time.Second))
+		}
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	seeded := time.Since(start)
+	// The benchmarks measure a database in its steady state: planner statistics gathered and
+	// the visibility map set (index-only scans need it), as autovacuum leaves a table some time
+	// after a bulk load.
+	sqlDB, err := s.SQL()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := sqlDB.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "COMMENT ON DATABASE "+name+" IS '"+benchSeeded+"'"); err != nil {
+		tb.Fatal(err)
+	}
+	msg := fmt.Sprintf("generated %d results (%d rows) in %s (%.0f rows/s), VACUUM ANALYZE %s, into database %s",
+		stats.TaskProcessingResults, stats.Rows(), seeded.Round(time.Millisecond), float64(stats.Rows())/seeded.Seconds(),
+		(time.Since(start) - seeded).Round(time.Millisecond), name)
+	fmt.Fprintln(os.Stderr, msg)
+	tb.Log(msg)
+	return s
+}
+
+// biggestWorkflow is the id of the workflow with the most results.
+func biggestWorkflow(tb testing.TB, h http.Handler) string {
+	var data struct {
+		Workflows struct {
+			Nodes []struct {
+				ID   string
+				Runs struct{ TotalCount int }
+			}
+		}
+	}
+	graphtest.MustData(tb, h, `{ workflows(first: 500) { nodes { id runs { totalCount } } } }`, nil, &data)
+	best, most := "", -1
+	for _, w := range data.Workflows.Nodes {
+		if w.Runs.TotalCount > most {
+			best, most = w.ID, w.Runs.TotalCount
+		}
+	}
+	return best
+}
+
+const dashboardQuery = `query($wf: ID!, $first: Int!) { workflow(id: $wf) { displayName
+	taskReports(first: $first) { nodes { id processingStatus successfulUsersCount failedUsersCount totalUsersCount
+		task { displayName executionSequence } taskDefinition { displayName category } run { id scheduledDateTime processingStatus }
+		taskProcessingResults(first: 20) { nodes { id processingStatus failureReason subject { displayName mail } } } } } } }`
+
+// statementsOf counts the SQL statements one request sends.
+func statementsOf(tb testing.TB, store *db.Store, h http.Handler, query string, vars map[string]any) int64 {
+	before := store.Statements()
+	var out map[string]any
+	graphtest.MustData(tb, h, query, vars, &out)
+	return store.Statements() - before
+}
+
+func quietMux(store *db.Store) http.Handler {
+	return server.New(store, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+}
+
+// TestDashboardStatementsConstant: the dashboard query sends the same few statements whatever
+// the page size, because every relationship is one batched statement per level.
+func TestDashboardStatementsConstant(t *testing.T) {
+	store := demoStore(t, 10_000)
+	h := quietMux(store)
+	wf := biggestWorkflow(t, h)
+	var counts []int64
+	for _, first := range []int{1, 10, 50, 100} {
+		counts = append(counts, statementsOf(t, store, h, dashboardQuery, map[string]any{"wf": wf, "first": first}))
+	}
+	for _, n := range counts {
+		if n != counts[0] || n > 8 {
+			t.Fatalf("statements for pages of 1, 10, 50, 100 reports: %v; want one constant count of at most 8", counts)
+		}
+	}
+	t.Logf("statements per dashboard query: %d", counts[0])
+}
+
+// benchResults is the data set size of the benchmarks: LCW_BENCH_RESULTS, comma-separated
+// (default 10,000; 10000,1000000 for the README's SQLite figures, 10000,1000000,10000000 with
+// LCW_BENCH_DB=postgres for docs/performance.md).
+func benchResults() []int {
+	var sizes []int
+	for _, s := range strings.Split(os.Getenv("LCW_BENCH_RESULTS"), ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 {
+			sizes = append(sizes, n)
+		}
+	}
+	if len(sizes) == 0 {
+		sizes = []int{10_000}
+	}
+	return sizes
+}
+
+func runQuery(b *testing.B, store *db.Store, h http.Handler, query string, vars map[string]any) {
+	b.Helper()
+	b.ReportAllocs()
+	start := store.Statements()
+	b.ResetTimer()
+	for b.Loop() {
+		var out map[string]any
+		graphtest.MustData(b, h, query, vars, &out)
+	}
+	b.ReportMetric(float64(store.Statements()-start)/float64(b.N), "sql-statements/op")
+}
+
+// BenchmarkDashboardQuery: a page of reports with task, definition, run and 20 results each with
+// their subject.
+func BenchmarkDashboardQuery(b *testing.B) {
+	for _, results := range benchResults() {
+		store := demoStore(b, results)
+		h := quietMux(store)
+		wf := biggestWorkflow(b, h)
+		for _, first := range []int{10, 50, 100} {
+			b.Run(fmt.Sprintf("results=%d/reports=%d", results, first), func(b *testing.B) {
+				runQuery(b, store, h, dashboardQuery, map[string]any{"wf": wf, "first": first})
+			})
+		}
+	}
+}
+
+// middleCursor walks to the middle of the workflow's results and returns the cursor there, so
+// the benchmark reads a deep page.
+func middleCursor(tb testing.TB, h http.Handler, wf string) (string, int) {
+	var total struct{ TaskProcessingResults struct{ TotalCount int } }
+	graphtest.MustData(tb, h, `query($wf: ID!) { taskProcessingResults(workflowId: $wf, first: 1) { totalCount } }`,
+		map[string]any{"wf": wf}, &total)
+	var cursor any
+	for seen := 0; seen < total.TaskProcessingResults.TotalCount/2; seen += 500 {
+		var p struct {
+			TaskProcessingResults struct{ PageInfo struct{ EndCursor string } }
+		}
+		graphtest.MustData(tb, h, `query($wf: ID!, $after: String) { taskProcessingResults(workflowId: $wf, first: 500, after: $after) { pageInfo { endCursor } } }`,
+			map[string]any{"wf": wf, "after": cursor}, &p)
+		cursor = p.TaskProcessingResults.PageInfo.EndCursor
+	}
+	return cursor.(string), total.TaskProcessingResults.TotalCount
+}
+
+const deepPageQuery = `query($wf: ID!, $after: String) { taskProcessingResults(workflowId: $wf, first: 50, after: $after) {
+	nodes { id processingStatus completedDateTime } } }`
+
+// BenchmarkDeepPage reads 50 results from the middle of a workflow's results.
+func BenchmarkDeepPage(b *testing.B) {
+	for _, results := range benchResults() {
+		store := demoStore(b, results)
+		h := quietMux(store)
+		wf := biggestWorkflow(b, h)
+		cursor, total := middleCursor(b, h, wf)
+		b.Run(fmt.Sprintf("results=%d/workflow=%d", results, total), func(b *testing.B) {
+			runQuery(b, store, h, deepPageQuery, map[string]any{"wf": wf, "after": cursor})
+		})
+	}
+}
+
+// BenchmarkSummary30Days: Graph's summary and the grouped statistics over the last 30 days.
+func BenchmarkSummary30Days(b *testing.B) {
+	for _, results := range benchResults() {
+		store := demoStore(b, results)
+		h := quietMux(store)
+		wf := biggestWorkflow(b, h)
+		vars := map[string]any{"wf": wf, "s": benchNow.AddDate(0, 0, -30).Format(time.RFC3339), "e": benchNow.Format(time.RFC3339)}
+		b.Run(fmt.Sprintf("results=%d/summary", results), func(b *testing.B) {
+			runQuery(b, store, h, `query($wf: ID!, $s: DateTime!, $e: DateTime!) { taskReportSummary(workflowId: $wf, startDateTime: $s, endDateTime: $e) { totalTasks failedTasks } }`, vars)
+		})
+		for _, by := range []string{"task", "day", "run"} {
+			b.Run(fmt.Sprintf("results=%d/stats-by-%s", results, by), func(b *testing.B) {
+				runQuery(b, store, h, `query($wf: ID!, $s: DateTime!, $e: DateTime!) { workflow(id: $wf) { taskReportStats(startDateTime: $s, endDateTime: $e, groupBy: `+by+`) { key totalTasks failedTasks } } }`, vars)
+			})
+		}
+	}
+}
