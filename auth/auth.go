@@ -34,9 +34,26 @@ type Config struct {
 	Audience    string        `name:"jwt-audience" env:"LCW_JWT_AUDIENCE" help:"Required aud claim: the gateway's application ID URI or client id."`
 	ClockSkew   time.Duration `name:"jwt-clock-skew" env:"LCW_JWT_CLOCK_SKEW" default:"60s" help:"Leeway for exp and nbf."`
 	Permissions []string      `name:"accepted-permissions" env:"LCW_ACCEPTED_PERMISSIONS" placeholder:"PERMISSION,..." help:"A token needs one of these in scp (delegated) or roles (application). Default: LifecycleWorkflows-Reports.Read.All, LifecycleWorkflows.Read.All, LifecycleWorkflows.ReadWrite.All."`
-	RateLimit   float64       `name:"rate-limit" env:"LCW_RATE_LIMIT" default:"20" help:"Requests per second per principal (token bucket; 0: no limit)."`
-	RateBurst   int           `name:"rate-burst" env:"LCW_RATE_BURST" default:"40" help:"Burst size of the per-principal token bucket."`
+	// A dashboard page opens with one request per tile, 50 or so at once, then refreshes them
+	// now and then: the burst takes a page twice over, the rate a page a second.
+	RateLimit float64 `name:"rate-limit" env:"LCW_RATE_LIMIT" default:"50" help:"Requests per second per principal with --auth jwt (token bucket; 0: no limit)."`
+	RateBurst int     `name:"rate-burst" env:"LCW_RATE_BURST" default:"100" help:"Burst size of the per-principal token bucket."`
+	// With --auth none every client is the operator on the same machine: a limit per address
+	// only gets in the way of a dashboard and of test suites, so it is off unless asked for.
+	AnonymousRateLimit float64 `name:"anonymous-rate-limit" env:"LCW_ANONYMOUS_RATE_LIMIT" default:"0" help:"Requests per second per client address with --auth none (burst --rate-burst; 0: no limit)."`
+	AuthFailureLimit   int     `name:"auth-failure-limit" env:"LCW_AUTH_FAILURE_LIMIT" default:"30" help:"Failed authentications per client address per minute; beyond it the address gets 429 without its token being looked at (0: no limit)."`
+
+	JWKSRefresh           time.Duration `name:"jwks-refresh" env:"LCW_JWKS_REFRESH" default:"5m" help:"Fetch the JWKS this often, so a newly published signing key is known within this time whatever tokens arrive."`
+	JWKSUnknownKIDRefresh time.Duration `name:"jwks-unknown-kid-refresh" env:"LCW_JWKS_UNKNOWN_KID_REFRESH" default:"1m" help:"At most one extra JWKS fetch per this time for a token whose key id is unknown; other such tokens are refused at once rather than wait."`
+
+	// AllowedHosts are the Host names served besides the loopback ones with --auth none.
+	AllowedHosts []string `name:"allowed-hosts" env:"LCW_ALLOWED_HOSTS" sep:"," placeholder:"HOST" help:"With --auth none, Host names to answer besides localhost, 127.0.0.1 and [::1] (the DNS-rebinding guard refuses the others with 421)."`
 }
+
+// unknownKIDWait is the longest a request waits for the refresh its unknown key id asks for: the
+// refresh runs at most every JWKSUnknownKIDRefresh, and a request that would wait longer for its
+// turn is refused at once instead (keyfunc's limiter fails fast when its wait exceeds this).
+const unknownKIDWait = 2 * time.Second
 
 // DefaultPermissions are Graph's permissions that let an app or user read task reports.
 var DefaultPermissions = []string{"LifecycleWorkflows-Reports.Read.All", "LifecycleWorkflows.Read.All", "LifecycleWorkflows.ReadWrite.All"}
@@ -79,6 +96,7 @@ type Guard struct {
 	keys     keyfunc.Keyfunc
 	parser   *jwt.Parser
 	limiters *expirable.LRU[string, *rate.Limiter]
+	failures *expirable.LRU[string, *rate.Limiter] // failed authentications per address
 	logger   *slog.Logger
 }
 
@@ -88,7 +106,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Guard, error) {
 	if len(cfg.Permissions) == 0 {
 		cfg.Permissions = DefaultPermissions
 	}
-	g := &Guard{cfg: cfg, logger: logger, limiters: expirable.NewLRU[string, *rate.Limiter](100_000, nil, 10*time.Minute)}
+	g := &Guard{cfg: cfg, logger: logger, limiters: expirable.NewLRU[string, *rate.Limiter](100_000, nil, 10*time.Minute),
+		failures: expirable.NewLRU[string, *rate.Limiter](100_000, nil, 10*time.Minute)}
 	if cfg.Mode != "jwt" {
 		return g, nil
 	}
@@ -111,9 +130,15 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (*Guard, error) {
 	if jwksURL == "" || g.cfg.Issuer == "" {
 		return nil, errors.New("--auth jwt needs --jwks-url and --jwt-issuer, or --oidc-issuer")
 	}
+	unknownKID := cfg.JWKSUnknownKIDRefresh
+	if unknownKID <= 0 {
+		unknownKID = time.Minute
+	}
 	keys, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{jwksURL}, keyfunc.Override{
 		HTTPTimeout:       10 * time.Second,
-		RefreshUnknownKID: rate.NewLimiter(rate.Every(time.Minute), 1),
+		RefreshInterval:   cfg.JWKSRefresh, // 0: keyfunc's default, an hour
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(unknownKID), 1),
+		RateLimitWaitMax:  unknownKIDWait,
 		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
 			return func(ctx context.Context, err error) {
 				logger.ErrorContext(ctx, "cannot refresh the JWKS", "url", u, "error", err)
@@ -171,17 +196,29 @@ func (g *Guard) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		key := clientAddr(r)
+		limit := g.cfg.AnonymousRateLimit
 		if g.cfg.Mode == "jwt" {
+			failures := g.failuresOf(key)
+			if failures != nil && failures.Tokens() < 1 {
+				// Refused before the token is read: guessing and junk key ids cost nothing then.
+				w.Header().Set("Retry-After", strconv.Itoa(int(time.Minute.Seconds())/max(g.cfg.AuthFailureLimit, 1)+1))
+				refuse(w, http.StatusTooManyRequests, "too many failed authentications from this address: retry after the time in Retry-After")
+				return
+			}
 			p, status, msg := g.authenticate(r)
 			if status != 0 {
+				if failures != nil {
+					failures.Allow()
+				}
 				g.logger.InfoContext(ctx, "request refused", "status", status, "reason", msg, "remote", key)
 				refuse(w, status, msg)
 				return
 			}
 			ctx = db.WithTenant(context.WithValue(ctx, principalKey{}, p), p.TenantID)
 			key = p.TenantID + "/" + p.ID
+			limit = g.cfg.RateLimit
 		}
-		if wait, ok := g.allow(key); !ok {
+		if wait, ok := g.allow(key, limit); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
 			refuse(w, http.StatusTooManyRequests, "rate limit exceeded: retry after the time in Retry-After")
 			return
@@ -192,8 +229,9 @@ func (g *Guard) Middleware(next http.Handler) http.Handler {
 
 // authenticate returns the principal, or the HTTP status and message to refuse with.
 func (g *Guard) authenticate(r *http.Request) (Principal, int, string) {
-	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || strings.TrimSpace(raw) == "" {
+	// The scheme is case-insensitive (RFC 9110 11.1): some clients send "bearer".
+	scheme, raw, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
 		return Principal{}, http.StatusUnauthorized, "a bearer token is required"
 	}
 	var c claims
@@ -237,13 +275,13 @@ func tokenProblem(err error) string {
 	return "it cannot be verified"
 }
 
-func (g *Guard) allow(key string) (time.Duration, bool) {
-	if g.cfg.RateLimit <= 0 {
+func (g *Guard) allow(key string, limit float64) (time.Duration, bool) {
+	if limit <= 0 {
 		return 0, true
 	}
 	l, ok := g.limiters.Get(key)
 	if !ok {
-		l = rate.NewLimiter(rate.Limit(g.cfg.RateLimit), max(g.cfg.RateBurst, 1))
+		l = rate.NewLimiter(rate.Limit(limit), max(g.cfg.RateBurst, 1))
 		g.limiters.Add(key, l)
 	}
 	res := l.Reserve()
@@ -252,6 +290,61 @@ func (g *Guard) allow(key string) (time.Duration, bool) {
 		return wait, false
 	}
 	return 0, true
+}
+
+// failuresOf is the bucket of failed authentications of a client address, nil without a limit.
+func (g *Guard) failuresOf(addr string) *rate.Limiter {
+	if g.cfg.AuthFailureLimit <= 0 {
+		return nil
+	}
+	l, ok := g.failures.Get(addr)
+	if !ok {
+		l = rate.NewLimiter(rate.Limit(float64(g.cfg.AuthFailureLimit)/60), g.cfg.AuthFailureLimit)
+		g.failures.Add(addr, l)
+	}
+	return l
+}
+
+// RequiresToken tells whether requests must carry a bearer token (--auth jwt).
+func (g *Guard) RequiresToken() bool { return g.cfg.Mode == "jwt" }
+
+// CheckHost is the DNS-rebinding guard of --auth none: a page on another site can have the
+// browser resolve its own name to 127.0.0.1 and then read the gateway as same-origin, but the
+// browser still sends that name in Host. So only loopback names and --allowed-hosts are answered;
+// the others get 421. With --auth jwt the token is the guard and every Host is served.
+func (g *Guard) CheckHost(next http.Handler) http.Handler {
+	if g.cfg.Mode == "jwt" {
+		return next
+	}
+	allowed := map[string]bool{}
+	for _, h := range g.cfg.AllowedHosts {
+		allowed[normalizeHost(h)] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := normalizeHost(r.Host)
+		if !allowed[host] && !isLoopbackName(host) {
+			g.logger.InfoContext(r.Context(), "request refused", "status", http.StatusMisdirectedRequest, "reason", "host not allowed", "remote", clientAddr(r))
+			refuse(w, http.StatusMisdirectedRequest, "this gateway (--auth none) answers only to localhost, 127.0.0.1, [::1] and the --allowed-hosts names, not to Host "+strconv.Quote(host))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// normalizeHost is a Host header without its port, brackets, case and trailing dot.
+func normalizeHost(h string) string {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	return strings.TrimSuffix(strings.ToLower(strings.Trim(h, "[]")), ".")
+}
+
+func isLoopbackName(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func clientAddr(r *http.Request) string {
@@ -266,6 +359,7 @@ func clientAddr(r *http.Request) string {
 func refuse(w http.ResponseWriter, status int, msg string) {
 	code := map[int]string{
 		http.StatusUnauthorized: errcode.Unauthenticated, http.StatusForbidden: errcode.Forbidden, http.StatusTooManyRequests: errcode.LimitExceeded,
+		http.StatusMisdirectedRequest: errcode.Forbidden,
 	}[status]
 	switch status {
 	case http.StatusUnauthorized:
@@ -274,6 +368,7 @@ func refuse(w http.ResponseWriter, status int, msg string) {
 		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": code}}},

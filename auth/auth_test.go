@@ -207,3 +207,50 @@ func TestOIDCDiscovery(t *testing.T) {
 		t.Fatalf("token from the discovered issuer: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// RFC 9110 makes the scheme case-insensitive; some clients send "bearer".
+func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
+	iss := authtest.NewIssuer(t)
+	h := newGuard(t, iss, nil)
+	token := iss.Sign(t, iss.Claims("t1", "u1", readScope))
+	for _, header := range []string{"Bearer " + token, "bearer " + token, "BEARER  " + token} {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+		req.Header.Set("Authorization", header)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Errorf("%.10q: %d %s", header, rec.Code, rec.Body)
+		}
+	}
+	req := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+	req.Header.Set("Authorization", "Basic "+token)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("another scheme: %d", rec.Code)
+	}
+}
+
+// With --auth none every client is the operator: a dashboard's burst is not limited per address
+// unless --anonymous-rate-limit asks for it.
+func TestNoAddressLimitWithAuthNone(t *testing.T) {
+	for _, tc := range []struct {
+		limit   float64
+		limited bool
+	}{{0, false}, {1, true}} {
+		g, err := auth.New(context.Background(), auth.Config{Mode: "none", RateBurst: 100, AnonymousRateLimit: tc.limit}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := g.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+		limited := false
+		for range 300 {
+			if send(h, "").Code == http.StatusTooManyRequests {
+				limited = true
+			}
+		}
+		if limited != tc.limited {
+			t.Errorf("--anonymous-rate-limit=%v: 300 requests at once limited %v", tc.limit, limited)
+		}
+	}
+}

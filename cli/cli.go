@@ -4,11 +4,14 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -51,25 +54,65 @@ func (f dbFlags) config() db.Config {
 func parser(c *commandLine, options ...kong.Option) (*kong.Kong, error) {
 	return kong.New(c, append([]kong.Option{kong.Name("lcw-gateway"),
 		kong.Description("A GraphQL gateway over Microsoft Graph Lifecycle Workflows task reports."),
-		kong.UsageOnError(), kong.Help(helpPrinter)}, options...)...)
+		kong.Help(helpPrinter)}, options...)...)
 }
 
 // Main runs the command line of the process and exits non-zero when the command fails.
 func Main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := runMain(ctx, os.Stderr, os.Args[1:]...)
+	stop()
+	os.Exit(code)
+}
+
+// runMain is Main with the exit status returned and the log lines and errors going to stderr.
+func runMain(ctx context.Context, stderr io.Writer, args ...string) int {
 	var c commandLine
-	p, err := parser(&c)
+	p, err := parser(&c, kong.Writers(os.Stdout, stderr))
 	if err != nil {
 		panic(err) // the command line's own definition is wrong: a bug, not a user's mistake
 	}
-	kctx, err := p.Parse(os.Args[1:])
-	p.FatalIfErrorf(err)
-	logger := newLogger(os.Stderr, c.LogFormat, c.LogLevel)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	kctx, err := p.Parse(args)
+	if err != nil {
+		return usageError(p, err)
+	}
+	logger := newLogger(stderr, c.LogFormat, c.LogLevel)
 	if err := kctx.Run(&runEnv{ctx: ctx, db: c.Database.config(), logger: logger}); err != nil {
 		logger.Error(err.Error())
-		os.Exit(1)
+		return 1
 	}
+	return 0
+}
+
+// usageError tells a command line that does not parse in two lines, the error first, then where
+// the usage is: the whole usage text would push the error out of sight.
+func usageError(p *kong.Kong, err error) int {
+	p.Errorf("%s", err)
+	command := p.Model.Name
+	var parseErr *kong.ParseError
+	if errors.As(err, &parseErr) && parseErr.Context != nil {
+		// The default command's flags are in the top-level help; other commands have their own.
+		if cmd := parseErr.Context.Selected(); cmd != nil && cmd != p.Model.DefaultCmd {
+			command = commandPath(cmd)
+		}
+	}
+	fmt.Fprintf(p.Stderr, "run '%s --help' for usage\n", command)
+	var coder interface{ ExitCode() int }
+	if errors.As(err, &coder) {
+		return coder.ExitCode()
+	}
+	return 1
+}
+
+// commandPath is how a command is typed: the program's name, then the commands down to it.
+func commandPath(cmd *kong.Node) string {
+	var names []string
+	for n := cmd; n != nil; n = n.Parent {
+		if n.Type == kong.CommandNode || n.Parent == nil {
+			names = append([]string{n.Name}, names...)
+		}
+	}
+	return strings.Join(names, " ")
 }
 
 // Run parses args as the gateway's command line and runs the command with its log lines going to

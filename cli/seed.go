@@ -2,7 +2,7 @@ package cli
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"time"
 
 	"lcw-gateway/db"
@@ -14,8 +14,8 @@ type seedCmd struct {
 	Users       int    `env:"LCW_SEED_USERS" default:"40" help:"Users in the tenant."`
 	UsersPerRun int    `name:"users-per-run" env:"LCW_SEED_USERS_PER_RUN" default:"0" help:"Users one run processes on average (0: a quarter of --users)."`
 	Results     int    `env:"LCW_SEED_RESULTS" default:"0" help:"Size the data set for about this many task processing results instead (e.g. 1000000); overrides the three above."`
-	Seed        int64  `name:"random-seed" env:"LCW_SEED_RANDOM_SEED" default:"1" help:"Varies names, ids and outcomes; the same seed gives the same data."`
-	TenantID    string `name:"tenant-id" env:"LCW_TENANT_ID" default:"default" help:"Tenant the generated records belong to."`
+	Seed        int64  `name:"random-seed" env:"LCW_SEED_RANDOM_SEED" default:"0" help:"Varies names, ids and outcomes; the same seed gives the same data (0: the first of 1, 2, 3, ... whose data set the tenant does not hold yet)."`
+	TenantID    string `name:"tenant-id" env:"LCW_TENANT_ID" default:"default" help:"Tenant the generated records belong to; serve with --auth none answers from the same --tenant-id."`
 }
 
 func (c *seedCmd) Run(env *runEnv) error {
@@ -28,19 +28,47 @@ func (c *seedCmd) Run(env *runEnv) error {
 	if c.Results > 0 {
 		opts = db.DemoOptionsForResults(c.Results)
 	}
-	opts.Seed = c.Seed
 	ctx := db.WithTenant(env.ctx, db.StoredTenantID(c.TenantID))
-	if has, err := store.HasWorkflows(ctx); err != nil {
+	if opts.Seed, err = c.randomSeed(ctx, store); err != nil {
 		return err
-	} else if has {
-		return errors.New("the tenant already holds workflows: seed a new database or another --tenant-id")
 	}
 	return seed(ctx, env, store, opts)
 }
 
-// seedIfEmpty fills a database that holds no workflows with the default demo data set.
+// randomSeed picks the data set to add: --random-seed when the tenant does not hold it yet, else
+// the first seed whose set it does not hold. A tenant that holds workflows of no demo data set
+// holds imported or synced data: demo data goes into it only when --random-seed asks for it.
+func (c *seedCmd) randomSeed(ctx context.Context, store *db.Store) (int64, error) {
+	tenant := db.TenantFrom(ctx)
+	if c.Seed != 0 {
+		if has, err := store.HasDemoDataSet(ctx, c.Seed); err != nil || !has {
+			return c.Seed, err
+		}
+		return 0, fmt.Errorf("tenant %s already holds the demo data set of --random-seed %d: leave --random-seed out to add the next data set, or give another seed", tenant, c.Seed)
+	}
+	for n := int64(1); ; n++ {
+		has, err := store.HasDemoDataSet(ctx, n)
+		if err != nil {
+			return 0, err
+		}
+		if has {
+			continue
+		}
+		if n == 1 {
+			if hasAny, err := store.HasWorkflows(ctx); err != nil {
+				return 0, err
+			} else if hasAny {
+				return 0, fmt.Errorf("tenant %s holds workflows that seed did not make (imported or synced): to keep demo data apart, seed another tenant (--tenant-id demo, then serve it with --tenant-id demo) or another --db; --random-seed N adds to this tenant anyway", tenant)
+			}
+		}
+		return n, nil
+	}
+}
+
+// seedIfEmpty fills a database that holds no workflows, in no tenant, with the default demo data
+// set: data that sync or import stored under another tenant is not hidden behind demo data.
 func seedIfEmpty(env *runEnv, store *db.Store) error {
-	if has, err := store.HasWorkflows(env.ctx); err != nil || has {
+	if tenants, err := store.TenantsWithWorkflows(env.ctx); err != nil || len(tenants) > 0 {
 		return err
 	}
 	return seed(env.ctx, env, store, db.DemoOptions{Seed: 1})
@@ -54,7 +82,8 @@ func seed(ctx context.Context, env *runEnv, store *db.Store, opts db.DemoOptions
 	if err != nil {
 		return err
 	}
-	env.logger.Info("demo data ready", "duration", time.Since(start).Round(time.Millisecond), "workflows", stats.Workflows,
-		"runs", stats.Runs, "taskReports", stats.TaskReports, "taskProcessingResults", stats.TaskProcessingResults, "users", stats.Users)
+	env.logger.Info("demo data ready", "tenant", db.TenantFrom(ctx), "randomSeed", opts.Seed,
+		"duration", time.Since(start).Round(time.Millisecond), "workflows", stats.Workflows, "runs", stats.Runs,
+		"taskReports", stats.TaskReports, "taskProcessingResults", stats.TaskProcessingResults, "users", stats.Users)
 	return nil
 }

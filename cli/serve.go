@@ -3,11 +3,14 @@ package cli
 import (
 	"context"
 	"net"
+	"net/http"
 
 	"lcw-gateway/auth"
+	"lcw-gateway/db"
 	"lcw-gateway/endpoint"
 	"lcw-gateway/server"
 	"lcw-gateway/syncer"
+	"lcw-gateway/web"
 )
 
 type serveCmd struct {
@@ -17,6 +20,9 @@ type serveCmd struct {
 	Sync    syncer.BackgroundFlags `embed:""`
 	Tracing server.TracingFlags    `embed:""`
 	Policy  endpoint.Policy        `embed:""`
+	Limits  server.Limits          `embed:""`
+	// MetricsAddr moves /metrics to a listener of its own, for a scraper on a private network.
+	MetricsAddr string `name:"metrics-addr" env:"LCW_METRICS_ADDR" help:"Serve /metrics on this address instead of the main one (where, with --auth jwt, it needs a token)."`
 }
 
 func (c *serveCmd) Run(env *runEnv) error {
@@ -32,8 +38,17 @@ func (c *serveCmd) Run(env *runEnv) error {
 		return err
 	}
 	defer store.Close()
-	if c.Seed == "demo" && !c.Sync.Enabled() { // demo data must not mix with synced data
+	// With --auth none every request is answered from this one tenant.
+	tenant := c.Sync.Graph.StoredTenant()
+	// Demo data goes only into the tenant default of an empty database: it must neither mix with
+	// synced data nor hide it.
+	if c.Seed == "demo" && !c.Sync.Enabled() && tenant == db.DefaultTenant {
 		if err := seedIfEmpty(env, store); err != nil {
+			return err
+		}
+	}
+	if c.Auth.Mode == "none" && !c.Sync.Enabled() { // a background sync would fill an empty tenant soon
+		if err := pointToTheData(env, store, tenant); err != nil {
 			return err
 		}
 	}
@@ -55,7 +70,31 @@ func (c *serveCmd) Run(env *runEnv) error {
 	if loop != nil {
 		opts = append(opts, server.WithAddons(loop))
 	}
+	limits := c.Limits.Fit(c.Policy.RequestTimeout)
+	metricsErr := make(chan error, 1)
+	if c.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		opts = append(opts, server.WithMetricsMux(mux))
+		go func() { metricsErr <- server.Serve(env.ctx, mln, mux, env.logger, limits) }()
+		env.logger.Info("serving metrics", "url", "http://"+mln.Addr().String()+"/metrics")
+	}
 	h := server.New(store, env.logger, guard, opts...)
+	if c.Auth.Mode == "none" {
+		h = servingTenant(h, tenant)
+	}
 	env.logger.Info("serving GraphQL", "url", "http://"+ln.Addr().String()+"/", "db", redactDSN(env.db.DSN))
-	return server.Serve(env.ctx, ln, h, env.logger)
+	if c.Policy.ServesGraphiQL() && !web.AssetsBuiltIn() {
+		env.logger.Warn("GraphiQL's offline assets are not built in: / loads them from cdn.jsdelivr.net; go generate ./web builds them in")
+	}
+	if err := server.Serve(env.ctx, ln, h, env.logger, limits); err != nil {
+		return err
+	}
+	if c.MetricsAddr != "" {
+		return <-metricsErr
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 
 	"lcw-gateway/errcode"
 	"lcw-gateway/graph"
@@ -143,7 +144,9 @@ func Recover(logger *slog.Logger) graphql.RecoverFunc {
 }
 
 func internal(ctx context.Context, logger *slog.Logger, gqlErr *gqlerror.Error, err error) {
-	logger.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx), "path", gqlErr.Path.String(), "error", err.Error())
+	if causes := causesFrom(ctx); causes == nil || causes.first(rootCause(err).Error()) {
+		logger.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx), "path", gqlErr.Path.String(), "error", err.Error())
+	}
 	gqlErr.Message = internalMessage(ctx)
 	setCode(gqlErr, errcode.Internal)
 }
@@ -160,4 +163,94 @@ func setCode(e *gqlerror.Error, code string) {
 		e.Extensions = map[string]any{}
 	}
 	e.Extensions["code"] = code
+}
+
+// oneErrorPerCause keeps one error per request-wide cause: when the time limit runs out, the
+// client leaves or the database fails, every field still to resolve fails the same way, and one
+// such error (the first, with its path) says all there is to say. The log gets one line per
+// distinct internal error. It must run inside the Observer, so metrics count what clients get.
+type oneErrorPerCause struct{}
+
+var (
+	_ graphql.HandlerExtension    = oneErrorPerCause{}
+	_ graphql.ResponseInterceptor = oneErrorPerCause{}
+)
+
+func (oneErrorPerCause) ExtensionName() string                   { return "OneErrorPerCause" }
+func (oneErrorPerCause) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (oneErrorPerCause) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(context.WithValue(ctx, causesKey{}, &causes{seen: map[string]bool{}}))
+	if resp != nil {
+		resp.Errors = collapseRequestWide(resp.Errors)
+	}
+	return resp
+}
+
+// collapseRequestWide drops the repeats of request-wide errors (same code, limit and message).
+func collapseRequestWide(errs gqlerror.List) gqlerror.List {
+	if len(errs) < 2 {
+		return errs
+	}
+	seen := map[string]bool{}
+	out := errs[:0]
+	for _, e := range errs {
+		if requestWide(e) {
+			key := fmt.Sprint(e.Extensions["code"], "\x00", e.Extensions["limit"], "\x00", e.Message)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// requestWide tells the errors whose cause is the request's, not the field's: its time limit,
+// its cancellation, and failures of ours (the database, a bug), which the client cannot act on
+// field by field.
+func requestWide(e *gqlerror.Error) bool {
+	switch e.Extensions["code"] {
+	case errcode.Internal:
+		return true
+	case errcode.LimitExceeded:
+		return e.Extensions["limit"] == limitTimeout
+	}
+	return false
+}
+
+// rootCause is the innermost error: gqlgen's wrapping adds each field's path to the text.
+func rootCause(err error) error {
+	for {
+		inner := errors.Unwrap(err)
+		if inner == nil {
+			return err
+		}
+		err = inner
+	}
+}
+
+type causesKey struct{}
+
+// causes is what one request has already logged.
+type causes struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func causesFrom(ctx context.Context) *causes {
+	c, _ := ctx.Value(causesKey{}).(*causes)
+	return c
+}
+
+// first tells whether msg is new to this request.
+func (c *causes) first(msg string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen[msg] {
+		return false
+	}
+	c.seen[msg] = true
+	return true
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator/core"
@@ -56,21 +55,34 @@ func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...gra
 		}
 	}
 
+	limits := operationLimits{maxDepth: policy.MaxDepth, maxAliases: policy.MaxAliases, maxRootFields: policy.MaxRootFields,
+		maxCost: policy.MaxCost, maxFields: policy.MaxFields, maxDirectives: policy.MaxDirectives}
+	cache := newDocumentCache(1000)
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Schema: graph.ClientSafeSchema(), Resolvers: &graph.Resolver{Store: store}}))
-	srv.AddTransport(overHTTP{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.AddTransport(overHTTP{pre: &preflight{limits: limits, maxTokens: policy.MaxTokens, cache: cache}})
+	srv.SetQueryCache(cache)
 	srv.SetErrorPresenter(PresentError(logger, policy.SuggestsFields()))
 	srv.SetRecoverFunc(Recover(logger))
 	srv.SetParserTokenLimit(policy.MaxTokens)
 	srv.SetDisableSuggestion(!policy.SuggestsFields())
+	var validations prometheus.Counter
+	if opts.Metrics != nil {
+		validations = prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "lcw_graphql_validations_total",
+			Help: "GraphQL documents validated (the others came from the document cache or were refused before).",
+		})
+		opts.Metrics.MustRegister(validations)
+	}
 	if policy.ServesIntrospection() {
 		srv.Use(extension.Introspection{})
+		srv.SetValidationRulesFn(countedRules(rules.NewDefaultRules, validations))
 	} else {
-		srv.SetValidationRulesFn(rulesWithoutIntrospection)
+		srv.SetValidationRulesFn(countedRules(rulesWithoutIntrospection, validations))
 	}
 	if opts.Metrics != nil {
 		srv.Use(NewObserver(opts.Metrics, opts.Tracer))
 	}
+	srv.Use(oneErrorPerCause{})
 	// Persisted operations first: they supply the document the other checks read.
 	switch {
 	case policy.manifest != nil:
@@ -80,8 +92,7 @@ func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...gra
 	default:
 		srv.Use(noPersistedQueries{})
 	}
-	srv.Use(operationLimits{maxDepth: policy.MaxDepth, maxAliases: policy.MaxAliases,
-		maxRootFields: policy.MaxRootFields, maxCost: policy.MaxCost})
+	srv.Use(limits)
 	for _, e := range extra {
 		srv.Use(e)
 	}

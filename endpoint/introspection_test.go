@@ -2,6 +2,7 @@ package endpoint_test
 
 import (
 	"log/slog"
+	"os"
 	"testing"
 
 	"lcw-gateway/db/dbtest"
@@ -38,5 +39,22 @@ func TestIntrospectionUsesOnlySpecDirectiveLocations(t *testing.T) {
 				t.Errorf("@%s is declared on %s, which graphql-js 16 cannot parse", d.Name, l)
 			}
 		}
+	}
+}
+
+// GraphiQL and codegen introspect with graphql-js's full query; the default limits, counted before
+// validation with fragments expanded, must let it through.
+func TestDefaultLimitsAdmitTheIntrospectionQuery(t *testing.T) {
+	src, err := os.ReadFile("testdata/introspection.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := endpoint.NewHandler(dbtest.Open(t, dbtest.SQLiteDSN(t)), slog.New(slog.DiscardHandler), endpoint.Options{})
+	var data struct {
+		Schema struct{ Types []struct{ Name string } } `json:"__schema"`
+	}
+	graphtest.MustData(t, h, string(src), nil, &data)
+	if len(data.Schema.Types) == 0 {
+		t.Fatal("no types introspected")
 	}
 }

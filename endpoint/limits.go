@@ -24,6 +24,8 @@ const (
 	limitAliases    = "max-aliases"
 	limitRootFields = "max-root-fields"
 	limitCost       = "max-cost"
+	limitFields     = "max-fields"
+	limitDirectives = "max-directives"
 	limitTimeout    = "graphql-timeout"
 )
 
@@ -35,11 +37,13 @@ func limitError(limit string, maximum int64, format string, args ...any) *gqlerr
 	}
 }
 
-// operationLimits refuses an operation whose shape exceeds the policy before any resolver runs.
-// It needs the parsed, validated operation and its variables (a page size may be a variable),
-// which gqlgen hands to OperationContextMutators.
+// operationLimits refuses an operation whose shape exceeds the policy. It runs twice: on the parsed
+// document before gqlgen validates it (checkDocument, from the transport: validation costs time
+// that grows faster than the document, so a flood of fields must be refused before it), and on the
+// validated operation (MutateOperationContext), where the field types and the variables give the
+// cost (a page size may be a variable).
 type operationLimits struct {
-	maxDepth, maxAliases, maxRootFields, maxCost int
+	maxDepth, maxAliases, maxRootFields, maxCost, maxFields, maxDirectives int
 }
 
 var (
@@ -52,20 +56,59 @@ func (operationLimits) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (l operationLimits) MutateOperationContext(_ context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
 	m := measureOperation(opCtx.Operation, opCtx.Variables)
-	switch {
-	case l.maxRootFields > 0 && m.rootFields > l.maxRootFields:
-		return limitError(limitRootFields, int64(l.maxRootFields),
-			"the operation selects %d top-level fields; at most %d are allowed", m.rootFields, l.maxRootFields)
-	case l.maxAliases > 0 && m.aliases > l.maxAliases:
-		return limitError(limitAliases, int64(l.maxAliases),
-			"the operation uses %d aliases; at most %d are allowed", m.aliases, l.maxAliases)
-	case l.maxDepth > 0 && m.depth > l.maxDepth:
-		return limitError(limitDepth, int64(l.maxDepth),
-			"the operation nests fields %d levels deep; at most %d are allowed", m.depth, l.maxDepth)
-	case l.maxCost > 0 && m.cost > float64(l.maxCost):
+	if l.maxCost > 0 && m.cost > float64(l.maxCost) {
 		return limitError(limitCost, int64(l.maxCost),
 			"the operation's estimated cost is %s; at most %d is allowed (each field costs 1, a list its page size times its selection: ask for smaller pages or fewer nested lists)",
 			formatCost(m.cost), l.maxCost)
+	}
+	return nil
+}
+
+// checkDocument measures a parsed, not yet validated document: the operation operationName picks
+// (every operation when none matches) for root fields, aliases and depth, and the whole document,
+// which validation walks in full, for fields and directives.
+func (l operationLimits) checkDocument(doc *ast.QueryDocument, operationName string) *gqlerror.Error {
+	m := &measurer{doc: doc, frags: map[fragmentKey]shape{}}
+	var picked, all shape
+	found := false
+	for _, op := range doc.Operations {
+		s := m.operation(op)
+		all.fields = satAdd(all.fields, s.fields)
+		all.directives = satAdd(all.directives, s.directives)
+		if op.Name == operationName || len(doc.Operations) == 1 {
+			picked, found = s, true
+		}
+		all.rootFields = max(all.rootFields, s.rootFields)
+		all.aliases = max(all.aliases, s.aliases)
+		all.depth = max(all.depth, s.depth)
+	}
+	if !found {
+		picked = all
+	}
+	for _, f := range doc.Fragments {
+		_, spread := m.frags[fragmentKey{f.Name, false}]
+		_, spreadInIntrospection := m.frags[fragmentKey{f.Name, true}]
+		if !spread && !spreadInIntrospection {
+			// Validated (and refused as unused) all the same: its fields cost as much.
+			all.fields = satAdd(all.fields, m.selectionSet(f.SelectionSet, f.TypeCondition, false).fields)
+		}
+	}
+	switch {
+	case l.maxRootFields > 0 && picked.rootFields > l.maxRootFields:
+		return limitError(limitRootFields, int64(l.maxRootFields),
+			"the operation selects %d top-level fields; at most %d are allowed", picked.rootFields, l.maxRootFields)
+	case l.maxAliases > 0 && picked.aliases > l.maxAliases:
+		return limitError(limitAliases, int64(l.maxAliases),
+			"the operation uses %d aliases; at most %d are allowed", picked.aliases, l.maxAliases)
+	case l.maxDepth > 0 && picked.depth > l.maxDepth:
+		return limitError(limitDepth, int64(l.maxDepth),
+			"the operation nests fields %d levels deep; at most %d are allowed", picked.depth, l.maxDepth)
+	case l.maxFields > 0 && all.fields > l.maxFields:
+		return limitError(limitFields, int64(l.maxFields),
+			"the document selects %s fields (fragments expanded); at most %d are allowed", formatCost(float64(all.fields)), l.maxFields)
+	case l.maxDirectives > 0 && all.directives > l.maxDirectives:
+		return limitError(limitDirectives, int64(l.maxDirectives),
+			"the document uses %s directives (fragments expanded); at most %d are allowed", formatCost(float64(all.directives)), l.maxDirectives)
 	}
 	return nil
 }
@@ -82,6 +125,8 @@ type shape struct {
 	rootFields int
 	depth      int
 	aliases    int
+	fields     int // fields selected, fragments expanded
+	directives int
 	cost       float64 // float: nested pages multiply past any integer; only the comparison matters
 }
 
@@ -92,6 +137,7 @@ type shape struct {
 type measurer struct {
 	vars  map[string]any
 	frags map[fragmentKey]shape
+	doc   *ast.QueryDocument // before validation: where spreads find their fragments
 }
 
 type fragmentKey struct {
@@ -104,29 +150,43 @@ func measureOperation(op *ast.OperationDefinition, vars map[string]any) shape {
 		return shape{}
 	}
 	m := &measurer{vars: vars, frags: map[fragmentKey]shape{}}
+	return m.operation(op)
+}
+
+func (m *measurer) operation(op *ast.OperationDefinition) shape {
 	s := m.selectionSet(op.SelectionSet, "", false)
-	s.rootFields = countFields(op.SelectionSet, map[string]int{})
+	s.directives = satAdd(s.directives, len(op.Directives))
+	s.rootFields = m.countFields(op.SelectionSet, map[string]int{})
 	return s
+}
+
+// fragment is the definition a spread names: validation links it; before, the document has it.
+func (m *measurer) fragment(s *ast.FragmentSpread) *ast.FragmentDefinition {
+	if s.Definition != nil || m.doc == nil {
+		return s.Definition
+	}
+	return m.doc.Fragments.ForName(s.Name)
 }
 
 // countFields counts the fields of a selection set with fragments expanded, each spread as often
 // as it appears.
-func countFields(set ast.SelectionSet, memo map[string]int) int {
+func (m *measurer) countFields(set ast.SelectionSet, memo map[string]int) int {
 	n := 0
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
 			n = satAdd(n, 1)
 		case *ast.InlineFragment:
-			n = satAdd(n, countFields(s.SelectionSet, memo))
+			n = satAdd(n, m.countFields(s.SelectionSet, memo))
 		case *ast.FragmentSpread:
-			if s.Definition == nil {
+			def := m.fragment(s)
+			if def == nil {
 				continue
 			}
 			c, ok := memo[s.Name]
 			if !ok {
-				memo[s.Name] = 0 // validation refuses cycles; this only stops a walk if it ever did not
-				c = countFields(s.Definition.SelectionSet, memo)
+				memo[s.Name] = 0 // a cycle (validation refuses them, but it has not run yet) counts once
+				c = m.countFields(def.SelectionSet, memo)
 				memo[s.Name] = c
 			}
 			n = satAdd(n, c)
@@ -149,6 +209,8 @@ func (m *measurer) selectionSet(set ast.SelectionSet, parent string, introspecti
 	add := func(s shape) {
 		out.depth = max(out.depth, s.depth)
 		out.aliases = satAdd(out.aliases, s.aliases)
+		out.fields = satAdd(out.fields, s.fields)
+		out.directives = satAdd(out.directives, s.directives)
 		out.cost += s.cost
 	}
 	for _, sel := range set {
@@ -160,9 +222,12 @@ func (m *measurer) selectionSet(set ast.SelectionSet, parent string, introspecti
 			if s.TypeCondition != "" {
 				on = s.TypeCondition
 			}
-			add(m.selectionSet(s.SelectionSet, on, introspection))
+			inner := m.selectionSet(s.SelectionSet, on, introspection)
+			inner.directives = satAdd(inner.directives, len(s.Directives))
+			add(inner)
 		case *ast.FragmentSpread:
-			if s.Definition == nil {
+			def := m.fragment(s)
+			if def == nil {
 				continue
 			}
 			// The type condition, not the spread's place, is the parent: so a fragment's shape
@@ -171,9 +236,11 @@ func (m *measurer) selectionSet(set ast.SelectionSet, parent string, introspecti
 			f, ok := m.frags[key]
 			if !ok {
 				m.frags[key] = shape{} // see countFields
-				f = m.selectionSet(s.Definition.SelectionSet, s.Definition.TypeCondition, introspection)
+				f = m.selectionSet(def.SelectionSet, def.TypeCondition, introspection)
+				f.directives = satAdd(f.directives, len(def.Directives))
 				m.frags[key] = f
 			}
+			f.directives = satAdd(f.directives, len(s.Directives))
 			add(f)
 		}
 	}
@@ -197,6 +264,8 @@ func (m *measurer) field(f *ast.Field, parent string, introspection bool) shape 
 	}
 	children := m.selectionSet(f.SelectionSet, childType, inner)
 	s.aliases = satAdd(s.aliases, children.aliases)
+	s.fields = satAdd(1, children.fields)
+	s.directives = satAdd(len(f.Directives), children.directives)
 	mult := 1.0
 	if !inner {
 		mult = m.items(f, parent)

@@ -405,14 +405,21 @@ func TestDefaultLimitsAdmitTheExampleOperations(t *testing.T) {
 		t.Skip("no examples/operations")
 	}
 	p := DefaultPolicy()
-	limits := operationLimits{maxDepth: p.MaxDepth, maxAliases: p.MaxAliases, maxRootFields: p.MaxRootFields, maxCost: p.MaxCost}
+	limits := operationLimits{maxDepth: p.MaxDepth, maxAliases: p.MaxAliases, maxRootFields: p.MaxRootFields, maxCost: p.MaxCost,
+		maxFields: p.MaxFields, maxDirectives: p.MaxDirectives}
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := parser.ParseQueryWithTokenLimit(sourceOf(string(src)), p.MaxTokens); err != nil {
-			t.Errorf("%s: %v", f, err)
+		parsed, err := parser.ParseQueryWithTokenLimit(sourceOf(string(src)), p.MaxTokens)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, op := range parsed.Operations {
+			if err := limits.checkDocument(parsed, op.Name); err != nil {
+				t.Errorf("%s %s before validation: %v", f, op.Name, err)
+			}
 		}
 		doc, errs := loadQuery(graph.ClientSafeSchema(), string(src))
 		if errs != nil {
@@ -420,7 +427,7 @@ func TestDefaultLimitsAdmitTheExampleOperations(t *testing.T) {
 		}
 		for _, op := range doc.Operations {
 			s := measureOperation(op, nil)
-			t.Logf("%s %s: depth %d, aliases %d, root fields %d, cost %.0f", filepath.Base(f), op.Name, s.depth, s.aliases, s.rootFields, s.cost)
+			t.Logf("%s %s: depth %d, aliases %d, root fields %d, fields %d, cost %.0f", filepath.Base(f), op.Name, s.depth, s.aliases, s.rootFields, s.fields, s.cost)
 			if err := limits.MutateOperationContext(context.Background(), &graphql.OperationContext{Operation: op}); err != nil {
 				t.Errorf("%s %s: %v", f, op.Name, err)
 			}

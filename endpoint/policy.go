@@ -22,6 +22,8 @@ type Policy struct {
 	MaxAliases     int           `name:"max-aliases" env:"LCW_MAX_ALIASES" default:"30" help:"Most aliased fields in an operation, fragments expanded."`
 	MaxRootFields  int           `name:"max-root-fields" env:"LCW_MAX_ROOT_FIELDS" default:"10" help:"Most top-level fields in an operation, fragments expanded."`
 	MaxCost        int           `name:"max-cost" env:"LCW_MAX_COST" default:"100000" help:"Largest estimated cost: each field 1, a list field its page size (first/last, default 50) times its selection."`
+	MaxFields      int           `name:"max-fields" env:"LCW_MAX_FIELDS" default:"500" help:"Most fields in a document, fragments expanded; counted before validation, whose cost grows faster than this."`
+	MaxDirectives  int           `name:"max-directives" env:"LCW_MAX_DIRECTIVES" default:"50" help:"Most directives in a document, fragments expanded; counted before validation."`
 	RequestTimeout time.Duration `name:"graphql-timeout" env:"LCW_GRAPHQL_TIMEOUT" default:"10s" help:"Longest time one GraphQL request may take; its database work is cancelled then."`
 
 	CORSOrigins []string `name:"cors-origins" env:"LCW_CORS_ORIGINS" sep:"," placeholder:"ORIGIN" help:"Origins browsers may call /graphql from (https://app.example.com, https://*.example.com); empty: no cross-origin access."`
@@ -49,6 +51,8 @@ func DefaultPolicy() Policy {
 		MaxAliases:       30,
 		MaxRootFields:    10,
 		MaxCost:          100000,
+		MaxFields:        500,
+		MaxDirectives:    50,
 		RequestTimeout:   10 * time.Second,
 		Introspection:    On,
 		GraphiQL:         On,
@@ -64,6 +68,7 @@ func (p *Policy) Validate() error {
 		v    int64
 	}{{"max-body-bytes", int64(p.MaxBodyBytes)}, {"max-tokens", int64(p.MaxTokens)}, {"max-depth", int64(p.MaxDepth)},
 		{"max-aliases", int64(p.MaxAliases)}, {"max-root-fields", int64(p.MaxRootFields)}, {"max-cost", int64(p.MaxCost)},
+		{"max-fields", int64(p.MaxFields)}, {"max-directives", int64(p.MaxDirectives)},
 		{"graphql-timeout", int64(p.RequestTimeout)}} {
 		if n.v < 0 {
 			return fmt.Errorf("--%s must not be negative (0 switches the limit off)", n.name)

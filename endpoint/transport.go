@@ -81,16 +81,36 @@ func guardHTTP(p *Policy, next http.Handler) http.Handler {
 				"GraphQL runs over GET (queries) and POST")
 			return
 		}
-		if p.RequestTimeout > 0 {
-			// Here rather than around the operation: the loaders' batched statements run in the
-			// context of the request, and they are what a slow request spends its time in.
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, p.RequestTimeout)
-			defer cancel()
-			ctx = withTimeoutLimit(ctx, p.RequestTimeout)
-		}
+		ctx, cancel := withDeadline(ctx, p)
+		defer cancel()
 		next.ServeHTTP(w, r.WithContext(withMedia(ctx, media)))
 	})
+}
+
+// Deadline starts the request's time limit (--graphql-timeout) as it arrives, so reading the
+// body, authenticating, parsing and validating count against it as well as executing. server.New
+// puts it outermost; guardHTTP starts the limit itself when nothing before it did.
+func Deadline(p *Policy, next http.Handler) http.Handler {
+	if p == nil {
+		d := DefaultPolicy()
+		p = &d
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := withDeadline(r.Context(), p)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// withDeadline bounds ctx by the policy's time limit unless an earlier handler already did. The
+// limit is on the request rather than around the operation: the loaders' batched statements run
+// in the context of the request, and they are what a slow request spends its time in.
+func withDeadline(ctx context.Context, p *Policy) (context.Context, context.CancelFunc) {
+	if p.RequestTimeout <= 0 || timeoutLimit(ctx) > 0 {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.RequestTimeout)
+	return withTimeoutLimit(ctx, p.RequestTimeout), cancel
 }
 
 type timeoutKey struct{}
@@ -192,7 +212,10 @@ func writeResponse(w http.ResponseWriter, media string, status int, resp *graphq
 }
 
 // overHTTP is the GraphQL-over-HTTP transport for GET and POST (guardHTTP has checked the rest).
-type overHTTP struct{}
+// pre (nil: none) measures a document before gqlgen validates it.
+type overHTTP struct {
+	pre *preflight
+}
 
 var _ graphql.Transport = overHTTP{}
 
@@ -209,7 +232,7 @@ type requestBody struct {
 	DocumentID    json.RawMessage `json:"documentId"`
 }
 
-func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
 	media, _ := ctx.Value(mediaKey{}).(string)
 	if media == "" {
@@ -244,6 +267,14 @@ func (overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExe
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	if documentID != "" {
 		ctx = withDocumentID(ctx, documentID)
+	}
+	if t.pre != nil && params.Query != "" {
+		var refused *gqlerror.Error
+		if ctx, refused = t.pre.check(ctx, params.Query, params.OperationName); refused != nil {
+			resp := exec.DispatchError(ctx, gqlerror.List{refused})
+			writeResponse(w, media, requestErrorStatus(media, resp.Errors), resp)
+			return
+		}
 	}
 
 	opCtx, errs := exec.CreateOperationContext(ctx, params)

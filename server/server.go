@@ -37,6 +37,8 @@ type config struct {
 	addons []Addon
 	tracer trace.TracerProvider
 	policy *endpoint.Policy // nil: endpoint.DefaultPolicy()
+	// metrics, when set, serves /metrics instead of the main mux (--metrics-addr).
+	metrics *http.ServeMux
 }
 
 // Option adds to what New serves.
@@ -53,7 +55,11 @@ func WithTracer(tp trace.TracerProvider) Option { return func(c *config) { c.tra
 // WithPolicy serves /graphql (and GraphiQL, or not) as the serve flags of endpoint.Policy say.
 func WithPolicy(p endpoint.Policy) Option { return func(c *config) { c.policy = &p } }
 
-// New wires the endpoints of the user-facing contract; guard (nil: none) protects /graphql.
+// WithMetricsMux serves /metrics on mux (a listener of its own) instead of the main one.
+func WithMetricsMux(mux *http.ServeMux) Option { return func(c *config) { c.metrics = mux } }
+
+// New wires the endpoints of the user-facing contract; guard (nil: none) protects /graphql and,
+// with --auth jwt, /metrics, and with --auth none refuses foreign Host names on every route.
 func New(store *db.Store, logger *slog.Logger, guard *auth.Guard, opts ...Option) http.Handler {
 	cfg := config{tracer: noop.NewTracerProvider()}
 	for _, o := range opts {
@@ -80,7 +86,7 @@ func New(store *db.Store, logger *slog.Logger, guard *auth.Guard, opts ...Option
 	}
 	api = cfg.policy.CORS(api)
 	api = otelhttp.NewHandler(api, "POST /graphql", otelhttp.WithTracerProvider(cfg.tracer))
-	mux.Handle("/graphql", withRequestID(observe("/graphql", logger, metrics, api)))
+	mux.Handle("/graphql", endpoint.Deadline(cfg.policy, withRequestID(observe("/graphql", logger, metrics, api))))
 	if cfg.policy.ServesGraphiQL() {
 		mux.Handle("GET /{$}", web.GraphiQLHandler("/graphql"))
 		mux.Handle("GET "+web.AssetsPath, web.AssetsHandler())
@@ -100,8 +106,21 @@ func New(store *db.Store, logger *slog.Logger, guard *auth.Guard, opts ...Option
 			_, _ = fmt.Fprintln(w, a.Readiness())
 		}
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
-	return mux
+	var metricsHandler http.Handler = promhttp.HandlerFor(registry, promhttp.HandlerOpts{})
+	switch {
+	case cfg.metrics != nil:
+		cfg.metrics.Handle("GET /metrics", metricsHandler)
+	case guard != nil && guard.RequiresToken():
+		// The metrics name operations and count errors of every tenant: not for anonymous eyes.
+		mux.Handle("GET /metrics", guard.Middleware(metricsHandler))
+	default:
+		mux.Handle("GET /metrics", metricsHandler)
+	}
+	var root http.Handler = mux
+	if guard != nil {
+		root = guard.CheckHost(root)
+	}
+	return web.SecurityHeaders(root) // every response, error pages and refusals included
 }
 
 // withRequestID gives each request an id, returned in X-Request-Id and named in internal errors.

@@ -22,11 +22,11 @@ import (
 type Flags struct {
 	GraphURL         string        `name:"graph-url" env:"LCW_GRAPH_URL" default:"https://graph.microsoft.com/v1.0" help:"Microsoft Graph service root (a national cloud's, or a test double's)."`
 	TokenURL         string        `name:"token-url" env:"LCW_TOKEN_URL" help:"OAuth 2.0 token endpoint (default: https://login.microsoftonline.com/TENANT-ID/oauth2/v2.0/token)."`
-	TenantID         string        `name:"tenant-id" env:"LCW_TENANT_ID" help:"Entra tenant id (a GUID) to sync; records are stored under it."`
+	TenantID         string        `name:"tenant-id" env:"LCW_TENANT_ID" help:"Entra tenant id (a GUID) to sync; records are stored under it, and serve with --auth none answers from it (default there: the tenant 'default')."`
 	ClientID         string        `name:"client-id" env:"LCW_CLIENT_ID" help:"Application (client) id of the gateway's Entra app registration."`
 	ClientSecretFile string        `name:"client-secret-file" env:"LCW_CLIENT_SECRET_FILE" help:"File holding the app's client secret; or put the secret itself in LCW_CLIENT_SECRET."`
 	CertificateFile  string        `name:"client-certificate-file" env:"LCW_CLIENT_CERTIFICATE_FILE" help:"PEM file with the app's certificate and its unencrypted RSA private key, instead of a secret."`
-	StoreTenant      string        `name:"store-tenant" env:"LCW_STORE_TENANT" help:"Store the records under this tenant instead of --tenant-id ('default': the tenant a gateway serves with --auth none)."`
+	StoreTenant      string        `name:"store-tenant" env:"LCW_STORE_TENANT" help:"Store the records under this tenant instead of --tenant-id (serve with --auth none then answers from it too)."`
 	Workflows        []string      `name:"workflow" env:"LCW_WORKFLOWS" help:"Sync only this workflow id; repeat for more (default: every workflow)."`
 	Concurrency      int           `name:"concurrency" env:"LCW_CONCURRENCY" default:"4" help:"Graph requests in flight at most."`
 	RequestTimeout   time.Duration `name:"request-timeout" env:"LCW_REQUEST_TIMEOUT" default:"60s" help:"Time limit of one Graph request, its body included."`
@@ -99,11 +99,17 @@ func New(logger *slog.Logger, f Flags, store *db.Store) (*Syncer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sync: %w", err)
 	}
-	tenant := db.StoredTenantID(f.TenantID)
+	return &Syncer{flags: f, store: store, client: client, logger: logger, tenant: f.StoredTenant()}, nil
+}
+
+// StoredTenant is the tenant the records are stored under: --store-tenant, else --tenant-id,
+// else (nothing to sync) the tenant 'default'. A gateway that serves one tenant serves this one,
+// so sync, import and serve given the same LCW_TENANT_ID meet on the same data.
+func (f Flags) StoredTenant() string {
 	if f.StoreTenant != "" {
-		tenant = db.StoredTenantID(f.StoreTenant)
+		return db.StoredTenantID(f.StoreTenant)
 	}
-	return &Syncer{flags: f, store: store, client: client, logger: logger, tenant: tenant}, nil
+	return db.StoredTenantID(f.TenantID)
 }
 
 // clientSecret reads the secret from LCW_CLIENT_SECRET or the file; "" when neither is given
