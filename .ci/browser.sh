@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Browser test: GraphiQL at / of the real gateway, in Debian's chromium driven by playwright-core,
-# with no request leaving localhost. Leaves a screenshot (LCW_SCREENSHOT, default
+# with no request leaving localhost: its default tab runs on the demo data, its Content-Security-
+# Policy holds (any violation fails), /?cdn works from the pinned jsDelivr files (answered from
+# web/node_modules) and shows the instructions when jsDelivr is unreachable, and every page carries
+# the security headers (web/e2e/graphiql.mjs). Leaves a screenshot (LCW_SCREENSHOT, default
 # web/e2e/out/graphiql.png).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

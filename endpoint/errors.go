@@ -207,17 +207,17 @@ func collapseRequestWide(errs gqlerror.List) gqlerror.List {
 	return out
 }
 
-// requestWide tells the errors whose cause is the request's, not the field's: its time limit,
-// its cancellation, and failures of ours (the database, a bug), which the client cannot act on
-// field by field.
+// requestWide tells the errors whose cause is the request's, not the field's: its time limit, its
+// cancellation, and failures of ours (the database, its pool, a bug), which the client cannot act
+// on field by field. A wrong argument, a missing object and a wrong document are the field's (or
+// the location's) own; any other code, including ones added later, collapses when code, limit
+// and message are the same.
 func requestWide(e *gqlerror.Error) bool {
 	switch e.Extensions["code"] {
-	case errcode.Internal:
-		return true
-	case errcode.LimitExceeded:
-		return e.Extensions["limit"] == limitTimeout
+	case errcode.BadUserInput, errcode.NotFound, errcode.ValidationFailed, errcode.ParseFailed:
+		return false
 	}
-	return false
+	return true
 }
 
 // rootCause is the innermost error: gqlgen's wrapping adds each field's path to the text.

@@ -188,17 +188,11 @@ func graphiQLHandler(fsys fs.FS, assets []Asset, endpoint string) http.Handler {
 // the exact jsDelivr files, for the CDN page), requests to the gateway only, nothing inline but
 // the <style> elements GraphiQL's dialogs add with the page's nonce, no eval, no framing.
 func graphiQLPolicy(cdnScripts, cdnStyles []string) string {
-	join := func(srcs ...[]string) string {
-		var all []string
-		for _, s := range srcs {
-			all = append(all, s...)
-		}
-		return strings.Join(all, " ")
-	}
+	sources := func(fixed []string, cdn []string) string { return strings.Join(append(fixed, cdn...), " ") }
 	return strings.Join([]string{
 		"default-src 'none'",
-		"script-src " + join([]string{"'self'"}, cdnScripts),
-		"style-src " + join([]string{"'self'", "'nonce-{nonce}'"}, cdnStyles),
+		"script-src " + sources([]string{"'self'"}, cdnScripts),
+		"style-src " + sources([]string{"'self'", "'nonce-{nonce}'"}, cdnStyles),
 		"img-src 'self' data:",
 		"font-src 'self' data:", // GraphiQL's fonts are data: URLs in its stylesheet
 		"connect-src 'self'",

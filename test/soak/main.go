@@ -40,7 +40,7 @@ func main() {
 	duration := flag.Duration("duration", envDuration("LCW_SOAK_DURATION", 5*time.Minute), "how long the load runs (env LCW_SOAK_DURATION)")
 	conns := flag.Int("conns", 50, "concurrent client connections")
 	hostile := flag.Float64("hostile", 0.1, "share of requests that are hostile")
-	settle := flag.Duration("settle", 30*time.Second, "how long to wait after the load before reading the RSS again")
+	settle := flag.Duration("settle", 130*time.Second, "how long to wait after the load before reading the RSS again (the Go runtime collects at least every 2 minutes)")
 	flag.Parse()
 	if err := run(*duration, *conns, *hostile, *settle); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
@@ -87,6 +87,7 @@ func run(duration time.Duration, conns int, hostileShare float64, settle time.Du
 	}
 	pid := gw.Process.Pid
 	baseline := rssKiB(pid, "VmRSS")
+	baseRuntime := runtimeFigures(base)
 	fmt.Printf("gateway pid %d on %s; %d dashboard tiles; baseline RSS %d MiB; %d connections (%d holding) for %s, %.0f%% of requests hostile\n",
 		pid, addr, len(tiles), baseline>>10, conns, conns/10, duration, hostileShare*100)
 
@@ -111,6 +112,7 @@ func run(duration time.Duration, conns int, hostileShare float64, settle time.Du
 		go func() {
 			defer wg.Done()
 			client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			defer client.CloseIdleConnections() // what is still open after is the gateway's doing
 			rng := rand.New(rand.NewPCG(uint64(w), 13))
 			for time.Now().Before(stop) {
 				if rng.Float64() < hostileShare {
@@ -131,11 +133,15 @@ func run(duration time.Duration, conns int, hostileShare float64, settle time.Du
 	}
 	ticker.Stop()
 	wg.Wait()
-	atStop := rssKiB(pid, "VmRSS")
+	atStop, stopRuntime := rssKiB(pid, "VmRSS"), runtimeFigures(base)
 	time.Sleep(settle)
-	after := rssKiB(pid, "VmRSS")
+	after, afterRuntime := rssKiB(pid, "VmRSS"), runtimeFigures(base)
 	peak = max(peak, rssKiB(pid, "VmHWM"))
 	st.report(duration, baseline, peak, atStop, after, settle)
+	// RSS falls back slowly (the Go runtime returns freed pages to the system over minutes); the
+	// heap in use and the goroutines say whether anything is still held.
+	fmt.Printf("gateway heap in use: baseline %s, at stop %s, after %s; goroutines: %s, %s, %s\n",
+		baseRuntime[0], stopRuntime[0], afterRuntime[0], baseRuntime[1], stopRuntime[1], afterRuntime[1])
 	_ = gw.Process.Kill()
 	_ = gw.Wait()
 	return nil
@@ -176,6 +182,28 @@ func rssKiB(pid int, field string) int64 {
 		}
 	}
 	return 0
+}
+
+// runtimeFigures are the gateway's heap in use (MiB) and goroutines, from /metrics.
+func runtimeFigures(base string) [2]string {
+	out := [2]string{"?", "?"}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return out
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "go_memstats_heap_inuse_bytes "); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				out[0] = fmt.Sprintf("%.0f MiB", f/(1<<20))
+			}
+		}
+		if v, ok := strings.CutPrefix(line, "go_goroutines "); ok {
+			out[1] = v
+		}
+	}
+	return out
 }
 
 // tile is one request of a dashboard page.
