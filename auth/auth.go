@@ -21,8 +21,8 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 	"golang.org/x/time/rate"
 
-	"lcw-gateway/db"
 	"lcw-gateway/errcode"
+	"lcw-gateway/tenant"
 )
 
 // Config is the auth part of the command line.
@@ -214,7 +214,7 @@ func (g *Guard) Middleware(next http.Handler) http.Handler {
 				refuse(w, status, msg)
 				return
 			}
-			ctx = db.WithTenant(context.WithValue(ctx, principalKey{}, p), p.TenantID)
+			ctx = tenant.WithTenant(context.WithValue(ctx, principalKey{}, p), p.TenantID)
 			key = p.TenantID + "/" + p.ID
 			limit = g.cfg.RateLimit
 		}
@@ -251,7 +251,7 @@ func (g *Guard) authenticate(r *http.Request) (Principal, int, string) {
 			id = alt
 		}
 	}
-	return Principal{ID: id, TenantID: db.NormalizeID(c.TenantID)}, 0, ""
+	return Principal{ID: id, TenantID: tenant.NormalizeID(c.TenantID)}, 0, ""
 }
 
 // tokenProblem names what is wrong with a token without echoing it.

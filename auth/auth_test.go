@@ -20,7 +20,7 @@ import (
 
 	"lcw-gateway/auth"
 	"lcw-gateway/auth/authtest"
-	"lcw-gateway/db"
+	"lcw-gateway/tenant"
 )
 
 const readScope = "LifecycleWorkflows.Read.All"
@@ -39,7 +39,7 @@ func newGuard(t *testing.T, iss *authtest.Issuer, mutate func(*auth.Config)) htt
 	}
 	// The protected handler echoes the tenant the request was scoped to.
 	return g.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, db.TenantFrom(r.Context()))
+		_, _ = io.WriteString(w, tenant.From(r.Context()))
 	}))
 }
 

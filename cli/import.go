@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"lcw-gateway/db"
 	"lcw-gateway/msgraph"
+	"lcw-gateway/tenant"
 )
 
 type importCmd struct {
@@ -22,14 +22,14 @@ func (c *importCmd) Run(env *runEnv) error {
 	}
 	defer store.Close()
 	start := time.Now()
-	ctx := db.WithTenant(env.ctx, db.StoredTenantID(c.TenantID))
+	ctx := tenant.WithTenant(env.ctx, tenant.StoredID(c.TenantID))
 	progress := newProgress(env.logger, "importing", "rows")
 	stats, err := msgraph.ImportDir(ctx, store, c.Dir, progress.Report)
 	progress.Finish()
 	if err != nil {
 		return fmt.Errorf("import %s: %w (nothing of the folder was written)", c.Dir, err)
 	}
-	env.logger.Info("imported", "dir", c.Dir, "tenant", db.StoredTenantID(c.TenantID), "duration", time.Since(start).Round(time.Millisecond),
+	env.logger.Info("imported", "dir", c.Dir, "tenant", tenant.StoredID(c.TenantID), "duration", time.Since(start).Round(time.Millisecond),
 		"taskDefinitions", stats.TaskDefinitions, "workflows", stats.Workflows, "tasks", stats.Tasks, "runs", stats.Runs,
 		"taskReports", stats.TaskReports, "taskProcessingResults", stats.TaskProcessingResults, "users", stats.Users)
 	return nil

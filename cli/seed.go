@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"lcw-gateway/db"
+	"lcw-gateway/tenant"
 )
 
 type seedCmd struct {
@@ -28,7 +29,7 @@ func (c *seedCmd) Run(env *runEnv) error {
 	if c.Results > 0 {
 		opts = db.DemoOptionsForResults(c.Results)
 	}
-	ctx := db.WithTenant(env.ctx, db.StoredTenantID(c.TenantID))
+	ctx := tenant.WithTenant(env.ctx, tenant.StoredID(c.TenantID))
 	if opts.Seed, err = c.randomSeed(ctx, store); err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func (c *seedCmd) Run(env *runEnv) error {
 // the first seed whose set it does not hold. A tenant that holds workflows of no demo data set
 // holds imported or synced data: demo data goes into it only when --random-seed asks for it.
 func (c *seedCmd) randomSeed(ctx context.Context, store *db.Store) (int64, error) {
-	tenant := db.TenantFrom(ctx)
+	tenant := tenant.From(ctx)
 	if c.Seed != 0 {
 		if has, err := store.HasDemoDataSet(ctx, c.Seed); err != nil || !has {
 			return c.Seed, err
@@ -82,7 +83,7 @@ func seed(ctx context.Context, env *runEnv, store *db.Store, opts db.DemoOptions
 	if err != nil {
 		return err
 	}
-	env.logger.Info("demo data ready", "tenant", db.TenantFrom(ctx), "randomSeed", opts.Seed,
+	env.logger.Info("demo data ready", "tenant", tenant.From(ctx), "randomSeed", opts.Seed,
 		"duration", time.Since(start).Round(time.Millisecond), "workflows", stats.Workflows, "runs", stats.Runs,
 		"taskReports", stats.TaskReports, "taskProcessingResults", stats.TaskProcessingResults, "users", stats.Users)
 	return nil

@@ -6,10 +6,10 @@ import (
 	"net/http"
 
 	"lcw-gateway/auth"
-	"lcw-gateway/db"
 	"lcw-gateway/endpoint"
 	"lcw-gateway/server"
 	"lcw-gateway/syncer"
+	tenantctx "lcw-gateway/tenant"
 	"lcw-gateway/web"
 )
 
@@ -42,7 +42,7 @@ func (c *serveCmd) Run(env *runEnv) error {
 	tenant := c.Sync.Graph.StoredTenant()
 	// Demo data goes only into the tenant default of an empty database: it must neither mix with
 	// synced data nor hide it.
-	if c.Seed == "demo" && !c.Sync.Enabled() && tenant == db.DefaultTenant {
+	if c.Seed == "demo" && !c.Sync.Enabled() && tenant == tenantctx.Default {
 		if err := seedIfEmpty(env, store); err != nil {
 			return err
 		}

@@ -6,12 +6,13 @@ import (
 	"slices"
 
 	"lcw-gateway/db"
+	tenantctx "lcw-gateway/tenant"
 )
 
 // servingTenant answers every request from one tenant, as --auth jwt does from the token's.
 func servingTenant(next http.Handler, tenant string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(db.WithTenant(r.Context(), tenant)))
+		next.ServeHTTP(w, r.WithContext(tenantctx.WithTenant(r.Context(), tenant)))
 	})
 }
 

@@ -2,9 +2,6 @@ package db
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -55,19 +52,11 @@ const (
 	GroupByDay            GroupBy = "day"
 )
 
+// GroupBys lists the ways to group, in the order the API shows them.
+var GroupBys = []GroupBy{GroupByTask, GroupByTaskDefinition, GroupByRun, GroupByDay}
+
 var groupColumns = map[GroupBy]string{
 	GroupByTask: "task_id", GroupByTaskDefinition: "task_definition_id", GroupByRun: "run_id", GroupByDay: "day",
-}
-
-func (g GroupBy) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(g))) }
-
-func (g *GroupBy) UnmarshalGQL(v any) error {
-	s, _ := v.(string)
-	if _, ok := groupColumns[GroupBy(s)]; !ok {
-		return fmt.Errorf("%v is not a valid TaskReportGroupBy", v)
-	}
-	*g = GroupBy(s)
-	return nil
 }
 
 const summaryColumns = `COALESCE(SUM(successful_users_count), 0) AS successful_tasks,
@@ -112,18 +101,18 @@ func (s *Store) reportsInWindow(ctx context.Context, workflowID string, start, e
 	if start.After(end) {
 		return nil, badInput("startDateTime", "startDateTime must not be after endDateTime")
 	}
-	tenant, wf := TenantFrom(ctx), NormalizeID(workflowID)
+	wf := storedID(workflowID)
 	// The stores keep microseconds: finer bounds would compare differently on the two engines.
 	start, end = start.UTC().Truncate(time.Microsecond), end.UTC().Truncate(time.Microsecond)
-	cols := "tr.task_id, tr.task_definition_id, tr.run_id, tr.successful_users_count, tr.failed_users_count, " +
-		"tr.unprocessed_users_count, tr.total_users_count, "
-	started := s.db.Table(tableTaskReports+" AS tr").Select(cols+s.day("tr.started_date_time")+" AS day").
-		Where("tr.tenant_id = ? AND tr.workflow_id = ? AND tr.started_date_time >= ? AND tr.started_date_time <= ?",
-			tenant, wf, start, end)
-	notStarted := s.db.Table(tableTaskReports+" AS tr").Select(cols+s.day("r.scheduled_date_time")+" AS day").
-		Joins("JOIN runs r ON r.tenant_id = tr.tenant_id AND r.id = tr.run_id").
-		Where("tr.tenant_id = ? AND tr.workflow_id = ? AND tr.started_date_time IS NULL AND r.scheduled_date_time >= ? AND r.scheduled_date_time <= ?",
-			tenant, wf, start, end)
+	cols := "task_reports.task_id, task_reports.task_definition_id, task_reports.run_id, task_reports.successful_users_count, " +
+		"task_reports.failed_users_count, task_reports.unprocessed_users_count, task_reports.total_users_count, "
+	started := s.scoped(ctx, tableTaskReports).Select(cols+s.day("task_reports.started_date_time")+" AS day").
+		Where("task_reports.workflow_id = ? AND task_reports.started_date_time >= ? AND task_reports.started_date_time <= ?",
+			wf, start, end)
+	notStarted := s.scoped(ctx, tableTaskReports).Select(cols+s.day("r.scheduled_date_time")+" AS day").
+		Joins("JOIN runs r ON "+sameTenant("r", tableTaskReports)+" AND r.id = task_reports.run_id").
+		Where("task_reports.workflow_id = ? AND task_reports.started_date_time IS NULL AND r.scheduled_date_time >= ? AND r.scheduled_date_time <= ?",
+			wf, start, end)
 	return s.db.Raw("? UNION ALL ?", started, notStarted), nil
 }
 
@@ -144,7 +133,7 @@ func (s *Store) runsInWindow(ctx context.Context, workflowID string, start, end 
 	}
 	// The stores keep microseconds: finer bounds would compare differently on the two engines.
 	start, end = start.UTC().Truncate(time.Microsecond), end.UTC().Truncate(time.Microsecond)
-	return s.db.Table(tableRuns).Where("tenant_id = ? AND workflow_id = ?", TenantFrom(ctx), NormalizeID(workflowID)).
+	return s.scoped(ctx, tableRuns).Where("workflow_id = ?", storedID(workflowID)).
 		Where("(started_date_time >= ? AND started_date_time <= ?) OR (started_date_time IS NULL AND scheduled_date_time >= ? AND scheduled_date_time <= ?)",
 			start, end, start, end), nil
 }
@@ -156,7 +145,7 @@ func (s *Store) SummarizeRuns(ctx context.Context, workflowID string, start, end
 		return nil, err
 	}
 	var out RunSummary
-	err = runs.WithContext(ctx).Select(`
+	err = runs.Select(`
 		COALESCE(SUM(CASE WHEN processing_status IN ('failed', 'completedWithErrors') THEN 1 ELSE 0 END), 0) AS failed_runs,
 		COALESCE(SUM(failed_tasks_count), 0) AS failed_tasks,
 		COALESCE(SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END), 0) AS successful_runs,
@@ -174,10 +163,10 @@ func (s *Store) SummarizeUsers(ctx context.Context, workflowID string, start, en
 	if err != nil {
 		return nil, err
 	}
-	perUser := s.db.Table(tableResults).Select(`run_id, subject_id, COUNT(*) AS tasks,
+	perUser := s.scoped(ctx, tableResults).Select(`run_id, subject_id, COUNT(*) AS tasks,
 		SUM(CASE WHEN processing_status IN ('failed', 'completedWithErrors') THEN 1 ELSE 0 END) AS failed,
 		SUM(CASE WHEN processing_status = 'completed' THEN 1 ELSE 0 END) AS completed`).
-		Where("tenant_id = ? AND run_id IN (?)", TenantFrom(ctx), runs.Select("id")).
+		Where("run_id IN (?)", runs.Select("id")).
 		Group("run_id, subject_id")
 	var out UserSummary
 	err = s.db.WithContext(ctx).Raw(`SELECT COALESCE(SUM(failed), 0) AS failed_tasks,

@@ -15,6 +15,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"lcw-gateway/tenant"
 )
 
 // DemoOptions says what SeedDemo generates. The same options give the same data, row for row.
@@ -143,7 +145,7 @@ func (o DemoOptions) normalized() DemoOptions {
 // on the next start.
 func (s *Store) HasWorkflows(ctx context.Context) (bool, error) {
 	var ids []string
-	err := s.db.WithContext(ctx).Model(&Workflow{}).Where("tenant_id = ?", TenantFrom(ctx)).
+	err := s.db.WithContext(ctx).Model(&Workflow{}).Where("tenant_id = ?", tenant.From(ctx)).
 		Limit(1).Pluck("id", &ids).Error
 	if err != nil {
 		return false, fmt.Errorf("look for workflows: %w", err)
@@ -171,7 +173,7 @@ func (s *Store) HasWorkflows(ctx context.Context) (bool, error) {
 func (s *Store) SeedDemo(ctx context.Context, opts DemoOptions, progress func(done, total int64)) (DemoStats, error) {
 	opts = opts.normalized()
 	plan := newDemoPlan(opts)
-	tenant := TenantFrom(ctx)
+	tenant := tenant.From(ctx)
 	stats := plan.size()
 	stats.RunsByStatus = map[ProcessingStatus]int64{}
 	stats.ReportsByStatus = map[ProcessingStatus]int64{}

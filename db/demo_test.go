@@ -14,6 +14,7 @@ import (
 
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
+	"lcw-gateway/tenant"
 )
 
 // demoNow pins the data set: the generator is deterministic for a given Now.
@@ -97,7 +98,7 @@ func TestSeedDemoIsDeterministic(t *testing.T) {
 		for i := range 2 {
 			s := e.Open(t)
 			seed(t, s, ctx, opts)
-			dumps = append(dumps, readDemoTables(t, s, db.DefaultTenant).dump(t))
+			dumps = append(dumps, readDemoTables(t, s, tenant.Default).dump(t))
 			names = append(names, fmt.Sprintf("%s #%d", e.Name, i+1))
 		}
 	}
@@ -115,7 +116,7 @@ func TestSeedDemoIsDeterministic(t *testing.T) {
 	} {
 		s := dbtest.Open(t, dbtest.SQLiteDSN(t))
 		seed(t, s, ctx, other)
-		if readDemoTables(t, s, db.DefaultTenant).dump(t) == dumps[0] {
+		if readDemoTables(t, s, tenant.Default).dump(t) == dumps[0] {
 			t.Errorf("options %+v give the same data as %+v", other, opts)
 		}
 	}
@@ -135,7 +136,7 @@ func firstDiff(a, b string) string {
 // against derive.go recomputed from the stored results, plus the facts the rules rest on.
 func TestSeedDemoFollowsTheRules(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
-		ctx := db.WithTenant(context.Background(), "contoso")
+		ctx := tenant.WithTenant(context.Background(), "contoso")
 		s := e.Open(t)
 		opts := db.DemoOptionsForResults(10_000)
 		opts.Now = demoNow
@@ -163,7 +164,7 @@ func TestSeedDemoFollowsTheRules(t *testing.T) {
 		checkEveryStatus(t, d)
 
 		// Nothing went to the default tenant.
-		if other := readDemoTables(t, s, db.DefaultTenant); len(other.Workflows)+len(other.Results)+len(other.TaskDefinitions) != 0 {
+		if other := readDemoTables(t, s, tenant.Default); len(other.Workflows)+len(other.Results)+len(other.TaskDefinitions) != 0 {
 			t.Errorf("rows written outside the context's tenant")
 		}
 	})
@@ -546,7 +547,7 @@ func TestHasWorkflowsAndTenants(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		s := e.Open(t)
 		ctx := context.Background()
-		other := db.WithTenant(ctx, "fabrikam")
+		other := tenant.WithTenant(ctx, "fabrikam")
 		has := func(ctx context.Context) bool {
 			t.Helper()
 			ok, err := s.HasWorkflows(ctx)
@@ -569,7 +570,7 @@ func TestHasWorkflowsAndTenants(t *testing.T) {
 		if !has(other) {
 			t.Error("the second tenant has no workflows")
 		}
-		if a, b := readDemoTables(t, s, db.DefaultTenant), readDemoTables(t, s, "fabrikam"); a.dump(t) != b.dump(t) {
+		if a, b := readDemoTables(t, s, tenant.Default), readDemoTables(t, s, "fabrikam"); a.dump(t) != b.dump(t) {
 			t.Errorf("the same options gave two tenants different data:\n%s", firstDiff(a.dump(t), b.dump(t)))
 		}
 	})
@@ -601,7 +602,7 @@ func TestSeedDemoIsAllOrNothing(t *testing.T) {
 			if ok, err := s.HasWorkflows(context.Background()); ok || err != nil {
 				t.Errorf("load %d: HasWorkflows after a canceled seed: %v, %v", load, ok, err)
 			}
-			d := readDemoTables(t, s, db.DefaultTenant)
+			d := readDemoTables(t, s, tenant.Default)
 			if n := len(d.TaskDefinitions) + len(d.Users) + len(d.Results) + len(d.Runs); n != 0 {
 				t.Errorf("load %d: %d rows left behind", load, n)
 			}
@@ -677,9 +678,9 @@ func TestSeedDemoCopyMatchesInsert(t *testing.T) {
 	if got := indexDefs(t, copied); !reflect.DeepEqual(got, migrated) {
 		t.Errorf("indexes after a COPY seed:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(migrated, "\n"))
 	}
-	seed(t, copied, db.WithTenant(ctx, "fabrikam"), opts)
-	want := readDemoTables(t, inserted, db.DefaultTenant).dump(t)
-	for _, tenant := range []string{db.DefaultTenant, "fabrikam"} {
+	seed(t, copied, tenant.WithTenant(ctx, "fabrikam"), opts)
+	want := readDemoTables(t, inserted, tenant.Default).dump(t)
+	for _, tenant := range []string{tenant.Default, "fabrikam"} {
 		if got := readDemoTables(t, copied, tenant).dump(t); got != want {
 			t.Errorf("tenant %s: COPY stored other rows than INSERT:\n%s", tenant, firstDiff(want, got))
 		}

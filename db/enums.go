@@ -3,16 +3,15 @@ package db
 import (
 	"database/sql/driver"
 	"fmt"
-	"io"
-	"strconv"
 	"strings"
 )
 
-// The enums below keep Graph's wire strings. A value Graph adds later is stored as received and
-// shown to GraphQL clients as unknownFutureValue, so an upstream change never breaks a query.
+// The enums below keep Graph's wire strings. A value Graph adds later is stored as received; the
+// API (graph/enums) shows it as UnknownFutureValue, so an upstream change never breaks a query,
+// and filters (filter.go) match it by that name.
 
-// unknownFutureValue is OData's evolvable-enum sentinel.
-const unknownFutureValue = "unknownFutureValue"
+// UnknownFutureValue is OData's evolvable-enum sentinel.
+const UnknownFutureValue = "unknownFutureValue"
 
 // ProcessingStatus is Graph's lifecycleWorkflowProcessingStatus.
 type ProcessingStatus string
@@ -24,7 +23,7 @@ const (
 	StatusCompletedWithErrors ProcessingStatus = "completedWithErrors"
 	StatusCanceled            ProcessingStatus = "canceled"
 	StatusFailed              ProcessingStatus = "failed"
-	StatusUnknownFutureValue  ProcessingStatus = unknownFutureValue
+	StatusUnknownFutureValue  ProcessingStatus = UnknownFutureValue
 )
 
 // ProcessingStatuses lists the known values in Graph's documented order.
@@ -32,10 +31,7 @@ var ProcessingStatuses = []ProcessingStatus{StatusQueued, StatusInProgress, Stat
 	StatusCompletedWithErrors, StatusCanceled, StatusFailed, StatusUnknownFutureValue}
 
 // IsKnown tells whether Graph documents the value.
-func (s ProcessingStatus) IsKnown() bool { return known(s, ProcessingStatuses) }
-
-func (s ProcessingStatus) MarshalGQL(w io.Writer)    { marshalEnum(w, s, ProcessingStatuses) }
-func (s *ProcessingStatus) UnmarshalGQL(v any) error { return unmarshalEnum(v, s, ProcessingStatuses) }
+func (s ProcessingStatus) IsKnown() bool { return Known(s, ProcessingStatuses) }
 
 // ExecutionType is Graph's workflowExecutionType.
 type ExecutionType string
@@ -43,13 +39,10 @@ type ExecutionType string
 const (
 	ExecutionScheduled          ExecutionType = "scheduled"
 	ExecutionOnDemand           ExecutionType = "onDemand"
-	ExecutionUnknownFutureValue ExecutionType = unknownFutureValue
+	ExecutionUnknownFutureValue ExecutionType = UnknownFutureValue
 )
 
 var ExecutionTypes = []ExecutionType{ExecutionScheduled, ExecutionOnDemand, ExecutionUnknownFutureValue}
-
-func (e ExecutionType) MarshalGQL(w io.Writer)    { marshalEnum(w, e, ExecutionTypes) }
-func (e *ExecutionType) UnmarshalGQL(v any) error { return unmarshalEnum(v, e, ExecutionTypes) }
 
 // WorkflowCategory is Graph's lifecycleWorkflowCategory (single-valued).
 type WorkflowCategory string
@@ -60,10 +53,7 @@ const (
 	WorkflowMover  WorkflowCategory = "mover"
 )
 
-var WorkflowCategories = []WorkflowCategory{WorkflowJoiner, WorkflowLeaver, WorkflowMover, unknownFutureValue}
-
-func (c WorkflowCategory) MarshalGQL(w io.Writer)    { marshalEnum(w, c, WorkflowCategories) }
-func (c *WorkflowCategory) UnmarshalGQL(v any) error { return unmarshalEnum(v, c, WorkflowCategories) }
+var WorkflowCategories = []WorkflowCategory{WorkflowJoiner, WorkflowLeaver, WorkflowMover, UnknownFutureValue}
 
 // TaskCategory is one member of Graph's lifecycleTaskCategory flags enum.
 type TaskCategory string
@@ -75,10 +65,7 @@ const (
 	TaskExtensibility TaskCategory = "extensibility"
 )
 
-var TaskCategoryValues = []TaskCategory{TaskJoiner, TaskLeaver, TaskMover, TaskExtensibility, unknownFutureValue}
-
-func (c TaskCategory) MarshalGQL(w io.Writer)    { marshalEnum(w, c, TaskCategoryValues) }
-func (c *TaskCategory) UnmarshalGQL(v any) error { return unmarshalEnum(v, c, TaskCategoryValues) }
+var TaskCategoryValues = []TaskCategory{TaskJoiner, TaskLeaver, TaskMover, TaskExtensibility, UnknownFutureValue}
 
 // TaskCategories is the flags value: Graph sends and the store keeps it comma-joined
 // ("joiner,leaver"); GraphQL shows it as a list.
@@ -115,34 +102,16 @@ func (c *TaskCategories) Scan(src any) error {
 // ValueType is Graph's valueType of a task definition parameter.
 type ValueType string
 
-var ValueTypes = []ValueType{"enum", "string", "int", "bool", unknownFutureValue}
+var ValueTypes = []ValueType{"enum", "string", "int", "bool", UnknownFutureValue}
 
-func (t ValueType) MarshalGQL(w io.Writer)    { marshalEnum(w, t, ValueTypes) }
-func (t *ValueType) UnmarshalGQL(v any) error { return unmarshalEnum(v, t, ValueTypes) }
-
-func known[T ~string](v T, values []T) bool {
+// Known tells whether Graph documents v, one of values (a list above).
+func Known[T ~string](v T, values []T) bool {
 	for _, k := range values {
 		if v == k {
 			return true
 		}
 	}
 	return false
-}
-
-func marshalEnum[T ~string](w io.Writer, v T, values []T) {
-	if !known(v, values) {
-		v = unknownFutureValue
-	}
-	_, _ = io.WriteString(w, strconv.Quote(string(v)))
-}
-
-func unmarshalEnum[T ~string](v any, dst *T, values []T) error {
-	s, ok := v.(string)
-	if !ok || !known(T(s), values) {
-		return fmt.Errorf("%v is not one of %v", v, values)
-	}
-	*dst = T(s)
-	return nil
 }
 
 func scanString(src any) (string, error) {

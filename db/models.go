@@ -10,9 +10,6 @@ import (
 // so there is no second copy of an entity to keep in sync. Every row belongs to a tenant; ids are
 // Graph's GUIDs in lower case, unique within a tenant.
 
-// DefaultTenant owns the data of a gateway that serves one tenant.
-const DefaultTenant = "default"
-
 type TaskDefinition struct {
 	TenantID        string         `gorm:"primaryKey" json:"-"`
 	ID              string         `gorm:"primaryKey"`

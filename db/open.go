@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,7 @@ var migrations embed.FS
 // It is safe for concurrent use and keeps no cache, so an import is visible at once.
 type Store struct {
 	db         *gorm.DB
+	replicas   *dbresolver.DBResolver // nil without --db-read
 	postgres   bool
 	statements atomic.Int64
 	trace      atomic.Pointer[func(sql string, vars []any)]
@@ -40,11 +42,22 @@ func IsPostgres(dsn string) bool {
 type Config struct {
 	DSN             string        // SQLite file path or postgres:// URL: the primary, which takes every write
 	ReadDSN         string        // optional postgres:// URL of a read replica for queries
-	MaxOpenConns    int           // 0: the engine's default (8 for SQLite)
-	MaxIdleConns    int           // 0: database/sql's default
+	MaxOpenConns    int           // 0: the engine's default (DefaultMaxOpenConns)
+	MaxIdleConns    int           // 0: as many as may be open, so a busy pool never closes and reopens
 	ConnMaxLifetime time.Duration // 0: forever
 	ConnMaxIdleTime time.Duration // 0: forever
 	SkipMigrations  bool          // true: do not apply pending migrations at open
+}
+
+// DefaultMaxOpenConns is the pool size when none is configured. PostgreSQL: 4 per core the Go
+// runtime may use (GOMAXPROCS), a bound that keeps the cores busy while statements wait on the
+// network, yet leaves the server's max_connections to its other users. SQLite: 8, as WAL lets
+// readers go on while an import writes and the busy timeout in the DSN queues a second writer.
+func DefaultMaxOpenConns(postgres bool) int {
+	if postgres {
+		return 4 * runtime.GOMAXPROCS(0)
+	}
+	return 8
 }
 
 // Open connects to dsn, a SQLite file path or a postgres:// URL, and applies pending migrations.
@@ -69,28 +82,35 @@ func OpenWith(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("a read replica needs PostgreSQL for both --db and --db-read")
 		}
 		// Queries go to the replica; writes and transactions stay on the primary.
-		if err := gdb.Use(dbresolver.Register(dbresolver.Config{Replicas: []gorm.Dialector{postgres.Open(cfg.ReadDSN)}})); err != nil {
+		s.replicas = dbresolver.Register(dbresolver.Config{Replicas: []gorm.Dialector{postgres.Open(cfg.ReadDSN)}})
+		if err := gdb.Use(s.replicas); err != nil {
 			return nil, fmt.Errorf("read replica: %w", err)
 		}
 	}
 	if err := s.countStatements(); err != nil {
 		return nil, err
 	}
+	if err := s.acquireWithinDeadline(); err != nil {
+		return nil, err
+	}
 	sqlDB, err := gdb.DB()
 	if err != nil {
 		return nil, err
 	}
-	if cfg.MaxOpenConns == 0 && !s.postgres {
-		// WAL lets readers go on while an import writes; the busy timeout in the DSN makes a
-		// second writer wait instead of failing.
-		cfg.MaxOpenConns = 8
+	if cfg.MaxOpenConns <= 0 {
+		cfg.MaxOpenConns = DefaultMaxOpenConns(s.postgres)
+	}
+	if cfg.MaxIdleConns <= 0 {
+		cfg.MaxIdleConns = cfg.MaxOpenConns
 	}
 	sqlDB.SetMaxOpenConns(cfg.MaxOpenConns)
-	if cfg.MaxIdleConns > 0 {
-		sqlDB.SetMaxIdleConns(cfg.MaxIdleConns)
-	}
+	sqlDB.SetMaxIdleConns(cfg.MaxIdleConns)
 	sqlDB.SetConnMaxLifetime(cfg.ConnMaxLifetime)
 	sqlDB.SetConnMaxIdleTime(cfg.ConnMaxIdleTime)
+	if s.replicas != nil {
+		s.replicas.SetMaxOpenConns(cfg.MaxOpenConns).SetMaxIdleConns(cfg.MaxIdleConns).
+			SetConnMaxLifetime(cfg.ConnMaxLifetime).SetConnMaxIdleTime(cfg.ConnMaxIdleTime)
+	}
 	if !cfg.SkipMigrations {
 		if err := s.Migrate(ctx); err != nil {
 			_ = sqlDB.Close()

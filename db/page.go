@@ -2,14 +2,12 @@ package db
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/schema"
@@ -44,12 +42,19 @@ type PageArgs struct {
 }
 
 // InputError is a client mistake in an argument; the API reports it as BAD_USER_INPUT.
+// Argument is the path of the offending value inside the read's arguments (after, orderBy,
+// where.processingStatus.in); Err, when set, is the sentinel that says what kind of mistake.
 type InputError struct {
 	Argument string
 	Message  string
+	Err      error
 }
 
 func (e *InputError) Error() string { return e.Message }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// ErrInvalidCursor is an after or before that this connection, in this order, did not give out.
+var ErrInvalidCursor = errors.New("invalid cursor")
 
 func badInput(arg, format string, a ...any) error {
 	return &InputError{Argument: arg, Message: fmt.Sprintf(format, a...)}
@@ -69,12 +74,6 @@ type window struct {
 type orderColumn struct {
 	field *schema.Field
 	desc  bool
-}
-
-// cursorBody is what an opaque cursor carries: the order it belongs to and the item's sort keys.
-type cursorBody struct {
-	Order  string `json:"o"`
-	Values []any  `json:"v"`
 }
 
 var schemaCache sync.Map
@@ -138,7 +137,7 @@ func newWindow(model any, table string, args PageArgs, defaultOrder []OrderKey) 
 		sig = append(sig, f.DBName+":"+dir)
 	}
 	w.signature = table + "(" + strings.Join(sig, ",") + ")"
-	if w.filter, err = compileWhere(table, args.Where); err != nil {
+	if w.filter, err = compileWhere(args.Where); err != nil {
 		return nil, err
 	}
 	cursor, arg := args.After, "after"
@@ -147,7 +146,8 @@ func newWindow(model any, table string, args PageArgs, defaultOrder []OrderKey) 
 	}
 	if cursor != nil {
 		if w.cursor, err = w.decodeCursor(*cursor); err != nil {
-			return nil, badInput(arg, "%s is not a cursor of this connection with this orderBy: %v", arg, err)
+			return nil, &InputError{Argument: arg, Err: ErrInvalidCursor,
+				Message: arg + " is not a cursor of this connection with this orderBy: " + err.Error()}
 		}
 		w.hasCursor = true
 	}
@@ -171,111 +171,7 @@ func (w *window) encodeCursor(ctx context.Context, item any) string {
 		}
 		values[i] = cursorValue(v)
 	}
-	b, _ := json.Marshal(cursorBody{Order: w.signature, Values: values})
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// cursorValue turns a field value into what JSON keeps exactly: times as RFC 3339 text.
-func cursorValue(v any) any {
-	switch t := v.(type) {
-	case time.Time:
-		return t.UTC().Format(time.RFC3339Nano)
-	case *time.Time:
-		if t == nil {
-			return nil
-		}
-		return t.UTC().Format(time.RFC3339Nano)
-	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Pointer {
-		if rv.IsNil() {
-			return nil
-		}
-		rv = rv.Elem()
-	}
-	if !rv.IsValid() {
-		return nil
-	}
-	switch rv.Kind() {
-	case reflect.String:
-		return rv.String()
-	case reflect.Int, reflect.Int32, reflect.Int64:
-		return rv.Int()
-	case reflect.Bool:
-		return rv.Bool()
-	}
-	return v
-}
-
-func (w *window) decodeCursor(s string) ([]any, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("not base64")
-	}
-	var body cursorBody
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.UseNumber()
-	if err := dec.Decode(&body); err != nil {
-		return nil, fmt.Errorf("not a cursor")
-	}
-	if body.Order != w.signature || len(body.Values) != len(w.keys) {
-		return nil, fmt.Errorf("it was made for another order or list")
-	}
-	out := make([]any, len(w.keys))
-	for i, k := range w.keys {
-		if body.Values[i] == nil {
-			if k.field.FieldType.Kind() != reflect.Pointer {
-				return nil, fmt.Errorf("a null value for %s", k.field.DBName)
-			}
-			continue
-		}
-		v, err := typedCursorValue(k.field, body.Values[i])
-		if err != nil {
-			return nil, err
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
-// typedCursorValue gives a bound parameter of the column's Go type: SQLite compares times
-// correctly only as time.Time parameters, never as RFC 3339 strings.
-func typedCursorValue(f *schema.Field, v any) (any, error) {
-	t := f.FieldType
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch {
-	case t == reflect.TypeOf(time.Time{}):
-		s, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("bad time")
-		}
-		ts, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return nil, fmt.Errorf("bad time")
-		}
-		return ts.UTC(), nil
-	case t.Kind() == reflect.String:
-		s, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("bad string")
-		}
-		return s, nil
-	case t.Kind() == reflect.Int || t.Kind() == reflect.Int64 || t.Kind() == reflect.Int32:
-		n, ok := v.(json.Number)
-		if !ok {
-			return nil, fmt.Errorf("bad number")
-		}
-		return n.Int64()
-	case t.Kind() == reflect.Bool:
-		b, ok := v.(bool)
-		if !ok {
-			return nil, fmt.Errorf("bad boolean")
-		}
-		return b, nil
-	}
-	return nil, fmt.Errorf("unsupported sort column %s", f.DBName)
+	return sealCursor(w.signature, values)
 }
 
 // orderClause is the ORDER BY of the window, reversed when reading backward. NULL sorts as the

@@ -43,7 +43,7 @@ type Counter func(ctx context.Context) (int, error)
 func byIDs[T any](ctx context.Context, s *Store, table string, ids []string) (map[string]*T, error) {
 	norm := make([]string, len(ids))
 	for i, id := range ids {
-		norm[i] = NormalizeID(id)
+		norm[i] = storedID(id)
 	}
 	var rows []*T
 	if err := s.scoped(ctx, table).Where("id IN ?", norm).Find(&rows).Error; err != nil {
@@ -110,7 +110,7 @@ func (s *Store) TasksByWorkflow(ctx context.Context, workflowIDs []string) (map[
 func normalizeAll(ids []string) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		out[i] = NormalizeID(id)
+		out[i] = storedID(id)
 	}
 	return out
 }
@@ -134,10 +134,10 @@ type TaskReportFilter struct {
 func (s *Store) TaskReports(ctx context.Context, f TaskReportFilter, args PageArgs) (*Page[TaskReport], Counter, error) {
 	return topLevel[TaskReport](ctx, s, tableTaskReports, args, orderByID, func(q *gorm.DB) *gorm.DB {
 		if f.WorkflowID != nil {
-			q = q.Where("workflow_id = ?", NormalizeID(*f.WorkflowID))
+			q = q.Where("workflow_id = ?", storedID(*f.WorkflowID))
 		}
 		if f.RunID != nil {
-			q = q.Where("run_id = ?", NormalizeID(*f.RunID))
+			q = q.Where("run_id = ?", storedID(*f.RunID))
 		}
 		return q
 	})
@@ -157,7 +157,7 @@ func (s *Store) TaskProcessingResults(ctx context.Context, f ResultFilter, args 
 	return topLevel[TaskProcessingResult](ctx, s, tableResults, args, orderByID, func(q *gorm.DB) *gorm.DB {
 		for col, id := range map[string]*string{"workflow_id": f.WorkflowID, "run_id": f.RunID, "task_report_id": f.TaskReportID} {
 			if id != nil {
-				q = q.Where(col+" = ?", NormalizeID(*id))
+				q = q.Where(col+" = ?", storedID(*id))
 			}
 		}
 		return q
@@ -265,7 +265,7 @@ func parentField(p Parent) string {
 // ChildCounts counts the children of each parent that match where, in one statement
 // (totalCount of nested lists).
 func (s *Store) ChildCounts(ctx context.Context, table string, parent Parent, ids []string, where any) (map[string]int, error) {
-	filter, err := compileWhere(table, where)
+	filter, err := compileWhere(where)
 	if err != nil {
 		return nil, err
 	}
@@ -297,19 +297,19 @@ const (
 
 // NodeKind tells which entity holds id, or "" when none does.
 func (s *Store) NodeKind(ctx context.Context, id string) (string, error) {
-	tenant, id := TenantFrom(ctx), NormalizeID(id)
-	var parts []string
-	var args []any
+	id = storedID(id)
+	var terms []string
+	var reads []any
 	for _, kind := range []struct{ name, table string }{
 		{"Workflow", tableWorkflows}, {"Run", tableRuns}, {"TaskReport", tableTaskReports},
 		{"TaskProcessingResult", tableResults}, {"Task", tableTasks},
 		{"TaskDefinition", tableTaskDefinitions}, {"User", tableUsers},
 	} {
-		parts = append(parts, fmt.Sprintf("SELECT '%s' AS kind FROM %s WHERE tenant_id = ? AND id = ?", kind.name, kind.table))
-		args = append(args, tenant, id)
+		terms = append(terms, "?")
+		reads = append(reads, s.scoped(ctx, kind.table).Select("'"+kind.name+"' AS kind").Where("id = ?", id))
 	}
 	var kinds []string
-	err := s.db.WithContext(ctx).Raw(strings.Join(parts, " UNION ALL ")+" LIMIT 1", args...).Scan(&kinds).Error
+	err := s.db.WithContext(ctx).Raw(strings.Join(terms, " UNION ALL ")+" LIMIT 1", reads...).Scan(&kinds).Error
 	if err != nil || len(kinds) == 0 {
 		return "", err
 	}

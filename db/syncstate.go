@@ -8,6 +8,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"lcw-gateway/tenant"
 )
 
 // What live sync remembers between passes (migration 00002): per workflow a watermark, per run a
@@ -24,7 +26,14 @@ type SyncRun struct {
 	SyncedAt            time.Time        `gorm:"not null"`
 }
 
-func (SyncRun) TableName() string { return "sync_runs" }
+// Tables of the sync state, as migration 00002 creates them.
+const (
+	tableSyncRuns      = "sync_runs"
+	tableSyncWorkflows = "sync_workflows"
+	tableSyncTenants   = "sync_tenants"
+)
+
+func (SyncRun) TableName() string { return tableSyncRuns }
 
 // Finished tells whether Graph will change the run no more: the status is final.
 func (r SyncRun) Finished() bool { return IsFinal(r.ProcessingStatus) }
@@ -48,7 +57,7 @@ type SyncWorkflow struct {
 	CompletedAt time.Time `gorm:"not null"`
 }
 
-func (SyncWorkflow) TableName() string { return "sync_workflows" }
+func (SyncWorkflow) TableName() string { return tableSyncWorkflows }
 
 // SyncTenant is the last sync pass over a tenant.
 type SyncTenant struct {
@@ -58,14 +67,13 @@ type SyncTenant struct {
 	LastError     *string
 }
 
-func (SyncTenant) TableName() string { return "sync_tenants" }
+func (SyncTenant) TableName() string { return tableSyncTenants }
 
 // SyncState returns what earlier passes stored of a workflow: its completed pass (nil if none
 // completed) and its run checkpoints by run id.
 func (s *Store) SyncState(ctx context.Context, workflowID string) (*SyncWorkflow, map[string]SyncRun, error) {
-	tenant := TenantFrom(ctx)
 	var wf SyncWorkflow
-	err := s.db.WithContext(ctx).Where("tenant_id = ? AND workflow_id = ?", tenant, workflowID).Take(&wf).Error
+	err := s.scoped(ctx, tableSyncWorkflows).Where("workflow_id = ?", workflowID).Take(&wf).Error
 	var done *SyncWorkflow
 	switch {
 	case err == nil:
@@ -74,7 +82,7 @@ func (s *Store) SyncState(ctx context.Context, workflowID string) (*SyncWorkflow
 		return nil, nil, fmt.Errorf("read sync state of workflow %s: %w", workflowID, err)
 	}
 	var rows []SyncRun
-	if err := s.db.WithContext(ctx).Where("tenant_id = ? AND workflow_id = ?", tenant, workflowID).Find(&rows).Error; err != nil {
+	if err := s.scoped(ctx, tableSyncRuns).Where("workflow_id = ?", workflowID).Find(&rows).Error; err != nil {
 		return nil, nil, fmt.Errorf("read run checkpoints of workflow %s: %w", workflowID, err)
 	}
 	runs := make(map[string]SyncRun, len(rows))
@@ -94,7 +102,7 @@ func (s *Store) MarkRunSynced(ctx context.Context, run SyncRun) error {
 
 // CompleteWorkflowSync records a completed pass over a workflow and its new watermark.
 func (s *Store) CompleteWorkflowSync(ctx context.Context, workflowID string, watermark *time.Time) error {
-	row := SyncWorkflow{TenantID: TenantFrom(ctx), WorkflowID: workflowID, Watermark: watermark, CompletedAt: storedTime(time.Now())}
+	row := SyncWorkflow{TenantID: tenant.From(ctx), WorkflowID: workflowID, Watermark: watermark, CompletedAt: storedTime(time.Now())}
 	if watermark != nil {
 		w := storedTime(*watermark)
 		row.Watermark = &w
@@ -115,7 +123,7 @@ func (s *Store) CompleteWorkflowSync(ctx context.Context, workflowID string, wat
 // RecordSync notes a pass over the context's tenant that started at attempt; failure (nil for a
 // success) is kept as text for the operator, never with credentials in it.
 func (s *Store) RecordSync(ctx context.Context, attempt time.Time, failure error) error {
-	row := SyncTenant{TenantID: TenantFrom(ctx), LastAttemptAt: storedTime(attempt)}
+	row := SyncTenant{TenantID: tenant.From(ctx), LastAttemptAt: storedTime(attempt)}
 	update := []string{"last_attempt_at", "last_error"}
 	if failure == nil {
 		row.LastSuccessAt = &row.LastAttemptAt
@@ -139,7 +147,7 @@ func (s *Store) RecordSync(ctx context.Context, attempt time.Time, failure error
 
 // LastSync is the last pass over the context's tenant; ok is false before the first.
 func (s *Store) LastSync(ctx context.Context) (last SyncTenant, ok bool, err error) {
-	err = s.db.WithContext(ctx).Where("tenant_id = ?", TenantFrom(ctx)).Take(&last).Error
+	err = s.scoped(ctx, tableSyncTenants).Take(&last).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return last, false, nil
 	}

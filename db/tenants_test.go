@@ -7,6 +7,7 @@ import (
 
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
+	tenantctx "lcw-gateway/tenant"
 )
 
 // TenantsWithWorkflows counts every tenant's workflows, the fullest first; HasDemoDataSet finds
@@ -23,7 +24,7 @@ func TestTenantsWithWorkflowsAndDemoDataSets(t *testing.T) {
 			t.Helper()
 			opts := small
 			opts.Seed, opts.Workflows = randomSeed, workflows
-			if _, err := store.SeedDemo(db.WithTenant(ctx, tenant), opts, nil); err != nil {
+			if _, err := store.SeedDemo(tenantctx.WithTenant(ctx, tenant), opts, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -42,8 +43,8 @@ func TestTenantsWithWorkflowsAndDemoDataSets(t *testing.T) {
 			tenant string
 			seed   int64
 			want   bool
-		}{{"t-one", 1, true}, {"t-one", 2, true}, {"t-one", 3, false}, {"t-two", 1, true}, {"t-two", 2, false}, {db.DefaultTenant, 1, false}} {
-			has, err := store.HasDemoDataSet(db.WithTenant(ctx, c.tenant), c.seed)
+		}{{"t-one", 1, true}, {"t-one", 2, true}, {"t-one", 3, false}, {"t-two", 1, true}, {"t-two", 2, false}, {tenantctx.Default, 1, false}} {
+			has, err := store.HasDemoDataSet(tenantctx.WithTenant(ctx, c.tenant), c.seed)
 			if err != nil || has != c.want {
 				t.Errorf("HasDemoDataSet(%s, %d) = %v, %v; want %v", c.tenant, c.seed, has, err, c.want)
 			}

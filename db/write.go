@@ -8,6 +8,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"lcw-gateway/tenant"
 )
 
 // The write side: idempotent upserts by (tenant_id, id), used by every way Graph data comes in
@@ -113,7 +115,7 @@ func upsert[T any](ctx context.Context, s *Store, rows []T, policy conflictPolic
 // compares correctly) and keeps the last of rows that share an id: PostgreSQL refuses to
 // update one row twice in a statement.
 func prepare[T any](ctx context.Context, rows []T) ([]T, error) {
-	tenant := TenantFrom(ctx)
+	tenant := tenant.From(ctx)
 	out := make([]T, 0, len(rows))
 	at := make(map[string]int, len(rows))
 	for i := range rows {

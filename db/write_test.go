@@ -10,6 +10,7 @@ import (
 
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
+	"lcw-gateway/tenant"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -68,7 +69,7 @@ func TestUpsertInsertsThenOverwritesEveryColumn(t *testing.T) {
 		}
 		a := rows[0]
 		want := dbtest.Row{
-			"tenant_id": db.DefaultTenant, "id": "a", "workflow_id": "w1", "run_id": "r2", "task_id": "t1",
+			"tenant_id": tenant.Default, "id": "a", "workflow_id": "w1", "run_id": "r2", "task_id": "t1",
 			"task_definition_id": "d1", "processing_status": "paused", "successful_users_count": int64(5),
 			"failed_users_count": int64(0), "unprocessed_users_count": int64(0), "total_users_count": int64(5),
 			"started_date_time": nil, "completed_date_time": nil, "last_updated_date_time": "2022-08-24T23:33:09.198035Z",
@@ -85,8 +86,8 @@ func TestUpsertInsertsThenOverwritesEveryColumn(t *testing.T) {
 func TestUpsertStaysInItsTenant(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		s, dsn := open(t, e)
-		a := db.WithTenant(context.Background(), "tenant-a")
-		b := db.WithTenant(context.Background(), "tenant-b")
+		a := tenant.WithTenant(context.Background(), "tenant-a")
+		b := tenant.WithTenant(context.Background(), "tenant-b")
 		must(t, s.UpsertWorkflows(a, []db.Workflow{{ID: "w1", DisplayName: "A", Category: db.WorkflowJoiner}}))
 		must(t, s.UpsertWorkflows(b, []db.Workflow{{ID: "w1", DisplayName: "B", Category: db.WorkflowLeaver}}))
 		must(t, s.UpsertWorkflows(a, []db.Workflow{{ID: "w1", DisplayName: "A2", Category: db.WorkflowJoiner}}))
@@ -112,8 +113,8 @@ func TestEnsureUsersKeepsKnownUsers(t *testing.T) {
 
 		rows := dbtest.Dump(t, dsn)["users"]
 		want := []dbtest.Row{
-			{"tenant_id": db.DefaultTenant, "id": "u1", "display_name": "Adele Vance", "user_principal_name": "adele@contoso.example", "mail": "adele@contoso.example"},
-			{"tenant_id": db.DefaultTenant, "id": "u2", "display_name": nil, "user_principal_name": nil, "mail": nil},
+			{"tenant_id": tenant.Default, "id": "u1", "display_name": "Adele Vance", "user_principal_name": "adele@contoso.example", "mail": "adele@contoso.example"},
+			{"tenant_id": tenant.Default, "id": "u2", "display_name": nil, "user_principal_name": nil, "mail": nil},
 		}
 		if !reflect.DeepEqual(rows, want) {
 			t.Errorf("users:\n got %v\nwant %v", rows, want)
@@ -171,7 +172,7 @@ func TestAtomicRollsBackEveryWrite(t *testing.T) {
 func TestUpsertNormalizesWithoutTouchingTheCaller(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		s, dsn := open(t, e)
-		ctx := db.WithTenant(context.Background(), "t1")
+		ctx := tenant.WithTenant(context.Background(), "t1")
 		started := at("2022-08-25T04:28:04.578533789+05:00")
 		first, last := report("a", 1), report("a", 2)
 		first.StartedDateTime = &started

@@ -55,6 +55,9 @@ func PresentError(logger *slog.Logger, suggestions bool) graphql.ErrorPresenterF
 			gqlErr.Message = input.Message
 			setCode(gqlErr, errcode.BadUserInput)
 			gqlErr.Extensions["argument"] = input.Argument
+		case errors.Is(err, db.ErrUnavailable):
+			gqlErr.Message = "the gateway is busy: no database connection came free in time; retry later"
+			setCode(gqlErr, errcode.ServiceUnavailable)
 		case errors.As(err, &notFound):
 			gqlErr.Message = notFound.Message
 			setCode(gqlErr, errcode.NotFound)

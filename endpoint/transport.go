@@ -299,7 +299,7 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 		writeResponse(w, media, requestErrorStatus(media, resp.Errors), resp)
 		return
 	}
-	writeResponse(w, media, http.StatusOK, resp)
+	writeResponse(w, media, executedStatus(w, resp), resp)
 }
 
 // requestErrorStatus is the status of a request that failed before execution: 200 under

@@ -13,6 +13,9 @@ const (
 	Unauthenticated = "UNAUTHENTICATED"
 	Forbidden       = "FORBIDDEN"
 	Internal        = "INTERNAL"
+	// ServiceUnavailable: the gateway is overloaded (no database connection came free before the
+	// request's time limit); the client may retry later. The HTTP status is 503.
+	ServiceUnavailable = "SERVICE_UNAVAILABLE"
 )
 
 // Codes gqlgen gives to documents that do not parse or validate. They stay: Apollo Server and

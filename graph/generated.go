@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"lcw-gateway/db"
+	"lcw-gateway/graph/enums"
 	"lcw-gateway/graph/model"
 	"lcw-gateway/graph/scalars"
 	"math"
@@ -12753,13 +12754,17 @@ func (ec *executionContext) marshalNKeyValuePair2ᚖlcwᚑgatewayᚋdbᚐKeyValu
 }
 
 func (ec *executionContext) unmarshalNLifecycleTaskCategory2lcwᚑgatewayᚋdbᚐTaskCategory(ctx context.Context, v any) (db.TaskCategory, error) {
-	var res db.TaskCategory
-	err := res.UnmarshalGQL(v)
+	res, err := enums.UnmarshalTaskCategory(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNLifecycleTaskCategory2lcwᚑgatewayᚋdbᚐTaskCategory(ctx context.Context, sel ast.SelectionSet, v db.TaskCategory) graphql.Marshaler {
-	return v
+	_ = sel
+	res := enums.MarshalTaskCategory(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "LifecycleTaskCategory!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNLifecycleTaskCategory2ᚕlcwᚑgatewayᚋdbᚐTaskCategoryᚄ(ctx context.Context, v any) ([]db.TaskCategory, error) {
@@ -12793,23 +12798,31 @@ func (ec *executionContext) marshalNLifecycleTaskCategory2ᚕlcwᚑgatewayᚋdb�
 }
 
 func (ec *executionContext) unmarshalNLifecycleWorkflowCategory2lcwᚑgatewayᚋdbᚐWorkflowCategory(ctx context.Context, v any) (db.WorkflowCategory, error) {
-	var res db.WorkflowCategory
-	err := res.UnmarshalGQL(v)
+	res, err := enums.UnmarshalWorkflowCategory(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNLifecycleWorkflowCategory2lcwᚑgatewayᚋdbᚐWorkflowCategory(ctx context.Context, sel ast.SelectionSet, v db.WorkflowCategory) graphql.Marshaler {
-	return v
+	_ = sel
+	res := enums.MarshalWorkflowCategory(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "LifecycleWorkflowCategory!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNLifecycleWorkflowProcessingStatus2lcwᚑgatewayᚋdbᚐProcessingStatus(ctx context.Context, v any) (db.ProcessingStatus, error) {
-	var res db.ProcessingStatus
-	err := res.UnmarshalGQL(v)
+	res, err := enums.UnmarshalProcessingStatus(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNLifecycleWorkflowProcessingStatus2lcwᚑgatewayᚋdbᚐProcessingStatus(ctx context.Context, sel ast.SelectionSet, v db.ProcessingStatus) graphql.Marshaler {
-	return v
+	_ = sel
+	res := enums.MarshalProcessingStatus(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "LifecycleWorkflowProcessingStatus!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNPageInfo2lcwᚑgatewayᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
@@ -13212,13 +13225,17 @@ func (ec *executionContext) marshalNTaskReportEdge2ᚖlcwᚑgatewayᚋgraphᚋmo
 }
 
 func (ec *executionContext) unmarshalNTaskReportGroupBy2lcwᚑgatewayᚋdbᚐGroupBy(ctx context.Context, v any) (db.GroupBy, error) {
-	var res db.GroupBy
-	err := res.UnmarshalGQL(v)
+	res, err := enums.UnmarshalGroupBy(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTaskReportGroupBy2lcwᚑgatewayᚋdbᚐGroupBy(ctx context.Context, sel ast.SelectionSet, v db.GroupBy) graphql.Marshaler {
-	return v
+	_ = sel
+	res := enums.MarshalGroupBy(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TaskReportGroupBy!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNTaskReportOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrder(ctx context.Context, v any) (*model.Order, error) {
@@ -13294,13 +13311,17 @@ func (ec *executionContext) marshalNUserSummary2ᚖlcwᚑgatewayᚋdbᚐUserSumm
 }
 
 func (ec *executionContext) unmarshalNValueType2lcwᚑgatewayᚋdbᚐValueType(ctx context.Context, v any) (db.ValueType, error) {
-	var res db.ValueType
-	err := res.UnmarshalGQL(v)
+	res, err := enums.UnmarshalValueType(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNValueType2lcwᚑgatewayᚋdbᚐValueType(ctx context.Context, sel ast.SelectionSet, v db.ValueType) graphql.Marshaler {
-	return v
+	_ = sel
+	res := enums.MarshalValueType(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ValueType!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNWorkflow2ᚕᚖlcwᚑgatewayᚋdbᚐWorkflowᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Workflow) graphql.Marshaler {
@@ -13360,13 +13381,17 @@ func (ec *executionContext) marshalNWorkflowEdge2ᚖlcwᚑgatewayᚋgraphᚋmode
 }
 
 func (ec *executionContext) unmarshalNWorkflowExecutionType2lcwᚑgatewayᚋdbᚐExecutionType(ctx context.Context, v any) (db.ExecutionType, error) {
-	var res db.ExecutionType
-	err := res.UnmarshalGQL(v)
+	res, err := enums.UnmarshalExecutionType(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNWorkflowExecutionType2lcwᚑgatewayᚋdbᚐExecutionType(ctx context.Context, sel ast.SelectionSet, v db.ExecutionType) graphql.Marshaler {
-	return v
+	_ = sel
+	res := enums.MarshalExecutionType(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "WorkflowExecutionType!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNWorkflowOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrder(ctx context.Context, v any) (*model.Order, error) {
@@ -13725,16 +13750,18 @@ func (ec *executionContext) unmarshalOLifecycleTaskCategory2ᚖlcwᚑgatewayᚋd
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(db.TaskCategory)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := enums.UnmarshalTaskCategory(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOLifecycleTaskCategory2ᚖlcwᚑgatewayᚋdbᚐTaskCategory(ctx context.Context, sel ast.SelectionSet, v *db.TaskCategory) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := enums.MarshalTaskCategory(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOLifecycleTaskCategoryFilter2ᚖlcwᚑgatewayᚋdbᚐTaskCategoryFilter(ctx context.Context, v any) (*db.TaskCategoryFilter, error) {
@@ -13785,16 +13812,18 @@ func (ec *executionContext) unmarshalOLifecycleWorkflowCategory2ᚖlcwᚑgateway
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(db.WorkflowCategory)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := enums.UnmarshalWorkflowCategory(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOLifecycleWorkflowCategory2ᚖlcwᚑgatewayᚋdbᚐWorkflowCategory(ctx context.Context, sel ast.SelectionSet, v *db.WorkflowCategory) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := enums.MarshalWorkflowCategory(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOLifecycleWorkflowCategoryFilter2ᚖlcwᚑgatewayᚋdbᚐWorkflowCategoryFilter(ctx context.Context, v any) (*db.WorkflowCategoryFilter, error) {
@@ -13845,16 +13874,18 @@ func (ec *executionContext) unmarshalOLifecycleWorkflowProcessingStatus2ᚖlcw�
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(db.ProcessingStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := enums.UnmarshalProcessingStatus(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOLifecycleWorkflowProcessingStatus2ᚖlcwᚑgatewayᚋdbᚐProcessingStatus(ctx context.Context, sel ast.SelectionSet, v *db.ProcessingStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := enums.MarshalProcessingStatus(*v)
+	return res
 }
 
 func (ec *executionContext) marshalONode2lcwᚑgatewayᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
@@ -14214,16 +14245,18 @@ func (ec *executionContext) unmarshalOWorkflowExecutionType2ᚖlcwᚑgatewayᚋd
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(db.ExecutionType)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := enums.UnmarshalExecutionType(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOWorkflowExecutionType2ᚖlcwᚑgatewayᚋdbᚐExecutionType(ctx context.Context, sel ast.SelectionSet, v *db.ExecutionType) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := enums.MarshalExecutionType(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOWorkflowExecutionTypeFilter2ᚖlcwᚑgatewayᚋdbᚐExecutionTypeFilter(ctx context.Context, v any) (*db.ExecutionTypeFilter, error) {

@@ -18,6 +18,7 @@ import (
 	"lcw-gateway/db/dbtest"
 	"lcw-gateway/msgraph"
 	"lcw-gateway/msgraph/msgraphtest"
+	tenantctx "lcw-gateway/tenant"
 )
 
 const (
@@ -71,7 +72,7 @@ func TestImportKeepsTenantsApart(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		store, dsn := storeFor(t, e)
 		for _, tenant := range []string{"contoso", "fabrikam"} {
-			if _, err := msgraph.ImportDir(db.WithTenant(context.Background(), tenant), store, dir); err != nil {
+			if _, err := msgraph.ImportDir(tenantctx.WithTenant(context.Background(), tenant), store, dir); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -324,7 +325,7 @@ func checkAgainstExpected(t *testing.T, dir string, tables map[string][]dbtest.R
 			continue
 		}
 		wantRow := dbtest.Row{
-			"tenant_id": db.DefaultTenant, "id": want.ID, "workflow_id": workflowID, "run_id": want.RunID,
+			"tenant_id": tenantctx.Default, "id": want.ID, "workflow_id": workflowID, "run_id": want.RunID,
 			"task_id": want.TaskID, "task_definition_id": want.TaskDefinitionID, "processing_status": want.ProcessingStatus,
 			"successful_users_count": want.SuccessfulUsersCount, "failed_users_count": want.FailedUsersCount,
 			"unprocessed_users_count": want.UnprocessedUsersCount, "total_users_count": want.TotalUsersCount,

@@ -18,6 +18,7 @@ import (
 	"lcw-gateway/db/dbtest"
 	"lcw-gateway/msgraph"
 	"lcw-gateway/msgraph/msgraphtest"
+	tenantctx "lcw-gateway/tenant"
 )
 
 // The live sync against the Graph double: the same walker and sink as an import, over HTTP.
@@ -77,14 +78,14 @@ func newSyncer(t *testing.T, srv *msgraphtest.Server, store *db.Store, concurren
 }
 
 func (s *syncer) sync(ctx context.Context, store *db.Store) (msgraph.Stats, error) {
-	return msgraph.WalkWith(db.WithTenant(ctx, tenant), s.client, store, s.opts)
+	return msgraph.WalkWith(tenantctx.WithTenant(ctx, tenant), s.client, store, s.opts)
 }
 
 // imported is what an import of dir under the same tenant stores.
 func imported(t *testing.T, e dbtest.Engine, dir string) map[string][]dbtest.Row {
 	t.Helper()
 	store, dsn := storeFor(t, e)
-	if _, err := msgraph.ImportDir(db.WithTenant(context.Background(), tenant), store, dir); err != nil {
+	if _, err := msgraph.ImportDir(tenantctx.WithTenant(context.Background(), tenant), store, dir); err != nil {
 		t.Fatal(err)
 	}
 	return dbtest.Dump(t, dsn)
@@ -232,7 +233,7 @@ func TestSyncResumesAfterInterruption(t *testing.T) {
 		if n := len(partial["task_processing_results"]); n != 4 {
 			t.Errorf("after the interruption %d results are stored, want the 4 of run %s", n, runDad)
 		}
-		_, marks, err := store.SyncState(db.WithTenant(context.Background(), tenant), workflowID)
+		_, marks, err := store.SyncState(tenantctx.WithTenant(context.Background(), tenant), workflowID)
 		if err != nil || len(marks) != 1 || marks[runDad].ID != runDad {
 			t.Errorf("checkpoints after the interruption = %+v, %v; want run %s", marks, err, runDad)
 		}
@@ -341,7 +342,7 @@ func TestSyncPermanentFaultStopsThatWorkflow(t *testing.T) {
 				if n := countMatching(srv.Requests(), reportB1); n != 1 {
 					t.Errorf("the permanent fault was tried %d times, want once", n)
 				}
-				ctx := db.WithTenant(context.Background(), tenant)
+				ctx := tenantctx.WithTenant(context.Background(), tenant)
 				partial := dbtest.Dump(t, dsn)
 				if n := len(partial["task_processing_results"]); n != 4 {
 					t.Errorf("%d results kept, want the 4 of run %s", n, runDad)

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"lcw-gateway/db"
+	"lcw-gateway/tenant"
 )
 
 // Sink receives what the walker reads, one batch per page and entity type. The walker never
@@ -260,7 +261,7 @@ func (w *walker) walk(ctx context.Context) error {
 
 	wanted := map[string]bool{}
 	for _, id := range w.opts.Workflows {
-		wanted[db.NormalizeID(id)] = true
+		wanted[tenant.NormalizeID(id)] = true
 	}
 	var refs []workflowRef
 	err = w.each(ctx, Request{Path: workflows}, false, func(ctx context.Context, p *Page) error {

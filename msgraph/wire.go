@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"lcw-gateway/db"
+	"lcw-gateway/tenant"
 )
 
 // The wire types mirror Graph's JSON. Timestamps stay strings here so that a bad one is
@@ -130,7 +131,7 @@ func graphID(field, id string) (string, error) {
 	case id == "." || id == ".." || strings.ContainsAny(id, `/\?#`) || strings.IndexFunc(id, isControl) >= 0:
 		return "", fmt.Errorf("%s %q is not a Graph id", field, id)
 	}
-	return db.NormalizeID(id), nil
+	return tenant.NormalizeID(id), nil
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"lcw-gateway/db"
+	"lcw-gateway/tenant"
 )
 
 // BackgroundFlags are serve's --sync-interval: the sync command's flags, and how often to pass.
@@ -44,7 +45,7 @@ func (b *BackgroundFlags) Start(ctx context.Context, logger *slog.Logger, store 
 		return nil, err
 	}
 	// The lag survives a restart: it counts from the last success any process recorded.
-	if last, ok, err := store.LastSync(db.WithTenant(ctx, s.tenant)); err == nil && ok && last.LastSuccessAt != nil {
+	if last, ok, err := store.LastSync(tenant.WithTenant(ctx, s.tenant)); err == nil && ok && last.LastSuccessAt != nil {
 		s.lastSuccess = *last.LastSuccessAt
 	}
 	ctx, cancel := context.WithCancel(ctx)

@@ -15,6 +15,7 @@ import (
 
 	"lcw-gateway/db"
 	"lcw-gateway/msgraph"
+	"lcw-gateway/tenant"
 )
 
 // Flags say how to reach Microsoft Graph and who the gateway is there. The sync command and
@@ -107,9 +108,9 @@ func New(logger *slog.Logger, f Flags, store *db.Store) (*Syncer, error) {
 // so sync, import and serve given the same LCW_TENANT_ID meet on the same data.
 func (f Flags) StoredTenant() string {
 	if f.StoreTenant != "" {
-		return db.StoredTenantID(f.StoreTenant)
+		return tenant.StoredID(f.StoreTenant)
 	}
-	return db.StoredTenantID(f.TenantID)
+	return tenant.StoredID(f.TenantID)
 }
 
 // clientSecret reads the secret from LCW_CLIENT_SECRET or the file; "" when neither is given
@@ -141,7 +142,7 @@ func (s *Syncer) Pass(ctx context.Context, full bool, progress func(collection s
 	s.running, s.lastAttempt = true, start
 	s.mu.Unlock()
 
-	ctx = db.WithTenant(ctx, s.tenant)
+	ctx = tenant.WithTenant(ctx, s.tenant)
 	stats, err := msgraph.WalkWith(ctx, s.client, s.store, msgraph.WalkOptions{
 		Workflows:   s.flags.Workflows,
 		UsersByID:   true,

@@ -12,6 +12,7 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"lcw-gateway/db"
+	"lcw-gateway/tenant"
 )
 
 // batchWait is how long a loader gathers keys; gqlgen resolves the items of a list concurrently,
@@ -99,7 +100,7 @@ func tasksOfWorkflow(store *db.Store) func(context.Context, []string) (map[strin
 		}
 		out := make(map[string][]*db.Task, len(ids))
 		for _, id := range ids {
-			out[id] = found[db.NormalizeID(id)] // a workflow without tasks has an empty list
+			out[id] = found[tenant.NormalizeID(id)] // a workflow without tasks has an empty list
 		}
 		return out, nil
 	}

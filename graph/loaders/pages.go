@@ -7,6 +7,7 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"lcw-gateway/db"
+	"lcw-gateway/tenant"
 )
 
 // ChildKey asks for one page (or the count) of a parent's children. It is comparable so that it
@@ -139,7 +140,7 @@ func batched[V any, W any](fetch func(context.Context, db.Parent, []string, db.P
 					failed[key] = err
 					continue
 				}
-				v, ok := found[db.NormalizeID(id)]
+				v, ok := found[tenant.NormalizeID(id)]
 				if !ok {
 					v = missing()
 				}

@@ -23,6 +23,7 @@ import (
 	"lcw-gateway/graph"
 	"lcw-gateway/msgraph"
 	"lcw-gateway/server"
+	"lcw-gateway/tenant"
 )
 
 const (
@@ -42,11 +43,11 @@ type tenantServer struct {
 func newTenantServer(t *testing.T, e dbtest.Engine) *tenantServer {
 	store := e.Open(t)
 	ctx := context.Background()
-	if _, err := msgraph.ImportDir(db.WithTenant(ctx, tenantA), store, fixtureDir(t, "msgraph-docs-example")); err != nil {
+	if _, err := msgraph.ImportDir(tenant.WithTenant(ctx, tenantA), store, fixtureDir(t, "msgraph-docs-example")); err != nil {
 		t.Fatal(err)
 	}
 	opts := db.DemoOptions{Workflows: 3, RunsPerWorkflow: 3, Users: 12, Now: benchNow, Seed: 3}
-	if _, err := store.SeedDemo(db.WithTenant(ctx, tenantB), opts, nil); err != nil {
+	if _, err := store.SeedDemo(tenant.WithTenant(ctx, tenantB), opts, nil); err != nil {
 		t.Fatal(err)
 	}
 	iss := authtest.NewIssuer(t)

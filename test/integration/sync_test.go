@@ -23,6 +23,7 @@ import (
 	"lcw-gateway/msgraph/msgraphtest"
 	"lcw-gateway/server"
 	"lcw-gateway/syncer"
+	"lcw-gateway/tenant"
 )
 
 const syncTenant = "5f1c2a3b-0000-4000-8000-00000000bbbb"
@@ -52,9 +53,9 @@ func runCLI(t *testing.T, ctx context.Context, logs io.Writer, args ...string) e
 }
 
 // asTenant scopes every request to a tenant, as the auth guard does for a token of that tenant.
-func asTenant(h http.Handler, tenant string) http.Handler {
+func asTenant(h http.Handler, tenantID string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(w, r.WithContext(db.WithTenant(r.Context(), tenant)))
+		h.ServeHTTP(w, r.WithContext(tenant.WithTenant(r.Context(), tenantID)))
 	})
 }
 
