@@ -19,24 +19,25 @@ import (
 	"gorm.io/gorm/logger"
 
 	"lcw-gateway/db"
+	"lcw-gateway/tenant"
 )
 
 func main() {
 	from := flag.String("from", "", "postgres:// URL of the gateway database to read (migrated and loaded)")
 	to := flag.String("to", "", "SQLite file to write; it must not exist yet")
-	tenant := flag.String("tenant", db.DefaultTenant, "tenant whose rows are copied")
+	tenantID := flag.String("tenant", tenant.Default, "tenant whose rows are copied")
 	batch := flag.Int("batch", 10000, "rows per write transaction")
 	flag.Parse()
 	if *from == "" || *to == "" || !db.IsPostgres(*from) || *batch < 1 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := convert(context.Background(), *from, *to, *tenant, *batch); err != nil {
+	if err := convert(context.Background(), *from, *to, *tenantID, *batch); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func convert(ctx context.Context, from, to, tenant string, batch int) error {
+func convert(ctx context.Context, from, to, tenantID string, batch int) error {
 	if _, err := os.Stat(to); err == nil {
 		return fmt.Errorf("%s exists: convert writes a new file", to)
 	}
@@ -54,17 +55,17 @@ func convert(ctx context.Context, from, to, tenant string, batch int) error {
 		return err
 	}
 	defer dst.Close()
-	ctx = db.WithTenant(ctx, tenant)
+	ctx = tenant.WithTenant(ctx, tenantID)
 	src = src.WithContext(ctx)
 	start := time.Now()
 	for _, step := range []func() (string, int, error){
-		copyRows(ctx, src, tenant, batch, dst.UpsertTaskDefinitions),
-		copyRows(ctx, src, tenant, batch, dst.UpsertWorkflows),
-		copyRows(ctx, src, tenant, batch, dst.UpsertTasks),
-		copyRows(ctx, src, tenant, batch, dst.UpsertUsers),
-		copyRows(ctx, src, tenant, batch, dst.UpsertRuns),
-		copyRows(ctx, src, tenant, batch, dst.UpsertTaskReports),
-		copyRows(ctx, src, tenant, batch, dst.UpsertTaskProcessingResults),
+		copyRows(ctx, src, tenantID, batch, dst.UpsertTaskDefinitions),
+		copyRows(ctx, src, tenantID, batch, dst.UpsertWorkflows),
+		copyRows(ctx, src, tenantID, batch, dst.UpsertTasks),
+		copyRows(ctx, src, tenantID, batch, dst.UpsertUsers),
+		copyRows(ctx, src, tenantID, batch, dst.UpsertRuns),
+		copyRows(ctx, src, tenantID, batch, dst.UpsertTaskReports),
+		copyRows(ctx, src, tenantID, batch, dst.UpsertTaskProcessingResults),
 	} {
 		t0 := time.Now()
 		table, n, err := step()
@@ -77,9 +78,9 @@ func convert(ctx context.Context, from, to, tenant string, batch int) error {
 	return nil
 }
 
-// copyRows streams one model's rows of tenant from src in id order and writes them with upsert,
+// copyRows streams one model's rows of tenantID from src in id order and writes them with upsert,
 // batch rows per transaction, so memory stays bounded whatever the table's size.
-func copyRows[T any](ctx context.Context, src *gorm.DB, tenant string, batch int, upsert func(context.Context, []T) error) func() (string, int, error) {
+func copyRows[T any](ctx context.Context, src *gorm.DB, tenantID string, batch int, upsert func(context.Context, []T) error) func() (string, int, error) {
 	return func() (string, int, error) {
 		var model T
 		stmt := &gorm.Statement{DB: src}
@@ -87,7 +88,7 @@ func copyRows[T any](ctx context.Context, src *gorm.DB, tenant string, batch int
 			return "", 0, err
 		}
 		table := stmt.Schema.Table
-		rows, err := src.Model(&model).Where("tenant_id = ?", tenant).Order("id").Rows()
+		rows, err := src.Model(&model).Where("tenant_id = ?", tenantID).Order("id").Rows()
 		if err != nil {
 			return table, 0, fmt.Errorf("read %s: %w", table, err)
 		}

@@ -7,10 +7,10 @@ import (
 	"reflect"
 	"testing"
 
-	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
 	"lcw-gateway/msgraph"
 	"lcw-gateway/msgraph/msgraphtest"
+	"lcw-gateway/tenant"
 )
 
 // The SQLite file holds exactly the tenant's rows of the PostgreSQL database, and nothing of
@@ -29,12 +29,12 @@ func TestConvertCopiesTheTenantsRows(t *testing.T) {
 		extra["id"] = "00000000-0000-4000-8000-000000000001"
 		return append(r, extra)
 	})
-	if _, err := msgraph.ImportDir(db.WithTenant(ctx, "other"), store, other); err != nil {
+	if _, err := msgraph.ImportDir(tenant.WithTenant(ctx, "other"), store, other); err != nil {
 		t.Fatal(err)
 	}
 	liteDSN := filepath.Join(t.TempDir(), "bench.db")
 	// A batch smaller than the fixture's tables: rows cross transaction boundaries.
-	if err := convert(ctx, pgDSN, liteDSN, db.DefaultTenant, 3); err != nil {
+	if err := convert(ctx, pgDSN, liteDSN, tenant.Default, 3); err != nil {
 		t.Fatal(err)
 	}
 	want := dbtest.Dump(t, pgDSN)
@@ -43,7 +43,7 @@ func TestConvertCopiesTheTenantsRows(t *testing.T) {
 	for _, table := range dbtest.Tables() {
 		var tenantRows []dbtest.Row
 		for _, r := range want[table] {
-			if r["tenant_id"] == db.DefaultTenant {
+			if r["tenant_id"] == tenant.Default {
 				tenantRows = append(tenantRows, r)
 			}
 		}
@@ -61,7 +61,7 @@ func TestConvertCopiesTheTenantsRows(t *testing.T) {
 	if rows == 0 {
 		t.Fatal("the fixture imported no rows")
 	}
-	if err := convert(ctx, pgDSN, liteDSN, db.DefaultTenant, 3); err == nil {
+	if err := convert(ctx, pgDSN, liteDSN, tenant.Default, 3); err == nil {
 		t.Error("convert wrote into an existing file")
 	}
 }
