@@ -96,7 +96,7 @@ func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...gra
 	for _, e := range extra {
 		srv.Use(e)
 	}
-	return guardHTTP(&policy, loaders.Middleware(store, graph.Prefetch, srv))
+	return guardHTTP(&policy, loaders.Middleware(store, srv))
 }
 
 // rulesWithoutIntrospection are gqlparser's rules plus graphql-js's NoSchemaIntrospectionCustomRule:
