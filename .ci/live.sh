@@ -14,5 +14,5 @@ export LCW_CI_DB
 lcw_start --seed none
 
 lcw_step "graphql-ws and graphql-sse clients"
-LCW_DB="$LCW_CI_DB" LCW_BIN="$LCW_TMP/lcw-gateway" LCW_FIXTURE="$LCW_ROOT/../shared/fixtures/msgraph-docs-example" \
+LCW_DB="$LCW_CI_DB" LCW_BIN="$LCW_TMP/lcw-gateway" LCW_FIXTURE="$LCW_ROOT/testdata/fixtures/msgraph-docs-example" \
   node --test --test-reporter=spec "$LCW_ROOT/test/live/live.test.mjs"

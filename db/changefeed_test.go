@@ -27,8 +27,8 @@ func TestChangeFeedRecordsChangedRowsOnly(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		s, _ := open(t, e)
 		ctx := context.Background()
-		must(t, s.UpsertTaskReports(ctx, []db.TaskReport{report("a", 1), report("b", 2)}))
-		must(t, s.UpsertTaskProcessingResults(ctx, []db.TaskProcessingResult{result("x")}))
+		must(t, write(ctx, s, db.Batch{TaskReports: []db.TaskReport{report("a", 1), report("b", 2)}}))
+		must(t, write(ctx, s, db.Batch{TaskProcessingResults: []db.TaskProcessingResult{result("x")}}))
 		got := changeIDs(t, s, ctx, 0)
 		want := []string{"default/TaskReport/a", "default/TaskReport/b", "default/TaskProcessingResult/x"}
 		if len(got) != 3 || got[0] != want[0] && got[0] != want[1] || got[2] != want[2] {
@@ -38,8 +38,8 @@ func TestChangeFeedRecordsChangedRowsOnly(t *testing.T) {
 		must(t, err)
 
 		// The same rows again: nothing changed, nothing recorded.
-		must(t, s.UpsertTaskReports(ctx, []db.TaskReport{report("a", 1), report("b", 2)}))
-		must(t, s.UpsertTaskProcessingResults(ctx, []db.TaskProcessingResult{result("x")}))
+		must(t, write(ctx, s, db.Batch{TaskReports: []db.TaskReport{report("a", 1), report("b", 2)}}))
+		must(t, write(ctx, s, db.Batch{TaskProcessingResults: []db.TaskProcessingResult{result("x")}}))
 		if got := changeIDs(t, s, ctx, last); len(got) != 0 {
 			t.Fatalf("unchanged upsert recorded %v", got)
 		}
@@ -48,9 +48,9 @@ func TestChangeFeedRecordsChangedRowsOnly(t *testing.T) {
 		changed := report("b", 3)
 		r := result("x")
 		r.FailureReason = ptr("boom")
-		must(t, s.UpsertTaskReports(ctx, []db.TaskReport{report("a", 1), changed}))
-		must(t, s.UpsertTaskProcessingResults(ctx, []db.TaskProcessingResult{r}))
-		must(t, s.UpsertTaskReports(tenant.WithTenant(ctx, "t2"), []db.TaskReport{report("a", 1)}))
+		must(t, write(ctx, s, db.Batch{TaskReports: []db.TaskReport{report("a", 1), changed}}))
+		must(t, write(ctx, s, db.Batch{TaskProcessingResults: []db.TaskProcessingResult{r}}))
+		must(t, write(tenant.WithTenant(ctx, "t2"), s, db.Batch{TaskReports: []db.TaskReport{report("a", 1)}}))
 		got = changeIDs(t, s, ctx, last)
 		want = []string{"default/TaskReport/b", "default/TaskProcessingResult/x", "t2/TaskReport/a"}
 		if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
@@ -75,7 +75,7 @@ func TestChangeFeedPruning(t *testing.T) {
 		s, _ := open(t, e)
 		ctx := context.Background()
 		for i := range 5 {
-			must(t, s.UpsertTaskReports(ctx, []db.TaskReport{report("a", i)}))
+			must(t, write(ctx, s, db.Batch{TaskReports: []db.TaskReport{report("a", i)}}))
 		}
 		n, err := s.PruneChanges(ctx, time.Hour, 10)
 		must(t, err)

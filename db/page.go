@@ -282,8 +282,8 @@ func (w *window) beyond(q string, i int) (string, []any, bool) {
 
 // list reads one page of query (already scoped and filtered) in the window's order.
 func list[T any](ctx context.Context, query *gorm.DB, w *window) (*Page[T], error) {
-	var rows []*T
-	if err := w.pageQuery(query).Find(&rows).Error; err != nil {
+	rows, err := scanAll[T](w.pageQuery(query))
+	if err != nil {
 		return nil, err
 	}
 	return toPage(ctx, w, rows), nil
@@ -326,4 +326,73 @@ func (w *window) filtered(q *gorm.DB) *gorm.DB {
 		return q
 	}
 	return q.Where(w.filter.sql, w.filter.args...)
+}
+
+// scanPlan maps the columns of a result to the fields of T, made once per type and column list.
+type scanPlan struct {
+	fields [][]int // field index in T per column, nil for a column T has no field for
+}
+
+var scanPlans sync.Map // scanPlanKey -> *scanPlan
+
+type scanPlanKey struct {
+	typ     reflect.Type
+	columns string
+}
+
+func planFor[T any](columns []string) (*scanPlan, error) {
+	key := scanPlanKey{reflect.TypeFor[T](), strings.Join(columns, ",")}
+	if p, ok := scanPlans.Load(key); ok {
+		return p.(*scanPlan), nil
+	}
+	sch, err := parseSchema(new(T))
+	if err != nil {
+		return nil, err
+	}
+	p := &scanPlan{fields: make([][]int, len(columns))}
+	for i, c := range columns {
+		if f := sch.LookUpField(c); f != nil {
+			p.fields[i] = f.StructField.Index
+		}
+	}
+	scanPlans.Store(key, p)
+	return p, nil
+}
+
+// scanAll runs q and reads its rows straight into the fields of new T values: database/sql
+// converts each column into its field, where GORM's Find first scans every column into a value
+// it allocates per row and then copies it by reflection.
+func scanAll[T any](q *gorm.DB) ([]*T, error) {
+	rows, err := q.Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	columns, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	plan, err := planFor[T](columns)
+	if err != nil {
+		return nil, err
+	}
+	out := []*T{} // as Find: an empty result is an empty slice
+	dest := make([]any, len(columns))
+	var skip any
+	for rows.Next() {
+		v := new(T)
+		rv := reflect.ValueOf(v).Elem()
+		for i, idx := range plan.fields {
+			if idx == nil {
+				dest[i] = &skip
+				continue
+			}
+			dest[i] = rv.FieldByIndex(idx).Addr().Interface()
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

@@ -45,8 +45,8 @@ func byIDs[T any](ctx context.Context, s *Store, table string, ids []string) (ma
 	for i, id := range ids {
 		norm[i] = storedID(id)
 	}
-	var rows []*T
-	if err := s.scoped(ctx, table).Where("id IN ?", norm).Find(&rows).Error; err != nil {
+	rows, err := scanAll[T](s.scoped(ctx, table).Where("id IN ?", norm))
+	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]*T, len(rows))
@@ -234,10 +234,10 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 			terms[i] = fmt.Sprintf("SELECT * FROM (?) AS p%d", i)
 			reads[i] = w.pageQuery(s.scoped(ctx, table).Where(string(parent)+" = ?", id))
 		}
-		var rows []*T
 		// SQL keeps no order across UNION ALL: sort again (a few rows per parent).
 		union := "SELECT * FROM (" + strings.Join(terms, " UNION ALL ") + ") AS lcw_pages ORDER BY " + w.orderClause("")
-		if err := s.db.WithContext(ctx).Raw(union, reads...).Find(&rows).Error; err != nil {
+		rows, err := scanAll[T](s.db.WithContext(ctx).Raw(union, reads...))
+		if err != nil {
 			return nil, err
 		}
 		for _, r := range rows {

@@ -106,7 +106,7 @@ func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...gra
 	for _, e := range extra {
 		srv.Use(e)
 	}
-	withLoaders := loaders.Middleware(store, graph.Prefetch, srv)
+	withLoaders := loaders.Middleware(store, srv)
 	return serveStreams(&policy, opts, guardHTTP(&policy, withLoaders), withLoaders)
 }
 

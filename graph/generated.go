@@ -5471,7 +5471,7 @@ func (ec *executionContext) _RunConnection_edges(ctx context.Context, field grap
 			return ec.fieldContext_RunConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[db.Run]) graphql.Marshaler {
@@ -5485,7 +5485,7 @@ func (ec *executionContext) fieldContext_RunConnection_edges(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "RunConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RunEdge(ctx, field)
@@ -6333,7 +6333,7 @@ func (ec *executionContext) _TaskDefinitionConnection_edges(ctx context.Context,
 			return ec.fieldContext_TaskDefinitionConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[db.TaskDefinition]) graphql.Marshaler {
@@ -6347,7 +6347,7 @@ func (ec *executionContext) fieldContext_TaskDefinitionConnection_edges(_ contex
 	fc = &graphql.FieldContext{
 		Object:     "TaskDefinitionConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TaskDefinitionEdge(ctx, field)
@@ -6842,7 +6842,7 @@ func (ec *executionContext) _TaskProcessingResultConnection_edges(ctx context.Co
 			return ec.fieldContext_TaskProcessingResultConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[db.TaskProcessingResult]) graphql.Marshaler {
@@ -6856,7 +6856,7 @@ func (ec *executionContext) fieldContext_TaskProcessingResultConnection_edges(_ 
 	fc = &graphql.FieldContext{
 		Object:     "TaskProcessingResultConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TaskProcessingResultEdge(ctx, field)
@@ -7496,7 +7496,7 @@ func (ec *executionContext) _TaskReportConnection_edges(ctx context.Context, fie
 			return ec.fieldContext_TaskReportConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[db.TaskReport]) graphql.Marshaler {
@@ -7510,7 +7510,7 @@ func (ec *executionContext) fieldContext_TaskReportConnection_edges(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "TaskReportConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TaskReportEdge(ctx, field)
@@ -8752,7 +8752,7 @@ func (ec *executionContext) _WorkflowConnection_edges(ctx context.Context, field
 			return ec.fieldContext_WorkflowConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[db.Workflow]) graphql.Marshaler {
@@ -8766,7 +8766,7 @@ func (ec *executionContext) fieldContext_WorkflowConnection_edges(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "WorkflowConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_WorkflowEdge(ctx, field)

@@ -21,12 +21,12 @@ func (r *queryResolver) Workflows(ctx context.Context, first *int, after *string
 
 // Workflow is the resolver for the workflow field.
 func (r *queryResolver) Workflow(ctx context.Context, id string) (*db.Workflow, error) {
-	return loaders.Optional(ctx, loaders.For(ctx).Workflow, id)
+	return workflows.get(ctx, id)
 }
 
 // Run is the resolver for the run field.
 func (r *queryResolver) Run(ctx context.Context, id string) (*db.Run, error) {
-	return loaders.Optional(ctx, loaders.For(ctx).Run, id)
+	return runs.get(ctx, id)
 }
 
 // TaskReports is the resolver for the taskReports field.
@@ -38,7 +38,7 @@ func (r *queryResolver) TaskReports(ctx context.Context, workflowID *string, run
 
 // TaskReport is the resolver for the taskReport field.
 func (r *queryResolver) TaskReport(ctx context.Context, id string) (*db.TaskReport, error) {
-	return loaders.Optional(ctx, loaders.For(ctx).TaskReport, id)
+	return reports.get(ctx, id)
 }
 
 // TaskProcessingResults is the resolver for the taskProcessingResults field.
@@ -50,7 +50,7 @@ func (r *queryResolver) TaskProcessingResults(ctx context.Context, workflowID *s
 
 // TaskProcessingResult is the resolver for the taskProcessingResult field.
 func (r *queryResolver) TaskProcessingResult(ctx context.Context, id string) (*db.TaskProcessingResult, error) {
-	return loaders.Optional(ctx, loaders.For(ctx).TaskProcessingResult, id)
+	return results.get(ctx, id)
 }
 
 // TaskDefinitions is the resolver for the taskDefinitions field.
@@ -61,42 +61,25 @@ func (r *queryResolver) TaskDefinitions(ctx context.Context, first *int, after *
 
 // TaskDefinition is the resolver for the taskDefinition field.
 func (r *queryResolver) TaskDefinition(ctx context.Context, id string) (*db.TaskDefinition, error) {
-	return loaders.Optional(ctx, loaders.For(ctx).TaskDefinition, id)
+	return definitions.get(ctx, id)
 }
 
 // TaskReportSummary is the resolver for the taskReportSummary field.
 func (r *queryResolver) TaskReportSummary(ctx context.Context, workflowID string, startDateTime time.Time, endDateTime time.Time) (*db.TaskReportSummary, error) {
-	wf, err := loaders.Optional(ctx, loaders.For(ctx).Workflow, workflowID)
-	if wf == nil || err != nil {
+	wf, err := loaders.For(ctx).Workflow.Fill(ctx, []string{workflowID}) // at once: nothing to batch with
+	if len(wf) == 0 || err != nil {
 		return nil, err
 	}
-	return r.Store.SummarizeTaskReports(ctx, wf.ID, startDateTime, endDateTime)
+	return r.Store.SummarizeTaskReports(ctx, wf[0].ID, startDateTime, endDateTime)
 }
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
 	kind, err := r.Store.NodeKind(ctx, id)
-	if err != nil {
-		return nil, err
+	if node, ok := nodeKinds[kind]; ok && err == nil {
+		return node(ctx, id)
 	}
-	l := loaders.For(ctx)
-	switch kind {
-	case "Workflow":
-		return nodeOrNil(loaders.Optional(ctx, l.Workflow, id))
-	case "Run":
-		return nodeOrNil(loaders.Optional(ctx, l.Run, id))
-	case "TaskReport":
-		return nodeOrNil(loaders.Optional(ctx, l.TaskReport, id))
-	case "TaskProcessingResult":
-		return nodeOrNil(loaders.Optional(ctx, l.TaskProcessingResult, id))
-	case "Task":
-		return nodeOrNil(loaders.Optional(ctx, l.Task, id))
-	case "TaskDefinition":
-		return nodeOrNil(loaders.Optional(ctx, l.TaskDefinition, id))
-	case "User":
-		return nodeOrNil(loaders.Optional(ctx, l.User, id))
-	}
-	return nil, nil
+	return nil, err
 }
 
 // Query returns QueryResolver implementation.

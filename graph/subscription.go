@@ -7,6 +7,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"lcw-gateway/db"
@@ -55,7 +56,7 @@ func subscribe[T, E any](ctx context.Context, r *Resolver, after *string, s chan
 			return nil, err
 		}
 	}
-	sel := eventSelection(ctx, s.eventType, s.field, s.objType)
+	sel := eventSelection(ctx, s.eventType, s.field)
 	out := make(chan *E)
 	go func() {
 		defer close(out)
@@ -106,7 +107,7 @@ func subscribe[T, E any](ctx context.Context, r *Resolver, after *string, s chan
 // send sends one burst: one event per row, at its last entry, with the rows read in one
 // statement and what the subscription selects on them queued on the loaders at once, so a burst
 // costs the same few statements however many rows changed.
-func (s changeStream[T, E]) send(ctx context.Context, r *Resolver, out chan<- *E, sel *selection, changes []db.Change) error {
+func (s changeStream[T, E]) send(ctx context.Context, r *Resolver, out chan<- *E, sel ast.SelectionSet, changes []db.Change) error {
 	lastOf := make(map[string]int, len(changes))
 	for i := range changes {
 		lastOf[changes[i].ID] = i
@@ -129,7 +130,7 @@ func (s changeStream[T, E]) send(ctx context.Context, r *Resolver, out chan<- *E
 	}
 	l := loaders.For(ctx)
 	forget(l) // the connection's loaders outlive a burst: what they hold may have changed since
-	prefetch(ctx, l, items, sel)
+	prefetch(ctx, l, s.objType, items, sel)
 	for i := range changes {
 		c := &changes[i]
 		v, ok := found[c.ID]
@@ -147,15 +148,15 @@ func (s changeStream[T, E]) send(ctx context.Context, r *Resolver, out chan<- *E
 }
 
 // eventSelection is what the subscription selects on the object of its events.
-func eventSelection(ctx context.Context, eventType, field, objType string) *selection {
+func eventSelection(ctx context.Context, eventType, field string) ast.SelectionSet {
 	op, fc := graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx)
-	s := &selection{}
+	var out ast.SelectionSet
 	for _, f := range graphql.CollectFields(op, fc.Field.Selections, []string{eventType}) {
 		if f.Name == field {
-			s.add(op, f.Selections, objType)
+			out = append(out, f.Selections...)
 		}
 	}
-	return s
+	return out
 }
 
 // forget empties every loader's cache.

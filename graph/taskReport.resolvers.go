@@ -49,9 +49,7 @@ func (r *taskReportResolver) Workflow(ctx context.Context, obj *db.TaskReport) (
 
 // TaskProcessingResults is the resolver for the taskProcessingResults field.
 func (r *taskReportResolver) TaskProcessingResults(ctx context.Context, obj *db.TaskReport, first *int, after *string, last *int, before *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error) {
-	l := loaders.For(ctx)
-	return childConnection[db.TaskProcessingResult, db.TaskProcessingResultWhere](ctx, l.ResultPages, l.ResultCounts,
-		db.ByTaskReport, obj.ID, "TaskProcessingResult")
+	return reportResults.connection(ctx, obj.ID, model.PageArgs(first, after, last, before, orderBy, where))
 }
 
 // TaskProcessingResult returns TaskProcessingResultResolver implementation.

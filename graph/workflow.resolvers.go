@@ -20,16 +20,12 @@ func (r *runResolver) Workflow(ctx context.Context, obj *db.Run) (*db.Workflow, 
 
 // TaskReports is the resolver for the taskReports field.
 func (r *runResolver) TaskReports(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) (*model.Connection[db.TaskReport], error) {
-	l := loaders.For(ctx)
-	return childConnection[db.TaskReport, db.TaskReportWhere](ctx, l.TaskReportPages, l.TaskReportCounts,
-		db.ByRun, obj.ID, "TaskReport")
+	return runReports.connection(ctx, obj.ID, model.PageArgs(first, after, last, before, orderBy, where))
 }
 
 // TaskProcessingResults is the resolver for the taskProcessingResults field.
 func (r *runResolver) TaskProcessingResults(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error) {
-	l := loaders.For(ctx)
-	return childConnection[db.TaskProcessingResult, db.TaskProcessingResultWhere](ctx, l.ResultPages, l.ResultCounts,
-		db.ByRun, obj.ID, "TaskProcessingResult")
+	return runResults.connection(ctx, obj.ID, model.PageArgs(first, after, last, before, orderBy, where))
 }
 
 // Task is the resolver for the task field.
@@ -58,13 +54,16 @@ func (r *taskReportStatsResolver) Run(ctx context.Context, obj *db.TaskReportSta
 
 // Tasks is the resolver for the tasks field.
 func (r *workflowResolver) Tasks(ctx context.Context, obj *db.Workflow) ([]*db.Task, error) {
-	return loaders.For(ctx).TasksOfWorkflow.Load(ctx, obj.ID)
+	list, err := loaders.For(ctx).TasksOfWorkflow.Load(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return *list, nil
 }
 
 // Runs is the resolver for the runs field.
 func (r *workflowResolver) Runs(ctx context.Context, obj *db.Workflow, first *int, after *string, last *int, before *string, where *db.RunWhere, orderBy []*model.Order) (*model.Connection[db.Run], error) {
-	l := loaders.For(ctx)
-	return childConnection[db.Run, db.RunWhere](ctx, l.RunPages, l.RunCounts, db.ByWorkflow, obj.ID, "Run")
+	return workflowRuns.connection(ctx, obj.ID, model.PageArgs(first, after, last, before, orderBy, where))
 }
 
 // TaskReports is the resolver for the taskReports field.
@@ -75,9 +74,7 @@ func (r *workflowResolver) TaskReports(ctx context.Context, obj *db.Workflow, ru
 		page, count, err := r.Store.TaskReports(ctx, filter, model.PageArgs(first, after, last, before, orderBy, where))
 		return connection(ctx, "TaskReport", page, count, err)
 	}
-	l := loaders.For(ctx)
-	return childConnection[db.TaskReport, db.TaskReportWhere](ctx, l.TaskReportPages, l.TaskReportCounts,
-		db.ByWorkflow, obj.ID, "TaskReport")
+	return workflowReports.connection(ctx, obj.ID, model.PageArgs(first, after, last, before, orderBy, where))
 }
 
 // TaskReportSummary is the resolver for the taskReportSummary field.
@@ -87,7 +84,11 @@ func (r *workflowResolver) TaskReportSummary(ctx context.Context, obj *db.Workfl
 
 // TaskReportStats is the resolver for the taskReportStats field.
 func (r *workflowResolver) TaskReportStats(ctx context.Context, obj *db.Workflow, startDateTime time.Time, endDateTime time.Time, groupBy db.GroupBy) ([]*db.TaskReportStats, error) {
-	return r.Store.TaskReportStatistics(ctx, obj.ID, startDateTime, endDateTime, groupBy)
+	stats, err := r.Store.TaskReportStatistics(ctx, obj.ID, startDateTime, endDateTime, groupBy)
+	if err == nil {
+		prefetchCurrent(ctx, "TaskReportStats", stats)
+	}
+	return stats, err
 }
 
 // RunSummary is the resolver for the runSummary field.

@@ -1,5 +1,7 @@
-// Package loaders batches the relationship fields of one GraphQL request: every load of the same
-// kind made while a request resolves a level of the tree becomes one SQL statement.
+// Package loaders holds what one GraphQL request has loaded: every relationship is read for all
+// the objects of a level in one SQL statement, before their fields resolve (Fill, called by the
+// prefetcher), and the fields then read it from the loader's cache. A load nothing filled is
+// batched by time, as a safety net.
 package loaders
 
 import (
@@ -15,92 +17,140 @@ import (
 	"lcw-gateway/tenant"
 )
 
-// batchWait is how long a loader gathers keys; gqlgen resolves the items of a list concurrently,
-// so a short wait catches them all.
+// batchWait is how long a loader gathers keys that no prefetch filled; gqlgen resolves the
+// items of a list concurrently, so a short wait catches them all.
 const batchWait = 2 * time.Millisecond
 
 // Loaders are created per request, so nothing is cached across requests (an import is seen at once)
 // and every load runs with the request's tenant.
 type Loaders struct {
-	Workflow             *dataloadgen.Loader[string, *db.Workflow]
-	Run                  *dataloadgen.Loader[string, *db.Run]
-	Task                 *dataloadgen.Loader[string, *db.Task]
-	TaskDefinition       *dataloadgen.Loader[string, *db.TaskDefinition]
-	TaskReport           *dataloadgen.Loader[string, *db.TaskReport]
-	TaskProcessingResult *dataloadgen.Loader[string, *db.TaskProcessingResult]
-	User                 *dataloadgen.Loader[string, *db.User]
-	TasksOfWorkflow      *dataloadgen.Loader[string, []*db.Task]
-	RunPages             *dataloadgen.Loader[ChildKey, *db.Page[db.Run]]
-	RunCounts            *dataloadgen.Loader[ChildKey, int]
-	TaskReportPages      *dataloadgen.Loader[ChildKey, *db.Page[db.TaskReport]]
-	TaskReportCounts     *dataloadgen.Loader[ChildKey, int]
-	ResultPages          *dataloadgen.Loader[ChildKey, *db.Page[db.TaskProcessingResult]]
-	ResultCounts         *dataloadgen.Loader[ChildKey, int]
+	Workflow             *ByID[db.Workflow]
+	Run                  *ByID[db.Run]
+	Task                 *ByID[db.Task]
+	TaskDefinition       *ByID[db.TaskDefinition]
+	TaskReport           *ByID[db.TaskReport]
+	TaskProcessingResult *ByID[db.TaskProcessingResult]
+	User                 *ByID[db.User]
+	TasksOfWorkflow      *ByID[[]*db.Task]
+	RunPages             *Pages[db.Run]
+	TaskReportPages      *Pages[db.TaskReport]
+	ResultPages          *Pages[db.TaskProcessingResult]
 
-	prefetch   Prefetcher
-	remembered sync.Map // selection key -> what the prefetcher needs to read it
+	args sync.Map // canonical form of a ChildKey's arguments -> db.PageArgs
 }
 
-// Prefetcher queues the relationships a request selected on the items of a nested page, given
-// what was remembered under the page key's selection.
-type Prefetcher func(ctx context.Context, l *Loaders, items any, remembered any)
-
-// Remember keeps what a selection key stands for, for the prefetcher, for this request.
-func (l *Loaders) Remember(sel string, v any) { l.remembered.LoadOrStore(sel, v) }
-
 // New builds the loaders of one request.
-func New(store *db.Store, prefetch Prefetcher) *Loaders {
-	opts := []dataloadgen.Option{dataloadgen.WithWait(batchWait)}
-	l := &Loaders{prefetch: prefetch}
-	*l = Loaders{prefetch: prefetch,
-		Workflow:             dataloadgen.NewMappedLoader(store.WorkflowsByID, opts...),
-		Run:                  dataloadgen.NewMappedLoader(store.RunsByID, opts...),
-		Task:                 dataloadgen.NewMappedLoader(store.TasksByID, opts...),
-		TaskDefinition:       dataloadgen.NewMappedLoader(store.TaskDefinitionsByID, opts...),
-		TaskReport:           dataloadgen.NewMappedLoader(store.TaskReportsByID, opts...),
-		TaskProcessingResult: dataloadgen.NewMappedLoader(store.TaskProcessingResultsByID, opts...),
-		User:                 dataloadgen.NewMappedLoader(store.UsersByID, opts...),
-		TasksOfWorkflow:      dataloadgen.NewMappedLoader(tasksOfWorkflow(store), opts...),
-		RunPages:             dataloadgen.NewMappedLoader(pages[db.Run, db.RunWhere](l, store.RunPages), opts...),
-		RunCounts:            dataloadgen.NewMappedLoader(counts[db.RunWhere](store, db.CountRuns), opts...),
-		TaskReportPages:      dataloadgen.NewMappedLoader(pages[db.TaskReport, db.TaskReportWhere](l, store.TaskReportPages), opts...),
-		TaskReportCounts:     dataloadgen.NewMappedLoader(counts[db.TaskReportWhere](store, db.CountTaskReports), opts...),
-		ResultPages:          dataloadgen.NewMappedLoader(pages[db.TaskProcessingResult, db.TaskProcessingResultWhere](l, store.TaskProcessingResultPages), opts...),
-		ResultCounts:         dataloadgen.NewMappedLoader(counts[db.TaskProcessingResultWhere](store, db.CountResults), opts...),
-	}
+func New(store *db.Store) *Loaders {
+	l := &Loaders{}
+	l.Workflow = byID(store.WorkflowsByID)
+	l.Run = byID(store.RunsByID)
+	l.Task = byID(store.TasksByID)
+	l.TaskDefinition = byID(store.TaskDefinitionsByID)
+	l.TaskReport = byID(store.TaskReportsByID)
+	l.TaskProcessingResult = byID(store.TaskProcessingResultsByID)
+	l.User = byID(store.UsersByID)
+	l.TasksOfWorkflow = byID(tasksOfWorkflow(store))
+	l.RunPages = newPages(l, store.RunPages, db.CountRuns, store)
+	l.TaskReportPages = newPages(l, store.TaskReportPages, db.CountTaskReports, store)
+	l.ResultPages = newPages(l, store.TaskProcessingResultPages, db.CountResults, store)
 	return l
 }
 
 type ctxKey struct{}
 
 // Middleware gives each request its own loaders.
-func Middleware(store *db.Store, prefetch Prefetcher, next http.Handler) http.Handler {
+func Middleware(store *db.Store, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, New(store, prefetch))))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, New(store))))
 	})
 }
 
 // For returns the request's loaders.
 func For(ctx context.Context) *Loaders { return ctx.Value(ctxKey{}).(*Loaders) }
 
-// Optional loads a value that may be missing: a missing key is nil, not an error.
-func Optional[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, *V], key K) (*V, error) {
-	v, err := l.Load(ctx, key)
+// lazy is a loader made on its first use: a request uses few of its loaders (a lookup by id, one).
+type lazy[K comparable, V any] struct {
+	once   sync.Once
+	loader *dataloadgen.Loader[K, V]
+	fetch  func(context.Context, []K) (map[K]V, error)
+}
+
+func (z *lazy[K, V]) get() *dataloadgen.Loader[K, V] {
+	z.once.Do(func() { z.loader = dataloadgen.NewMappedLoader(z.fetch, dataloadgen.WithWait(batchWait)) })
+	return z.loader
+}
+
+// Load returns the value of key: what a prefetch kept, or a batched fetch.
+func (z *lazy[K, V]) Load(ctx context.Context, key K) (V, error) { return z.get().Load(ctx, key) }
+
+// Prime keeps value for key (a value already there stays).
+func (z *lazy[K, V]) Prime(key K, value V) { z.get().Prime(key, value) }
+
+// ByID loads objects by id (or, for TasksOfWorkflow, lists by their parent's id).
+type ByID[V any] struct {
+	lazy[string, *V]
+}
+
+func byID[V any](fetch func(context.Context, []string) (map[string]*V, error)) *ByID[V] {
+	b := &ByID[V]{}
+	b.fetch = fetch
+	return b
+}
+
+// Fill reads ids in one statement, keeps what it found for the fields that will ask (and nil for
+// an id not found, so that no field waits to ask again), and returns it once per distinct id found.
+func (b *ByID[V]) Fill(ctx context.Context, ids []string) ([]*V, error) {
+	ids = distinct(ids)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	found, err := b.fetch(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*V, 0, len(found))
+	for _, id := range ids {
+		v, ok := found[id]
+		b.Prime(id, v)
+		if ok {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// Optional loads a value that may be missing: a missing key is nil, not an error (a filled loader
+// holds nil for it, a batched load reports ErrNotFound).
+func Optional[V any](ctx context.Context, b *ByID[V], key string) (*V, error) {
+	v, err := b.Load(ctx, key)
 	if errors.Is(err, dataloadgen.ErrNotFound) {
 		return nil, nil
 	}
 	return v, err
 }
 
-func tasksOfWorkflow(store *db.Store) func(context.Context, []string) (map[string][]*db.Task, error) {
-	return func(ctx context.Context, ids []string) (map[string][]*db.Task, error) {
+func distinct(ids []string) []string {
+	seen := make(map[string]struct{}, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if _, ok := seen[id]; !ok && id != "" {
+			seen[id] = struct{}{}
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func tasksOfWorkflow(store *db.Store) func(context.Context, []string) (map[string]*[]*db.Task, error) {
+	return func(ctx context.Context, ids []string) (map[string]*[]*db.Task, error) {
 		found, err := store.TasksByWorkflow(ctx, ids)
 		if err != nil {
 			return nil, err
 		}
-		out := make(map[string][]*db.Task, len(ids))
+		out := make(map[string]*[]*db.Task, len(ids))
 		for _, id := range ids {
-			out[id] = found[tenant.NormalizeID(id)] // a workflow without tasks has an empty list
+			tasks := found[tenant.NormalizeID(id)] // a workflow without tasks has an empty list
+			out[id] = &tasks
 		}
 		return out, nil
 	}

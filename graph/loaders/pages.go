@@ -11,131 +11,110 @@ import (
 )
 
 // ChildKey asks for one page (or the count) of a parent's children. It is comparable so that it
-// can be a loader key; keys with the same arguments are answered by one statement.
+// can be a loader key: Args is the canonical form of the typed arguments, and keys with the same
+// arguments are answered by one statement.
 type ChildKey struct {
 	Parent   db.Parent
 	ParentID string
-	Args     Args
-	Sel      string // what to prefetch for the page's items (see Loaders.Remember); "" for nothing
+	Args     string
 }
 
-// Args is db.PageArgs in comparable form.
-type Args struct {
-	First, Last         int // -1 when absent
-	After, Before       string
-	HasAfter, HasBefore bool
-	Order               string // the order keys, encoded by encodeOrder
-	Where               string // the where input as JSON, "" when absent
+// Key is the key of one nested connection. The arguments are the typed values gqlgen parsed
+// (the field resolver's parameters, or the prefetcher's parse of the same field), so equal
+// arguments give equal keys; the loaders keep the typed values to run the query with.
+func (l *Loaders) Key(parent db.Parent, parentID string, a db.PageArgs) ChildKey {
+	canon := canonicalArgs(a)
+	l.args.LoadOrStore(canon, a)
+	return ChildKey{Parent: parent, ParentID: parentID, Args: canon}
 }
 
-// NewChildKey builds the key of one nested connection.
-func NewChildKey(parent db.Parent, parentID string, a db.PageArgs, sel string) ChildKey {
-	k := ChildKey{Parent: parent, ParentID: parentID, Args: Args{First: -1, Last: -1}, Sel: sel}
-	if a.First != nil {
-		k.Args.First = *a.First
-	}
-	if a.Last != nil {
-		k.Args.Last = *a.Last
-	}
-	if a.After != nil {
-		k.Args.After, k.Args.HasAfter = *a.After, true
-	}
-	if a.Before != nil {
-		k.Args.Before, k.Args.HasBefore = *a.Before, true
-	}
-	k.Args.Order = encodeOrder(a.OrderBy)
-	if a.Where != nil && !isNilPointer(a.Where) {
-		b, _ := json.Marshal(a.Where) // plain input structs: cannot fail
-		k.Args.Where = string(b)
-	}
-	return k
+// canonicalArgs writes typed arguments as JSON: struct fields in declaration order, times as
+// the instants the DateTime scalar made of them.
+func canonicalArgs(a db.PageArgs) string {
+	b, _ := json.Marshal(a) // plain input structs: cannot fail
+	return string(b)
 }
 
-// pageArgs rebuilds the store's arguments; W is the connection's where type.
-func pageArgs[W any](a Args) (db.PageArgs, error) {
-	var p db.PageArgs
-	if a.First >= 0 {
-		p.First = &a.First
+func (l *Loaders) pageArgs(canon string) db.PageArgs {
+	a, _ := l.args.Load(canon)
+	return a.(db.PageArgs)
+}
+
+// Pages loads nested pages of children and their totalCount.
+type Pages[T any] struct {
+	Pages  lazy[ChildKey, *db.Page[T]]
+	Counts lazy[ChildKey, int]
+	l      *Loaders
+	pages  func(context.Context, db.Parent, []string, db.PageArgs) (map[string]*db.Page[T], error)
+	counts func(context.Context, db.Parent, []string, db.PageArgs) (map[string]int, error)
+}
+
+func newPages[T any](l *Loaders, fetch func(context.Context, db.Parent, []string, db.PageArgs) (map[string]*db.Page[T], error),
+	table string, store *db.Store) *Pages[T] {
+	p := &Pages[T]{l: l, pages: fetch, counts: func(ctx context.Context, parent db.Parent, ids []string, a db.PageArgs) (map[string]int, error) {
+		return store.ChildCounts(ctx, table, parent, ids, a.Where)
+	}}
+	p.Pages.fetch = batched(l, p.pages, func() *db.Page[T] { return &db.Page[T]{} })
+	p.Counts.fetch = batched(l, p.counts, func() int { return 0 })
+	return p
+}
+
+// Fill reads the page of every parent in ids in one statement (and their counts in a second,
+// if asked), keeps them for the fields that will ask, and returns the items of all pages.
+func (p *Pages[T]) Fill(ctx context.Context, parent db.Parent, ids []string, a db.PageArgs, count bool) ([]*T, error) {
+	ids = distinct(ids)
+	if len(ids) == 0 {
+		return nil, nil
 	}
-	if a.Last >= 0 {
-		p.Last = &a.Last
+	keys := make([]ChildKey, len(ids))
+	for i, id := range ids {
+		keys[i] = p.l.Key(parent, id, a)
 	}
-	if a.HasAfter {
-		p.After = &a.After
+	found, err := p.pages(ctx, parent, ids, a)
+	if err != nil {
+		return nil, err
 	}
-	if a.HasBefore {
-		p.Before = &a.Before
-	}
-	p.OrderBy = decodeOrder(a.Order)
-	if a.Where != "" {
-		w := new(W)
-		if err := json.Unmarshal([]byte(a.Where), w); err != nil {
-			return p, err
+	var items []*T
+	for i, id := range ids {
+		page, ok := found[tenant.NormalizeID(id)]
+		if !ok {
+			page = &db.Page[T]{}
 		}
-		p.Where = w
+		p.Pages.Prime(keys[i], page)
+		items = append(items, page.Items...)
 	}
-	return p, nil
-}
-
-func isNilPointer(v any) bool {
-	b, _ := json.Marshal(v)
-	return string(b) == "null"
-}
-
-func encodeOrder(keys []db.OrderKey) string {
-	s := ""
-	for _, k := range keys {
-		if k.Desc {
-			s += "-"
-		} else {
-			s += "+"
+	if count {
+		n, err := p.counts(ctx, parent, ids, a)
+		if err != nil {
+			return items, nil // totalCount loads again and reports the error on its field
 		}
-		s += k.Field + ","
-	}
-	return s
-}
-
-func decodeOrder(s string) []db.OrderKey {
-	var keys []db.OrderKey
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == ',' {
-			keys = append(keys, db.OrderKey{Desc: s[start] == '-', Field: s[start+1 : i]})
-			start = i + 1
+		for i, id := range ids {
+			p.Counts.Prime(keys[i], n[tenant.NormalizeID(id)])
 		}
 	}
-	return keys
-}
-
-type groupKey struct {
-	parent db.Parent
-	args   Args
-	sel    string
+	return items, nil
 }
 
 // batched answers child keys with one store call per distinct (parent kind, arguments); a failing
 // group fails only its own keys.
-func batched[V any, W any](fetch func(context.Context, db.Parent, []string, db.PageArgs) (map[string]V, error),
-	missing func() V, loaded func(ctx context.Context, sel string, found map[string]V)) func(context.Context, []ChildKey) (map[ChildKey]V, error) {
+func batched[V any](l *Loaders, fetch func(context.Context, db.Parent, []string, db.PageArgs) (map[string]V, error),
+	missing func() V) func(context.Context, []ChildKey) (map[ChildKey]V, error) {
+	type group struct {
+		parent db.Parent
+		args   string
+	}
 	return func(ctx context.Context, keys []ChildKey) (map[ChildKey]V, error) {
-		groups := map[groupKey][]string{}
+		groups := map[group][]string{}
 		for _, k := range keys {
-			g := groupKey{k.Parent, k.Args, k.Sel}
+			g := group{k.Parent, k.Args}
 			groups[g] = append(groups[g], k.ParentID)
 		}
 		out := make(map[ChildKey]V, len(keys))
 		failed := dataloadgen.MappedFetchError[ChildKey]{}
 		for g, ids := range groups {
-			args, err := pageArgs[W](g.args)
-			var found map[string]V
-			if err == nil {
-				found, err = fetch(ctx, g.parent, ids, args)
-			}
-			if err == nil && loaded != nil && g.sel != "" {
-				loaded(ctx, g.sel, found)
-			}
+			found, err := fetch(ctx, g.parent, ids, l.pageArgs(g.args))
 			for _, id := range ids {
-				key := ChildKey{Parent: g.parent, ParentID: id, Args: g.args, Sel: g.sel}
+				key := ChildKey{Parent: g.parent, ParentID: id, Args: g.args}
 				if err != nil {
 					failed[key] = err
 					continue
@@ -152,28 +131,4 @@ func batched[V any, W any](fetch func(context.Context, db.Parent, []string, db.P
 		}
 		return out, nil
 	}
-}
-
-// pages loads child pages; a parent without children gets an empty page. When the batch
-// returns, the relationships its keys ask for are queued for all items of all its pages at once.
-func pages[T any, W any](l *Loaders, fetch func(context.Context, db.Parent, []string, db.PageArgs) (map[string]*db.Page[T], error)) func(context.Context, []ChildKey) (map[ChildKey]*db.Page[T], error) {
-	return batched[*db.Page[T], W](fetch, func() *db.Page[T] { return &db.Page[T]{} },
-		func(ctx context.Context, sel string, found map[string]*db.Page[T]) {
-			if l.prefetch == nil {
-				return
-			}
-			var items []*T
-			for _, p := range found {
-				items = append(items, p.Items...)
-			}
-			remembered, _ := l.remembered.Load(sel)
-			l.prefetch(ctx, l, items, remembered)
-		})
-}
-
-// counts loads the number of children matching the where filter of each key.
-func counts[W any](store *db.Store, table string) func(context.Context, []ChildKey) (map[ChildKey]int, error) {
-	return batched[int, W](func(ctx context.Context, parent db.Parent, ids []string, args db.PageArgs) (map[string]int, error) {
-		return store.ChildCounts(ctx, table, parent, ids, args.Where)
-	}, func() int { return 0 }, nil)
 }

@@ -8,10 +8,11 @@ import (
 )
 
 // Connection is one Relay page of any entity. TotalCount runs its query only when a client
-// selects the field, because a COUNT over a large list costs more than the page itself.
+// selects the field, because a COUNT over a large list costs more than the page itself; edges
+// are made only when selected, since most clients ask for nodes.
 type Connection[T any] struct {
-	Edges    []*Edge[T]
 	PageInfo PageInfo
+	page     *db.Page[T]
 	count    func(ctx context.Context) (int, error)
 }
 
@@ -31,11 +32,7 @@ type PageInfo struct {
 
 // NewConnection wraps a store page; count is called only if totalCount is selected.
 func NewConnection[T any](page *db.Page[T], count func(ctx context.Context) (int, error)) *Connection[T] {
-	c := &Connection[T]{count: count}
-	c.Edges = make([]*Edge[T], len(page.Items))
-	for i, item := range page.Items {
-		c.Edges[i] = &Edge[T]{Cursor: page.Cursors[i], Node: item}
-	}
+	c := &Connection[T]{page: page, count: count}
 	c.PageInfo = PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrevious}
 	if n := len(page.Cursors); n > 0 {
 		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &page.Cursors[0], &page.Cursors[n-1]
@@ -43,14 +40,17 @@ func NewConnection[T any](page *db.Page[T], count func(ctx context.Context) (int
 	return c
 }
 
-// Nodes is the page's items without cursors.
-func (c *Connection[T]) Nodes() []*T {
-	nodes := make([]*T, len(c.Edges))
-	for i, e := range c.Edges {
-		nodes[i] = e.Node
+// Edges pairs the page's items with their cursors.
+func (c *Connection[T]) Edges() []*Edge[T] {
+	edges := make([]*Edge[T], len(c.page.Items))
+	for i, item := range c.page.Items {
+		edges[i] = &Edge[T]{Cursor: c.page.Cursors[i], Node: item}
 	}
-	return nodes
+	return edges
 }
+
+// Nodes is the page's items without cursors.
+func (c *Connection[T]) Nodes() []*T { return c.page.Items }
 
 // TotalCount counts the whole list.
 func (c *Connection[T]) TotalCount(ctx context.Context) (int, error) { return c.count(ctx) }

@@ -1,14 +1,18 @@
 package integration_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,11 +21,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
+	"lcw-gateway/demo"
+	"lcw-gateway/endpoint"
+	"lcw-gateway/graph"
 	"lcw-gateway/graph/graphtest"
+	"lcw-gateway/graph/loaders"
 	"lcw-gateway/server"
 )
 
@@ -30,8 +44,8 @@ var benchNow = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
 // benchDemoOptions are the options of the benchmarks' data set of about `results` task
 // processing results: pinned, so every run measures the same rows.
-func benchDemoOptions(results int) db.DemoOptions {
-	opts := db.DemoOptionsForResults(results)
+func benchDemoOptions(results int) demo.Options {
+	opts := demo.OptionsForResults(results)
 	opts.Now, opts.Seed = benchNow, 7
 	return opts
 }
@@ -72,7 +86,7 @@ func sqliteDemoStore(tb testing.TB, results int) *db.Store {
 		}
 		s := dbtest.Open(tb, path)
 		start := time.Now()
-		if _, err := s.SeedDemo(context.Background(), opts, nil); err != nil {
+		if _, err := demo.Seed(context.Background(), s, opts, nil); err != nil {
 			tb.Fatal(err)
 		}
 		tb.Logf("generated %d results in %s into %s", results, time.Since(start).Round(time.Millisecond), path)
@@ -126,7 +140,7 @@ func postgresDemoStore(tb testing.TB, results int) *db.Store {
 	// Generating millions of rows takes minutes: say how far it got, on stderr because a
 	// benchmark's log shows only at its end.
 	var shown int64
-	stats, err := s.SeedDemo(ctx, benchDemoOptions(results), func(done, total int64) {
+	stats, err := demo.Seed(ctx, s, benchDemoOptions(results), func(done, total int64) {
 		if done*10/total > shown {
 			shown = done * 10 / total
 			fmt.Fprintf(os.Stderr, "%s: %d%% of %d rows after %s\n", name, shown*10, total, time.Since(start).Round(time.Second))
@@ -233,10 +247,13 @@ func runQuery(b *testing.B, store *db.Store, h http.Handler, query string, vars 
 	b.ReportAllocs()
 	start := store.Statements()
 	b.ResetTimer()
+	cpu := processCPU()
 	for b.Loop() {
-		var out map[string]any
+		var out json.RawMessage // the server's cost, not the client's decoding into maps
 		graphtest.MustData(b, h, query, vars, &out)
 	}
+	// CPU rather than wall time tells the cost of a request on a busy machine.
+	b.ReportMetric(float64(processCPU()-cpu)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(store.Statements()-start)/float64(b.N), "sql-statements/op")
 }
 
@@ -304,5 +321,59 @@ func BenchmarkSummary30Days(b *testing.B) {
 				runQuery(b, store, h, `query($wf: ID!, $s: DateTime!, $e: DateTime!) { workflow(id: $wf) { taskReportStats(startDateTime: $s, endDateTime: $e, groupBy: `+by+`) { key totalTasks failedTasks } } }`, vars)
 			})
 		}
+	}
+}
+
+const lookupQuery = `query Q3($id: ID!) { taskReport(id: $id) { id processingStatus successfulUsersCount failedUsersCount
+	unprocessedUsersCount totalUsersCount startedDateTime completedDateTime } }`
+
+// BenchmarkLookupLayers: the bench's Q3 (one report by id) through each layer around execution,
+// so the cost of what surrounds the executor shows as differences: the bare gqlgen executor
+// with the request's loaders; the GraphQL endpoint (HTTP checks, limits and cost, error
+// presenter, persisted-query extension); the endpoint with operation metrics and tracing off;
+// the whole server (request id, request log, HTTP metrics, otelhttp with tracing off); and the
+// server given an APQ hash with the document, which it checks.
+func BenchmarkLookupLayers(b *testing.B) {
+	store := demoStore(b, 10_000)
+	var some struct {
+		TaskReports struct{ Nodes []struct{ ID string } }
+	}
+	graphtest.MustData(b, quietMux(store), `{ taskReports(first: 1) { nodes { id } } }`, nil, &some)
+	vars := map[string]any{"id": some.TaskReports.Nodes[0].ID}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	executor := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{Store: store}}))
+	executor.AddTransport(transport.POST{})
+	executor.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	hash := sha256.Sum256([]byte(lookupQuery))
+	apq := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(hash[:])}}
+	for _, layer := range []struct {
+		name string
+		h    http.Handler
+		ext  map[string]any
+	}{
+		{"executor", loaders.Middleware(store, executor), nil},
+		{"endpoint", endpoint.NewHandler(store, logger, endpoint.Options{}), nil},
+		{"endpoint+metrics", endpoint.NewHandler(store, logger, endpoint.Options{Metrics: prometheus.NewRegistry(), Tracer: noop.NewTracerProvider()}), nil},
+		{"server", quietMux(store), nil},
+		{"server+apq", quietMux(store), apq},
+	} {
+		b.Run(layer.name, func(b *testing.B) {
+			body, err := json.Marshal(map[string]any{"query": lookupQuery, "variables": vars, "extensions": layer.ext})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			cpu := processCPU()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				layer.h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+			b.ReportMetric(float64(processCPU()-cpu)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+		})
 	}
 }

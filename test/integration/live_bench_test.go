@@ -15,6 +15,7 @@ import (
 
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
+	"lcw-gateway/demo"
 	"lcw-gateway/live"
 	"lcw-gateway/server"
 )
@@ -34,8 +35,8 @@ func BenchmarkLiveBurst(b *testing.B) {
 		b.Run(e.Name, func(b *testing.B) {
 			store := e.Open(b)
 			ctx := context.Background()
-			opts := db.DemoOptions{Workflows: 3, RunsPerWorkflow: 40, Users: 60, UsersPerRun: 15, Now: benchNow, Seed: 5}
-			if _, err := store.SeedDemo(ctx, opts, nil); err != nil {
+			opts := demo.Options{Workflows: 3, RunsPerWorkflow: 40, Users: 60, UsersPerRun: 15, Now: benchNow, Seed: 5}
+			if _, err := demo.Seed(ctx, store, opts, nil); err != nil {
 				b.Fatal(err)
 			}
 			page, _, err := store.TaskReports(ctx, db.TaskReportFilter{}, db.PageArgs{First: ptrTo(liveBurst)})
@@ -74,7 +75,7 @@ func BenchmarkLiveBurst(b *testing.B) {
 					c.expect(liveBurst)
 				}
 				before := store.Statements()
-				if err := store.UpsertTaskReports(ctx, rows); err != nil {
+				if _, err := store.Write(ctx, db.Batch{TaskReports: rows}); err != nil {
 					b.Fatal(err)
 				}
 				committed := time.Now()

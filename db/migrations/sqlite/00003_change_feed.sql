@@ -5,7 +5,7 @@
 -- nothing. seq orders the entries: SQLite has one writer at a time, so seq order is commit order.
 -- Subscriptions tail it (a short indexed poll on seq) and replay it from a client's cursor.
 CREATE TABLE change_feed (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
   tenant_id TEXT NOT NULL,
   entity TEXT NOT NULL,
   id TEXT NOT NULL,
