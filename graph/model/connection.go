@@ -34,8 +34,9 @@ type PageInfo struct {
 func NewConnection[T any](page *db.Page[T], count func(ctx context.Context) (int, error)) *Connection[T] {
 	c := &Connection[T]{page: page, count: count}
 	c.PageInfo = PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrevious}
-	if n := len(page.Cursors); n > 0 {
-		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &page.Cursors[0], &page.Cursors[n-1]
+	if n := len(page.Items); n > 0 {
+		start, end := page.Cursor(0), page.Cursor(n-1)
+		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &start, &end
 	}
 	return c
 }
@@ -44,7 +45,7 @@ func NewConnection[T any](page *db.Page[T], count func(ctx context.Context) (int
 func (c *Connection[T]) Edges() []*Edge[T] {
 	edges := make([]*Edge[T], len(c.page.Items))
 	for i, item := range c.page.Items {
-		edges[i] = &Edge[T]{Cursor: c.page.Cursors[i], Node: item}
+		edges[i] = &Edge[T]{Cursor: c.page.Cursor(i), Node: item}
 	}
 	return edges
 }
