@@ -160,12 +160,23 @@ func (c *schemaCmd) Run(env *runEnv) error {
 type migrateCmd struct{}
 
 func (c *migrateCmd) Run(env *runEnv) error {
-	store, err := env.open() // opening applies the pending migrations
+	cfg := env.db
+	cfg.SkipMigrations = true // applied below, to log which
+	store, err := db.OpenWith(env.ctx, cfg)
 	if err != nil {
 		return err
 	}
-	env.logger.Info("database is up to date", "db", redactDSN(env.db.DSN))
-	return store.Close()
+	defer store.Close()
+	applied, err := store.Migrate(env.ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		env.logger.Info("database is up to date", "db", redactDSN(env.db.DSN))
+		return nil
+	}
+	env.logger.Info("migrations applied", "db", redactDSN(env.db.DSN), "count", len(applied), "migrations", strings.Join(applied, ","))
+	return nil
 }
 
 // redactDSN hides a password in a postgres:// URL before it is logged.

@@ -13,8 +13,8 @@ type importCmd struct {
 	TenantID string `name:"tenant-id" env:"LCW_TENANT_ID" default:"default" help:"Tenant the imported records belong to (an Entra tenant id, or 'default'); serve with --auth none answers from the same --tenant-id."`
 }
 
-// Run validates the whole folder first, so a bad file leaves the database as it was, then writes
-// one transaction per file.
+// Run imports the folder in one transaction, so a bad file leaves the database as it was; its
+// closing line says what was created, updated and left unchanged.
 func (c *importCmd) Run(env *runEnv) error {
 	store, err := env.open()
 	if err != nil {
@@ -29,8 +29,8 @@ func (c *importCmd) Run(env *runEnv) error {
 	if err != nil {
 		return fmt.Errorf("import %s: %w (nothing of the folder was written)", c.Dir, err)
 	}
-	env.logger.Info("imported", "dir", c.Dir, "tenant", tenant.StoredID(c.TenantID), "duration", time.Since(start).Round(time.Millisecond),
-		"taskDefinitions", stats.TaskDefinitions, "workflows", stats.Workflows, "tasks", stats.Tasks, "runs", stats.Runs,
-		"taskReports", stats.TaskReports, "taskProcessingResults", stats.TaskProcessingResults, "users", stats.Users)
+	attrs := append([]any{"dir", c.Dir, "tenant", tenant.StoredID(c.TenantID), "duration", time.Since(start).Round(time.Millisecond)},
+		stats.RecordAttrs()...)
+	env.logger.Info("imported", append(attrs, stats.WrittenAttrs()...)...)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"lcw-gateway/db"
+	"lcw-gateway/demo"
 	"lcw-gateway/tenant"
 )
 
@@ -25,9 +26,9 @@ func (c *seedCmd) Run(env *runEnv) error {
 		return err
 	}
 	defer store.Close()
-	opts := db.DemoOptions{Workflows: c.Workflows, RunsPerWorkflow: c.Runs, Users: c.Users, UsersPerRun: c.UsersPerRun}
+	opts := demo.Options{Workflows: c.Workflows, RunsPerWorkflow: c.Runs, Users: c.Users, UsersPerRun: c.UsersPerRun}
 	if c.Results > 0 {
-		opts = db.DemoOptionsForResults(c.Results)
+		opts = demo.OptionsForResults(c.Results)
 	}
 	ctx := tenant.WithTenant(env.ctx, tenant.StoredID(c.TenantID))
 	if opts.Seed, err = c.randomSeed(ctx, store); err != nil {
@@ -42,13 +43,13 @@ func (c *seedCmd) Run(env *runEnv) error {
 func (c *seedCmd) randomSeed(ctx context.Context, store *db.Store) (int64, error) {
 	tenant := tenant.From(ctx)
 	if c.Seed != 0 {
-		if has, err := store.HasDemoDataSet(ctx, c.Seed); err != nil || !has {
+		if has, err := demo.HasDataSet(ctx, store, c.Seed); err != nil || !has {
 			return c.Seed, err
 		}
 		return 0, fmt.Errorf("tenant %s already holds the demo data set of --random-seed %d: leave --random-seed out to add the next data set, or give another seed", tenant, c.Seed)
 	}
 	for n := int64(1); ; n++ {
-		has, err := store.HasDemoDataSet(ctx, n)
+		has, err := demo.HasDataSet(ctx, store, n)
 		if err != nil {
 			return 0, err
 		}
@@ -72,13 +73,13 @@ func seedIfEmpty(env *runEnv, store *db.Store) error {
 	if tenants, err := store.TenantsWithWorkflows(env.ctx); err != nil || len(tenants) > 0 {
 		return err
 	}
-	return seed(env.ctx, env, store, db.DemoOptions{Seed: 1})
+	return seed(env.ctx, env, store, demo.Options{Seed: 1})
 }
 
-func seed(ctx context.Context, env *runEnv, store *db.Store, opts db.DemoOptions) error {
+func seed(ctx context.Context, env *runEnv, store *db.Store, opts demo.Options) error {
 	start := time.Now()
 	progress := newProgress(env.logger, "generating demo data", "rows")
-	stats, err := store.SeedDemo(ctx, opts, progress.Report)
+	stats, err := demo.Seed(ctx, store, opts, progress.Report)
 	progress.Finish()
 	if err != nil {
 		return err

@@ -108,6 +108,8 @@ func (t Tally) Status() ProcessingStatus {
 }
 
 // IsFinished tells whether a status is final: the object it belongs to will not change any more.
+// An unknown status is not: sync fetching a finished run again costs a request, missing an
+// update costs correctness.
 func (s ProcessingStatus) IsFinished() bool {
 	switch s {
 	case StatusCompleted, StatusCompletedWithErrors, StatusFailed, StatusCanceled:

@@ -112,7 +112,7 @@ func OpenWith(ctx context.Context, cfg Config) (*Store, error) {
 			SetConnMaxLifetime(cfg.ConnMaxLifetime).SetConnMaxIdleTime(cfg.ConnMaxIdleTime)
 	}
 	if !cfg.SkipMigrations {
-		if err := s.Migrate(ctx); err != nil {
+		if _, err := s.Migrate(ctx); err != nil {
 			_ = sqlDB.Close()
 			return nil, err
 		}
@@ -136,12 +136,13 @@ func sqliteDSN(path string) string {
 	return "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_txlock=immediate&_synchronous=NORMAL"
 }
 
-// Migrate applies the pending versioned migrations of the store's engine; on PostgreSQL an
-// advisory lock makes replicas that start at once take turns.
-func (s *Store) Migrate(ctx context.Context) error {
+// Migrate applies the pending versioned migrations of the store's engine and returns the files
+// it applied, in order (none: the database was up to date); on PostgreSQL an advisory lock
+// makes replicas that start at once take turns.
+func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	sqlDB, err := s.db.DB()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
 	var opts []goose.ProviderOption
@@ -149,22 +150,27 @@ func (s *Store) Migrate(ctx context.Context) error {
 		dialect, dir = goose.DialectPostgres, "migrations/postgres"
 		locker, err := lock.NewPostgresSessionLocker()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
 	fsys, err := fs.Sub(migrations, dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	provider, err := goose.NewProvider(dialect, sqlDB, fsys, opts...)
 	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
+		return nil, fmt.Errorf("migrations: %w", err)
 	}
-	if _, err := provider.Up(ctx); err != nil {
-		return fmt.Errorf("migrate database: %w", err)
+	results, err := provider.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate database: %w", err)
 	}
-	return nil
+	applied := make([]string, 0, len(results))
+	for _, r := range results {
+		applied = append(applied, r.Source.Path)
+	}
+	return applied, nil
 }
 
 // Close releases the connections.

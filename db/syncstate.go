@@ -36,17 +36,7 @@ const (
 func (SyncRun) TableName() string { return tableSyncRuns }
 
 // Finished tells whether Graph will change the run no more: the status is final.
-func (r SyncRun) Finished() bool { return IsFinal(r.ProcessingStatus) }
-
-// IsFinal tells whether a run or report in this status is done. An unknown status is not:
-// fetching a finished run again costs a request, missing an update costs correctness.
-func IsFinal(s ProcessingStatus) bool {
-	switch s {
-	case StatusCompleted, StatusCompletedWithErrors, StatusCanceled, StatusFailed:
-		return true
-	}
-	return false
-}
+func (r SyncRun) Finished() bool { return r.ProcessingStatus.IsFinished() }
 
 // SyncWorkflow is a workflow whose last sync pass completed.
 type SyncWorkflow struct {
@@ -97,7 +87,8 @@ func (s *Store) MarkRunSynced(ctx context.Context, run SyncRun) error {
 	if run.SyncedAt.IsZero() {
 		run.SyncedAt = time.Now()
 	}
-	return upsert(ctx, s, []SyncRun{run}, updateAll)
+	_, err := upsert(ctx, s, []SyncRun{run}, updateChanged)
+	return err
 }
 
 // CompleteWorkflowSync records a completed pass over a workflow and its new watermark.

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"lcw-gateway/tenant"
 )
 
 // TenantWorkflows is how many workflows one tenant holds.
@@ -24,14 +25,12 @@ func (s *Store) TenantsWithWorkflows(ctx context.Context) ([]TenantWorkflows, er
 	return out, nil
 }
 
-// HasDemoDataSet tells whether the caller's tenant holds the demo data set that SeedDemo makes
-// with DemoOptions.Seed seed (its first workflow is there), so that a second seed can pick a seed
-// of its own instead of colliding with the first.
-func (s *Store) HasDemoDataSet(ctx context.Context, seed int64) (bool, error) {
+// HasWorkflow tells whether the caller's tenant holds the workflow with this id.
+func (s *Store) HasWorkflow(ctx context.Context, id string) (bool, error) {
 	var ids []string
-	err := s.scoped(ctx, tableWorkflows).Where("id = ?", demoID(uint64(seed), 'w', 0)).Limit(1).Pluck("id", &ids).Error
+	err := s.scoped(ctx, tableWorkflows).Where("id = ?", tenant.NormalizeID(id)).Limit(1).Pluck("id", &ids).Error
 	if err != nil {
-		return false, fmt.Errorf("look for demo data set %d: %w", seed, err)
+		return false, fmt.Errorf("look for workflow %s: %w", id, err)
 	}
 	return len(ids) > 0, nil
 }

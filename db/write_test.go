@@ -44,6 +44,12 @@ func open(t *testing.T, e dbtest.Engine) (*db.Store, string) {
 	return dbtest.Open(t, dsn), dsn
 }
 
+// write is Store.Write for tests that check the rows rather than the counts.
+func write(ctx context.Context, s *db.Store, b db.Batch) error {
+	_, err := s.Write(ctx, b)
+	return err
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
@@ -55,13 +61,13 @@ func TestUpsertInsertsThenOverwritesEveryColumn(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		s, dsn := open(t, e)
 		ctx := context.Background()
-		must(t, s.UpsertTaskReports(ctx, []db.TaskReport{report("a", 1), report("b", 2)}))
+		must(t, write(ctx, s, db.Batch{TaskReports: []db.TaskReport{report("a", 1), report("b", 2)}}))
 
 		changed := report("a", 5)
 		changed.ProcessingStatus = "paused" // unknown to us: stored as Graph sent it
 		changed.StartedDateTime = nil
 		changed.RunID = "r2"
-		must(t, s.UpsertTaskReports(ctx, []db.TaskReport{changed}))
+		must(t, write(ctx, s, db.Batch{TaskReports: []db.TaskReport{changed}}))
 
 		rows := dbtest.Dump(t, dsn)["task_reports"]
 		if len(rows) != 2 {
@@ -88,9 +94,9 @@ func TestUpsertStaysInItsTenant(t *testing.T) {
 		s, dsn := open(t, e)
 		a := tenant.WithTenant(context.Background(), "tenant-a")
 		b := tenant.WithTenant(context.Background(), "tenant-b")
-		must(t, s.UpsertWorkflows(a, []db.Workflow{{ID: "w1", DisplayName: "A", Category: db.WorkflowJoiner}}))
-		must(t, s.UpsertWorkflows(b, []db.Workflow{{ID: "w1", DisplayName: "B", Category: db.WorkflowLeaver}}))
-		must(t, s.UpsertWorkflows(a, []db.Workflow{{ID: "w1", DisplayName: "A2", Category: db.WorkflowJoiner}}))
+		must(t, write(a, s, db.Batch{Workflows: []db.Workflow{{ID: "w1", DisplayName: "A", Category: db.WorkflowJoiner}}}))
+		must(t, write(b, s, db.Batch{Workflows: []db.Workflow{{ID: "w1", DisplayName: "B", Category: db.WorkflowLeaver}}}))
+		must(t, write(a, s, db.Batch{Workflows: []db.Workflow{{ID: "w1", DisplayName: "A2", Category: db.WorkflowJoiner}}}))
 
 		rows := dbtest.Dump(t, dsn)["workflows"]
 		got := make([]string, len(rows))
@@ -107,9 +113,9 @@ func TestEnsureUsersKeepsKnownUsers(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		s, dsn := open(t, e)
 		ctx := context.Background()
-		must(t, s.UpsertUsers(ctx, []db.User{{ID: "u1", DisplayName: ptr("Adele Vance"), UserPrincipalName: ptr("adele@contoso.example"), Mail: ptr("adele@contoso.example")}}))
-		must(t, s.EnsureUsers(ctx, []db.User{{ID: "u1"}, {ID: "u2"}}))
-		must(t, s.EnsureUsers(ctx, []db.User{{ID: "u2"}})) // twice: still one row
+		must(t, write(ctx, s, db.Batch{Users: []db.User{{ID: "u1", DisplayName: ptr("Adele Vance"), UserPrincipalName: ptr("adele@contoso.example"), Mail: ptr("adele@contoso.example")}}}))
+		must(t, write(ctx, s, db.Batch{Subjects: []db.User{{ID: "u1"}, {ID: "u2"}}}))
+		must(t, write(ctx, s, db.Batch{Subjects: []db.User{{ID: "u2"}}})) // twice: still one row
 
 		rows := dbtest.Dump(t, dsn)["users"]
 		want := []dbtest.Row{
@@ -131,8 +137,8 @@ func TestUpsertSplitsLargeBatches(t *testing.T) {
 		for i := range rows {
 			rows[i] = result(fmt.Sprintf("r%05d", i))
 		}
-		must(t, s.UpsertTaskProcessingResults(ctx, rows))
-		must(t, s.UpsertTaskProcessingResults(ctx, rows))
+		must(t, write(ctx, s, db.Batch{TaskProcessingResults: rows}))
+		must(t, write(ctx, s, db.Batch{TaskProcessingResults: rows}))
 		if n := len(dbtest.Dump(t, dsn)["task_processing_results"]); n != len(rows) {
 			t.Errorf("stored %d results, want %d", n, len(rows))
 		}
@@ -143,21 +149,21 @@ func TestAtomicRollsBackEveryWrite(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		s, dsn := open(t, e)
 		ctx := context.Background()
-		must(t, s.UpsertTaskReports(ctx, []db.TaskReport{report("a", 1)}))
+		must(t, write(ctx, s, db.Batch{TaskReports: []db.TaskReport{report("a", 1)}}))
 		before := dbtest.Dump(t, dsn)
 
 		boom := errors.New("boom")
 		err := s.Atomic(ctx, func(ctx context.Context) error {
-			must(t, s.UpsertTaskReports(ctx, []db.TaskReport{report("a", 9), report("b", 2)}))
+			must(t, write(ctx, s, db.Batch{TaskReports: []db.TaskReport{report("a", 9), report("b", 2)}}))
 			// A nested scope joins the outer transaction rather than committing on its own.
 			must(t, s.Atomic(ctx, func(ctx context.Context) error {
-				return s.EnsureUsers(ctx, []db.User{{ID: "u1"}})
+				return write(ctx, s, db.Batch{Subjects: []db.User{{ID: "u1"}}})
 			}))
 			rows := make([]db.TaskProcessingResult, 3000) // several statements
 			for i := range rows {
 				rows[i] = result(fmt.Sprintf("r%05d", i))
 			}
-			must(t, s.UpsertTaskProcessingResults(ctx, rows))
+			must(t, write(ctx, s, db.Batch{TaskProcessingResults: rows}))
 			return boom
 		})
 		if !errors.Is(err, boom) {
@@ -179,7 +185,7 @@ func TestUpsertNormalizesWithoutTouchingTheCaller(t *testing.T) {
 		last.StartedDateTime = &started
 		rows := []db.TaskReport{first, last}
 		// The same id twice in one call: the last wins (PostgreSQL would refuse to update a row twice).
-		must(t, s.UpsertTaskReports(ctx, rows))
+		must(t, write(ctx, s, db.Batch{TaskReports: rows}))
 
 		got := dbtest.Dump(t, dsn)["task_reports"]
 		if len(got) != 1 || got[0]["successful_users_count"] != int64(2) || got[0]["tenant_id"] != "t1" ||
@@ -196,12 +202,84 @@ func TestUpsertNormalizesWithoutTouchingTheCaller(t *testing.T) {
 func TestUpsertRefusesRowsWithoutID(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		s, dsn := open(t, e)
-		err := s.UpsertRuns(context.Background(), []db.Run{{ID: "r1"}, {}})
+		_, err := s.Write(context.Background(), db.Batch{Runs: []db.Run{{ID: "r1"}, {}}})
 		if err == nil || err.Error() != "write Run: row 1 has no id" {
 			t.Errorf("err = %v", err)
 		}
 		if n := len(dbtest.Dump(t, dsn)["runs"]); n != 0 {
 			t.Errorf("stored %d runs", n)
+		}
+	})
+}
+
+// Each write says per entity how many rows it created, updated and left as they were; a row
+// written again with the same content is not written at all.
+func TestWriteCountsCreatedUpdatedUnchanged(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, dsn := open(t, e)
+		ctx := context.Background()
+		named := db.User{ID: "u1", DisplayName: ptr("Adele Vance")}
+		first := db.Batch{
+			TaskReports: []db.TaskReport{report("a", 1), report("b", 2)},
+			Users:       []db.User{named},
+			Subjects:    []db.User{{ID: "u1"}, {ID: "u2"}},
+		}
+		got, err := s.Write(ctx, first)
+		must(t, err)
+		// Subjects are written before users: u1 and u2 are created as ids, then u1 gets its name.
+		want := db.WriteStats{TaskReports: db.Counts{Created: 2}, Users: db.Counts{Created: 2, Updated: 1}}
+		if got != want {
+			t.Errorf("first write = %+v, want %+v", got, want)
+		}
+		before := dbtest.Dump(t, dsn)
+
+		got, err = s.Write(ctx, first)
+		must(t, err)
+		want = db.WriteStats{TaskReports: db.Counts{Unchanged: 2}, Users: db.Counts{Unchanged: 3}}
+		if got != want {
+			t.Errorf("the same write again = %+v, want %+v", got, want)
+		}
+		if after := dbtest.Dump(t, dsn); !reflect.DeepEqual(after, before) {
+			t.Errorf("an unchanged write changed rows:\n got %v\nwant %v", after, before)
+		}
+
+		// A timestamp finer than the stored microseconds is the same content.
+		same := report("a", 1)
+		fine := same.LastUpdatedDateTime.Add(300 * time.Nanosecond)
+		same.LastUpdatedDateTime = fine
+		got, err = s.Write(ctx, db.Batch{TaskReports: []db.TaskReport{same, report("b", 3), report("c", 1)}})
+		must(t, err)
+		want = db.WriteStats{TaskReports: db.Counts{Created: 1, Updated: 1, Unchanged: 1}}
+		if got != want {
+			t.Errorf("mixed write = %+v, want %+v", got, want)
+		}
+		if n := dbtest.Dump(t, dsn)["task_reports"][1]["successful_users_count"]; n != int64(3) {
+			t.Errorf("report b has %v successful users, want 3", n)
+		}
+	})
+}
+
+// Counts stay exact across statements when a write needs several (5000 results × 13 columns).
+func TestWriteCountsLargeBatches(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, _ := open(t, e)
+		ctx := context.Background()
+		rows := make([]db.TaskProcessingResult, 5000)
+		for i := range rows {
+			rows[i] = result(fmt.Sprintf("r%05d", i))
+		}
+		got, err := s.Write(ctx, db.Batch{TaskProcessingResults: rows[:3000]})
+		must(t, err)
+		if want := (db.Counts{Created: 3000}); got.TaskProcessingResults != want {
+			t.Errorf("first = %+v, want %+v", got.TaskProcessingResults, want)
+		}
+		for i := range rows[:1000] {
+			rows[i].ProcessingStatus = db.StatusFailed
+		}
+		got, err = s.Write(ctx, db.Batch{TaskProcessingResults: rows})
+		must(t, err)
+		if want := (db.Counts{Created: 2000, Updated: 1000, Unchanged: 2000}); got.TaskProcessingResults != want {
+			t.Errorf("second = %+v, want %+v", got.TaskProcessingResults, want)
 		}
 	})
 }

@@ -27,6 +27,7 @@ import (
 
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
+	"lcw-gateway/demo"
 	"lcw-gateway/errcode"
 	"lcw-gateway/graph"
 )
@@ -35,8 +36,8 @@ import (
 func seededStore(t testing.TB) *db.Store {
 	t.Helper()
 	store := dbtest.Open(t, dbtest.SQLiteDSN(t))
-	opts := db.DemoOptions{Workflows: 2, RunsPerWorkflow: 2, Users: 8, Now: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), Seed: 1}
-	if _, err := store.SeedDemo(context.Background(), opts, nil); err != nil {
+	opts := demo.Options{Workflows: 2, RunsPerWorkflow: 2, Users: 8, Now: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), Seed: 1}
+	if _, err := demo.Seed(context.Background(), store, opts, nil); err != nil {
 		t.Fatal(err)
 	}
 	return store

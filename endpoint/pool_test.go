@@ -36,10 +36,7 @@ func seedPoolData(t *testing.T, s *db.Store) {
 				WorkflowExecutionType: db.ExecutionScheduled, ScheduledDateTime: time.Date(2025, 1, 1+j, 0, 0, 0, 0, time.UTC)})
 		}
 	}
-	if err := s.UpsertWorkflows(ctx, workflows); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.UpsertRuns(ctx, runs); err != nil {
+	if _, err := s.Write(ctx, db.Batch{Workflows: workflows, Runs: runs}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
+	"lcw-gateway/demo"
 	"lcw-gateway/endpoint"
 	"lcw-gateway/graph/graphtest"
 	"lcw-gateway/msgraph"
@@ -76,9 +77,9 @@ const connectionSelection = `totalCount pageInfo { hasNextPage hasPreviousPage s
 func TestNestedConnectionsEqualTopLevel(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		store := e.Open(t)
-		opts := db.DemoOptions{Workflows: 2, RunsPerWorkflow: 3, Users: 6, UsersPerRun: 2, Seed: 11,
+		opts := demo.Options{Workflows: 2, RunsPerWorkflow: 3, Users: 6, UsersPerRun: 2, Seed: 11,
 			Now: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
-		if _, err := store.SeedDemo(context.Background(), opts, nil); err != nil {
+		if _, err := demo.Seed(context.Background(), store, opts, nil); err != nil {
 			t.Fatal(err)
 		}
 		h := quietHandler(store)

@@ -133,7 +133,7 @@ func TestSyncStoresWhatImportStores(t *testing.T) {
 		if err != nil {
 			t.Fatalf("sync: %v\n%s", err, s.logs)
 		}
-		if stats != docsStats {
+		if stats.Records() != docsStats {
 			t.Errorf("stats = %+v, want %+v", stats, docsStats)
 		}
 		synced := dbtest.Dump(t, dsn)

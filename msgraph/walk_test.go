@@ -17,64 +17,43 @@ import (
 // fixtureDir is the docs example, beside the repository.
 func fixtureDir(t *testing.T) string { return msgraphtest.DocsExample(t) }
 
-// recorder is a Sink that notes what it is given, page by page.
+// recorder is a Sink that notes what it is given, page by page: "{", then the ids of each
+// entity of the batch in the order the store writes them, then "}".
 type recorder struct {
 	calls []string
-	depth int
 	rows  map[string][]any
 }
 
-func (r *recorder) Atomic(ctx context.Context, fn func(context.Context) error) error {
-	if r.depth > 0 {
-		return errors.New("nested Atomic")
-	}
-	r.depth++
-	defer func() { r.depth-- }()
-	r.calls = append(r.calls, "{")
-	err := fn(ctx)
-	r.calls = append(r.calls, "}")
-	return err
+// recorded names the fields of db.Batch in the notes.
+var recorded = map[string]string{
+	"TaskDefinitions": "defs", "Workflows": "workflows", "Tasks": "tasks", "Runs": "runs", "TaskReports": "reports",
+	"Subjects": "subjects", "TaskProcessingResults": "results", "Users": "users",
 }
 
-func note[T any](r *recorder, method string, rows []T) error {
-	if r.depth == 0 {
-		return fmt.Errorf("%s outside Atomic", method)
-	}
-	ids := make([]string, len(rows))
-	for i, row := range rows {
-		ids[i] = reflect.ValueOf(row).FieldByName("ID").String()[:4]
-	}
-	r.calls = append(r.calls, method+" "+strings.Join(ids, ","))
+func (r *recorder) BulkLoad(ctx context.Context, _ db.LoadOptions, fn func(context.Context) error) error {
+	return fn(ctx)
+}
+
+func (r *recorder) Write(_ context.Context, b db.Batch) (db.WriteStats, error) {
 	if r.rows == nil {
 		r.rows = map[string][]any{}
 	}
-	for _, row := range rows {
-		r.rows[method] = append(r.rows[method], row)
+	r.calls = append(r.calls, "{")
+	v := reflect.ValueOf(b)
+	for i := range v.NumField() {
+		field, name := v.Field(i), recorded[v.Type().Field(i).Name]
+		if field.Len() == 0 {
+			continue
+		}
+		ids := make([]string, field.Len())
+		for j := range field.Len() {
+			ids[j] = field.Index(j).FieldByName("ID").String()[:4]
+			r.rows[name] = append(r.rows[name], field.Index(j).Interface())
+		}
+		r.calls = append(r.calls, name+" "+strings.Join(ids, ","))
 	}
-	return nil
-}
-
-func (r *recorder) UpsertTaskDefinitions(_ context.Context, rows []db.TaskDefinition) error {
-	return note(r, "defs", rows)
-}
-func (r *recorder) UpsertWorkflows(_ context.Context, rows []db.Workflow) error {
-	return note(r, "workflows", rows)
-}
-func (r *recorder) UpsertTasks(_ context.Context, rows []db.Task) error {
-	return note(r, "tasks", rows)
-}
-func (r *recorder) UpsertRuns(_ context.Context, rows []db.Run) error { return note(r, "runs", rows) }
-func (r *recorder) UpsertTaskReports(_ context.Context, rows []db.TaskReport) error {
-	return note(r, "reports", rows)
-}
-func (r *recorder) UpsertTaskProcessingResults(_ context.Context, rows []db.TaskProcessingResult) error {
-	return note(r, "results", rows)
-}
-func (r *recorder) UpsertUsers(_ context.Context, rows []db.User) error {
-	return note(r, "users", rows)
-}
-func (r *recorder) EnsureUsers(_ context.Context, rows []db.User) error {
-	return note(r, "subjects", rows)
+	r.calls = append(r.calls, "}")
+	return db.WriteStats{}, nil
 }
 
 func TestWalkVisitsTheFixtureInDependencyOrder(t *testing.T) {

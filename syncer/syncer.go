@@ -181,7 +181,7 @@ func (s *Syncer) Pass(ctx context.Context, full bool, progress func(collection s
 }
 
 // Summarize logs a pass's failed workflows and its closing line: counts per collection,
-// requests, retries and duration.
+// requests, retries, duration, and the rows created, updated and left unchanged.
 func (s *Syncer) Summarize(ctx context.Context, report Report, err error) {
 	stats := report.Stats
 	failed := 0
@@ -192,10 +192,9 @@ func (s *Syncer) Summarize(ctx context.Context, report Report, err error) {
 			s.logger.Error("workflow not synced", "workflow", we.ID, "error", we.Err.Error())
 		}
 	}
-	attrs := []any{"tenant", s.tenant, "duration", report.Duration.Round(time.Millisecond),
-		"taskDefinitions", stats.TaskDefinitions, "workflows", stats.Workflows, "tasks", stats.Tasks, "runs", stats.Runs,
-		"unchangedRuns", stats.UnchangedRuns, "taskReports", stats.TaskReports, "taskProcessingResults", stats.TaskProcessingResults,
-		"users", stats.Users, "requests", report.Requests, "retries", report.Retries, "throttled", report.Throttled}
+	attrs := append([]any{"tenant", s.tenant, "duration", report.Duration.Round(time.Millisecond)}, stats.RecordAttrs()...)
+	attrs = append(attrs, "requests", report.Requests, "retries", report.Retries, "throttled", report.Throttled)
+	attrs = append(attrs, stats.WrittenAttrs()...)
 	switch {
 	case err == nil:
 		s.logger.Info("sync finished", attrs...)

@@ -31,6 +31,7 @@ import (
 
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
+	"lcw-gateway/demo"
 	"lcw-gateway/endpoint"
 	"lcw-gateway/graph"
 	"lcw-gateway/graph/graphtest"
@@ -43,8 +44,8 @@ var benchNow = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
 // benchDemoOptions are the options of the benchmarks' data set of about `results` task
 // processing results: pinned, so every run measures the same rows.
-func benchDemoOptions(results int) db.DemoOptions {
-	opts := db.DemoOptionsForResults(results)
+func benchDemoOptions(results int) demo.Options {
+	opts := demo.OptionsForResults(results)
 	opts.Now, opts.Seed = benchNow, 7
 	return opts
 }
@@ -85,7 +86,7 @@ func sqliteDemoStore(tb testing.TB, results int) *db.Store {
 		}
 		s := dbtest.Open(tb, path)
 		start := time.Now()
-		if _, err := s.SeedDemo(context.Background(), opts, nil); err != nil {
+		if _, err := demo.Seed(context.Background(), s, opts, nil); err != nil {
 			tb.Fatal(err)
 		}
 		tb.Logf("generated %d results in %s into %s", results, time.Since(start).Round(time.Millisecond), path)
@@ -139,7 +140,7 @@ func postgresDemoStore(tb testing.TB, results int) *db.Store {
 	// Generating millions of rows takes minutes: say how far it got, on stderr because a
 	// benchmark's log shows only at its end.
 	var shown int64
-	stats, err := s.SeedDemo(ctx, benchDemoOptions(results), func(done, total int64) {
+	stats, err := demo.Seed(ctx, s, benchDemoOptions(results), func(done, total int64) {
 		if done*10/total > shown {
 			shown = done * 10 / total
 			fmt.Fprintf(os.Stderr, "%s: %d%% of %d rows after %s\n", name, shown*10, total, time.Since(start).Round(time.Second))

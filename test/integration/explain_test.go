@@ -15,6 +15,7 @@ import (
 
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
+	"lcw-gateway/demo"
 	"lcw-gateway/graph/graphtest"
 )
 
@@ -159,7 +160,7 @@ func TestQueryPlansUseIndexes(t *testing.T) {
 
 		store := e.Open(t)
 		ctx := context.Background()
-		if _, err := store.SeedDemo(ctx, benchDemoOptions(10_000), nil); err != nil {
+		if _, err := demo.Seed(ctx, store, benchDemoOptions(10_000), nil); err != nil {
 			t.Fatal(err)
 		}
 		sqlDB, err := store.SQL()

@@ -18,8 +18,8 @@ import (
 
 	"lcw-gateway/auth"
 	"lcw-gateway/auth/authtest"
-	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
+	"lcw-gateway/demo"
 	"lcw-gateway/graph"
 	"lcw-gateway/msgraph"
 	"lcw-gateway/server"
@@ -46,8 +46,8 @@ func newTenantServer(t *testing.T, e dbtest.Engine) *tenantServer {
 	if _, err := msgraph.ImportDir(tenant.WithTenant(ctx, tenantA), store, fixtureDir(t, "msgraph-docs-example")); err != nil {
 		t.Fatal(err)
 	}
-	opts := db.DemoOptions{Workflows: 3, RunsPerWorkflow: 3, Users: 12, Now: benchNow, Seed: 3}
-	if _, err := store.SeedDemo(tenant.WithTenant(ctx, tenantB), opts, nil); err != nil {
+	opts := demo.Options{Workflows: 3, RunsPerWorkflow: 3, Users: 12, Now: benchNow, Seed: 3}
+	if _, err := demo.Seed(tenant.WithTenant(ctx, tenantB), store, opts, nil); err != nil {
 		t.Fatal(err)
 	}
 	iss := authtest.NewIssuer(t)

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
+	"lcw-gateway/demo"
 	"lcw-gateway/graph/graphtest"
 )
 
@@ -427,8 +427,8 @@ func TestAggregatesMatchTheFixture(t *testing.T) {
 func TestWalkGeneratedData(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		store := e.Open(t)
-		opts := db.DemoOptions{Workflows: 2, RunsPerWorkflow: 4, Users: 10, UsersPerRun: 4, Now: benchNow, Seed: 11}
-		if _, err := store.SeedDemo(context.Background(), opts, nil); err != nil {
+		opts := demo.Options{Workflows: 2, RunsPerWorkflow: 4, Users: 10, UsersPerRun: 4, Now: benchNow, Seed: 11}
+		if _, err := demo.Seed(context.Background(), store, opts, nil); err != nil {
 			t.Fatal(err)
 		}
 		h := quietMux(store)

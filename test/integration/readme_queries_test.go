@@ -15,8 +15,8 @@ import (
 	gast "github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/text"
 
-	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
+	"lcw-gateway/demo"
 	"lcw-gateway/graph/graphtest"
 	"lcw-gateway/server"
 )
@@ -55,7 +55,7 @@ func TestReadmeQueriesAnswerOnDemoData(t *testing.T) {
 	}
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		store := e.Open(t)
-		if _, err := store.SeedDemo(context.Background(), db.DemoOptions{Seed: 1}, nil); err != nil { // what serve seeds
+		if _, err := demo.Seed(context.Background(), store, demo.Options{Seed: 1}, nil); err != nil { // what serve seeds
 			t.Fatal(err)
 		}
 		h := server.New(store, slog.New(slog.DiscardHandler), nil)

@@ -18,6 +18,7 @@ import (
 
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
+	"lcw-gateway/demo"
 	"lcw-gateway/graph/graphtest"
 	"lcw-gateway/msgraph"
 	"lcw-gateway/msgraph/msgraphtest"
@@ -245,7 +246,7 @@ func TestReadReplicaTakesQueries(t *testing.T) {
 	ctx := context.Background()
 	primaryDSN, replicaDSN := dbtest.PostgresDSN(t), dbtest.PostgresDSN(t)
 	primary, replica := dbtest.Open(t, primaryDSN), dbtest.Open(t, replicaDSN)
-	if _, err := replica.SeedDemo(ctx, db.DemoOptions{Workflows: 2, RunsPerWorkflow: 2, Users: 8, Now: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)}, nil); err != nil {
+	if _, err := demo.Seed(ctx, replica, demo.Options{Workflows: 2, RunsPerWorkflow: 2, Users: 8, Now: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)}, nil); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,7 +1,6 @@
-package db
+package demo
 
 import (
-	"context"
 	"crypto/sha1"
 	"encoding/binary"
 	"encoding/hex"
@@ -13,413 +12,14 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
-
-	"lcw-gateway/tenant"
+	"lcw-gateway/db"
 )
-
-// DemoOptions says what SeedDemo generates. The same options give the same data, row for row.
-type DemoOptions struct {
-	Workflows       int // 0: 6. Joiner, leaver and mover workflows in a 2:2:1 mix.
-	RunsPerWorkflow int // 0: 12. Spread over the 8 weeks before Now.
-	Users           int // 0: 40. The tenant's users; runs process subsets of them.
-	// UsersPerRun is the average number of users one run processes (0: a quarter of Users, at least
-	// 1). Each run takes between half and one and a half times as many, at most Users.
-	UsersPerRun int
-	// Now is where the data set ends: the newest runs are still in progress or queued at this
-	// moment. Zero means today 00:00 UTC, so the data set is the same all day; tests pin it.
-	Now time.Time
-	// Seed varies names, ids, sizes and outcomes.
-	Seed int64
-	// BatchSize caps the rows of one INSERT or COPY (0: as many as the engine's limit on bound
-	// parameters allows for an INSERT, demoCopyBatch for a COPY).
-	BatchSize int
-	// Load says how rows reach PostgreSQL (SQLite always takes batched INSERTs). It changes
-	// the speed, never the data.
-	Load DemoLoad
-}
-
-// DemoLoad is how SeedDemo writes to PostgreSQL.
-type DemoLoad int
-
-const (
-	// DemoLoadAuto uses COPY from demoCopyMinRows rows on, batched INSERTs below.
-	DemoLoadAuto DemoLoad = iota
-	// DemoLoadInsert always uses batched INSERTs, the path SQLite takes.
-	DemoLoadInsert
-	// DemoLoadCopy always uses COPY for the rows it can (all but the task definitions, which
-	// may be there already and are inserted with ON CONFLICT DO NOTHING).
-	DemoLoadCopy
-)
-
-const (
-	// demoCopyMinRows is where COPY takes over. Below it a seed takes a second or two either
-	// way, and the batched INSERTs are the path both engines share, which the two-engine tests
-	// then exercise.
-	demoCopyMinRows = 100_000
-	// demoCopyBatch is the rows of one COPY: each COPY costs a round trip to look up the
-	// column types, so batches are larger than an INSERT's. The generator keeps one batch
-	// per table in memory.
-	demoCopyBatch = 20_000
-)
-
-// DemoStats counts what SeedDemo wrote (or, from DemoOptions.Size, will write).
-type DemoStats struct {
-	TaskDefinitions       int64
-	Workflows             int64
-	Tasks                 int64
-	Users                 int64
-	Runs                  int64
-	TaskReports           int64
-	TaskProcessingResults int64
-	// By processing status; filled by SeedDemo only.
-	RunsByStatus    map[ProcessingStatus]int64
-	ReportsByStatus map[ProcessingStatus]int64
-	ResultsByStatus map[ProcessingStatus]int64
-}
-
-// Rows is the number of rows of all tables together: the total SeedDemo reports progress against.
-func (s DemoStats) Rows() int64 {
-	return s.TaskDefinitions + s.Workflows + s.Tasks + s.Users + s.Runs + s.TaskReports + s.TaskProcessingResults
-}
-
-// Size counts the rows SeedDemo writes with these options, without generating them.
-func (o DemoOptions) Size() DemoStats {
-	return newDemoPlan(o.normalized()).size()
-}
-
-// DemoOptionsForResults gives options for about n task processing results (within about 1%
-// from 100,000 up; smaller sizes land within a few percent). The shape grows with n the way a
-// tenant would: from 6 workflows × 12 runs with ~25 users per run at 10,000 results to
-// 20 workflows × 45 runs with ~200 users per run at 1,000,000 (about 5,000 task reports of ~200
-// results each). Users are ten times the users of an average run.
-//
-// The arithmetic: results = Σ over runs of (tasks of the run's workflow × users of the run);
-// workflows have 3–8 tasks (5.5 on average) and a run takes UsersPerRun × a factor in [0.5, 1.5)
-// users, so results ≈ Workflows × RunsPerWorkflow × 5.5 × UsersPerRun. This function computes
-// the exact sum of tasks × factors for the chosen shape and solves it for UsersPerRun.
-func DemoOptionsForResults(n int) DemoOptions {
-	o := DemoOptions{
-		Workflows:       clampInt(int(math.Round(float64(n)/50_000)), 6, 50),
-		RunsPerWorkflow: clampInt(int(math.Round(math.Sqrt(float64(n))/22)), 12, 60),
-		Users:           1,
-		UsersPerRun:     1,
-	}
-	var weight float64 // Σ tasks × user factor over all runs
-	for _, w := range newDemoPlan(o.normalized()).workflows {
-		for _, r := range w.runs {
-			weight += float64(len(w.tasks)) * r.factor
-		}
-	}
-	o.UsersPerRun = max(1, int(math.Round(float64(n)/weight)))
-	o.Users = max(40, 10*o.UsersPerRun)
-	return o
-}
-
-func (o DemoOptions) normalized() DemoOptions {
-	if o.Workflows <= 0 {
-		o.Workflows = 6
-	}
-	if o.RunsPerWorkflow <= 0 {
-		o.RunsPerWorkflow = 12
-	}
-	if o.Users <= 0 {
-		o.Users = 40
-	}
-	if o.UsersPerRun <= 0 {
-		o.UsersPerRun = max(1, o.Users/4)
-	}
-	o.UsersPerRun = min(o.UsersPerRun, o.Users)
-	if o.Now.IsZero() {
-		o.Now = time.Now().UTC().Truncate(24 * time.Hour)
-	}
-	// PostgreSQL keeps microseconds; generating no finer keeps both stores equal.
-	o.Now = o.Now.UTC().Truncate(time.Microsecond)
-	return o
-}
-
-// HasWorkflows tells whether the caller's tenant holds any workflow. The server seeds demo data
-// only into a tenant that holds none, so it never mixes demo rows into real ones; SeedDemo writes
-// everything in one transaction, so an interrupted seed leaves no workflow behind and is retried
-// on the next start.
-func (s *Store) HasWorkflows(ctx context.Context) (bool, error) {
-	var ids []string
-	err := s.db.WithContext(ctx).Model(&Workflow{}).Where("tenant_id = ?", tenant.From(ctx)).
-		Limit(1).Pluck("id", &ids).Error
-	if err != nil {
-		return false, fmt.Errorf("look for workflows: %w", err)
-	}
-	return len(ids) > 0, nil
-}
-
-// SeedDemo fills the caller's tenant with realistic, deterministic demo data: the built-in task
-// definition catalogue, joiner, mover and leaver workflows with their tasks, users, and runs over
-// the eight weeks before opts.Now with one task processing result per (run, task, user), and the
-// task reports and run counters derived from those results by rules R1–R8 (derive.go).
-//
-// Rows are generated run by run and written in batched INSERTs as they come, so memory stays
-// flat however large the data set; on PostgreSQL a large data set goes by COPY instead, and the
-// indexes of tables that were empty are built once at the end (see DemoLoad and deferIndexes).
-// Everything goes in one transaction, so a failed or canceled seed leaves nothing behind.
-//
-// progress, when not nil, is called after every batch with the rows written so far and the
-// total (DemoStats.Rows of opts.Size()). Where indexes are built after the rows, each build
-// counts as writing its table's rows once more, and the total includes them: building the
-// indexes takes longer than copying the rows, and the progress shown should say so.
-//
-// The tenant's database is expected to hold no workflows (see HasWorkflows); task definitions
-// already there are kept.
-func (s *Store) SeedDemo(ctx context.Context, opts DemoOptions, progress func(done, total int64)) (DemoStats, error) {
-	opts = opts.normalized()
-	plan := newDemoPlan(opts)
-	tenant := tenant.From(ctx)
-	stats := plan.size()
-	stats.RunsByStatus = map[ProcessingStatus]int64{}
-	stats.ReportsByStatus = map[ProcessingStatus]int64{}
-	stats.ResultsByStatus = map[ProcessingStatus]int64{}
-	maxParams := 32766 // SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32
-	if s.postgres {
-		maxParams = 65535 // the wire protocol's limit
-	}
-	useCopy := s.postgres && (opts.Load == DemoLoadCopy || opts.Load == DemoLoadAuto && stats.Rows() >= demoCopyMinRows)
-	var copier *copyWriter
-	gdb := s.db.WithContext(ctx)
-	if useCopy {
-		// COPY needs the pgx connection under database/sql. Take one connection out of the
-		// pool and run the transaction on it: GORM's INSERTs and pgx's COPYs then share that
-		// transaction, so a failed or canceled seed still leaves nothing.
-		sqlDB, err := s.db.DB()
-		if err != nil {
-			return DemoStats{}, err
-		}
-		conn, err := sqlDB.Conn(ctx)
-		if err != nil {
-			return DemoStats{}, fmt.Errorf("seed demo data: %w", err)
-		}
-		defer conn.Close()
-		gdb.Statement.ConnPool = conn // Transaction below begins on this connection
-		copier = newCopyWriter(ctx, s.db, conn)
-	}
-	err := gdb.Transaction(func(tx *gorm.DB) error {
-		if !s.postgres {
-			// A 64 MiB page cache for the seeding connection keeps the index pages being filled in
-			// memory. Measured on a million results: 30 s with the 2 MiB default, 27 s with 64 MiB,
-			// 35 s with 256 MiB or 1 GiB (a big cache of dirty pages costs more at commit than it
-			// saves). Restored before the commit, so the pool's connection goes back as it was.
-			var cacheSize int
-			if err := tx.Raw("PRAGMA cache_size").Scan(&cacheSize).Error; err != nil {
-				return err
-			}
-			if err := tx.Exec("PRAGMA cache_size = -65536").Error; err != nil {
-				return err
-			}
-			defer tx.Exec("PRAGMA cache_size = " + strconv.Itoa(cacheSize))
-		}
-		w := &demoWriter{tx: tx, copier: copier, maxParams: maxParams, batchCap: opts.BatchSize, total: stats.Rows(), progress: progress}
-		var deferred []deferredIndex
-		if copier != nil {
-			var err error
-			deferred, err = deferIndexes(tx, []tableRows{{tableRuns, stats.Runs}, {tableTaskReports, stats.TaskReports},
-				{tableResults, stats.TaskProcessingResults}})
-			if err != nil {
-				return err
-			}
-			for _, d := range deferred {
-				w.total += d.rows
-			}
-		}
-		if err := writeDemoRows(w, plan.taskDefinitions(tenant), clause.OnConflict{DoNothing: true}); err != nil {
-			return err
-		}
-		if err := plan.writeUsers(w, tenant); err != nil {
-			return err
-		}
-		var workflows []Workflow
-		var tasks []Task
-		for i := range plan.workflows {
-			pw := &plan.workflows[i]
-			workflows = append(workflows, pw.workflow(tenant, opts.Now))
-			tasks = append(tasks, plan.taskRows(tenant, pw)...)
-		}
-		if err := writeDemoRows(w, workflows); err != nil {
-			return err
-		}
-		if err := writeDemoRows(w, tasks); err != nil {
-			return err
-		}
-		var b runBuffer
-		for i := range plan.workflows {
-			pw := &plan.workflows[i]
-			for j := range pw.runs {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				plan.generateRun(tenant, pw, &pw.runs[j], &b)
-				stats.RunsByStatus[b.run.ProcessingStatus]++
-				for k := range b.reports {
-					stats.ReportsByStatus[b.reports[k].ProcessingStatus]++
-				}
-				for k := range b.results {
-					stats.ResultsByStatus[b.results[k].ProcessingStatus]++
-				}
-				w.runs = append(w.runs, b.run)
-				w.reports = append(w.reports, b.reports...)
-				w.results = append(w.results, b.results...)
-				if err := w.flush(false); err != nil {
-					return err
-				}
-			}
-		}
-		if err := w.flush(true); err != nil {
-			return err
-		}
-		for _, d := range deferred {
-			if err := tx.Exec(d.def).Error; err != nil {
-				return fmt.Errorf("build index again: %w", err)
-			}
-			w.done += d.rows
-			if progress != nil {
-				progress(w.done, w.total)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return DemoStats{}, fmt.Errorf("seed demo data: %w", err)
-	}
-	return stats, nil
-}
-
-// demoWriter batches the generated rows into INSERTs of as many rows as the engine takes, or
-// into COPYs on PostgreSQL when copier is set.
-type demoWriter struct {
-	tx        *gorm.DB
-	copier    *copyWriter
-	maxParams int
-	batchCap  int
-	done      int64
-	total     int64
-	progress  func(done, total int64)
-
-	runs    []Run
-	reports []TaskReport
-	results []TaskProcessingResult
-}
-
-// flush writes the buffered runs, reports and results in full batches, or all of them when final.
-func (w *demoWriter) flush(final bool) error {
-	if err := flushDemoRows(w, &w.runs, final); err != nil {
-		return err
-	}
-	if err := flushDemoRows(w, &w.reports, final); err != nil {
-		return err
-	}
-	return flushDemoRows(w, &w.results, final)
-}
-
-// batchRows is how many rows of model fit in one INSERT, or go in one COPY when copy is set.
-func (w *demoWriter) batchRows(model any, copy bool) (int, error) {
-	if copy {
-		if w.batchCap > 0 {
-			return w.batchCap, nil
-		}
-		return demoCopyBatch, nil
-	}
-	stmt := &gorm.Statement{DB: w.tx}
-	if err := stmt.Parse(model); err != nil {
-		return 0, err
-	}
-	n := w.maxParams / len(stmt.Schema.DBNames)
-	if w.batchCap > 0 {
-		n = min(n, w.batchCap)
-	}
-	return max(n, 1), nil
-}
-
-func flushDemoRows[T any](w *demoWriter, buf *[]T, final bool) error {
-	var zero T
-	size, err := w.batchRows(&zero, w.copier != nil)
-	if err != nil {
-		return err
-	}
-	rows := *buf
-	written := 0
-	for len(rows)-written >= size || (final && written < len(rows)) {
-		n := min(size, len(rows)-written)
-		if err := w.insert(rows[written:written+n], nil); err != nil {
-			return err
-		}
-		written += n
-	}
-	// Keep the rest for the next batch, in the same backing array.
-	*buf = rows[:copy(rows, rows[written:])]
-	return nil
-}
-
-// writeDemoRows writes rows at once, in as many batches as needed.
-func writeDemoRows[T any](w *demoWriter, rows []T, conflict ...clause.Expression) error {
-	var zero T
-	size, err := w.batchRows(&zero, w.copier != nil && len(conflict) == 0)
-	if err != nil {
-		return err
-	}
-	for i := 0; i < len(rows); i += size {
-		if err := w.insert(rows[i:min(i+size, len(rows))], conflict); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (w *demoWriter) insert(rows any, conflict []clause.Expression) error {
-	if w.copier != nil && len(conflict) == 0 {
-		if err := w.copier.copy(rows); err != nil {
-			return err
-		}
-	} else {
-		tx := w.tx
-		if len(conflict) > 0 {
-			tx = tx.Clauses(conflict...)
-		}
-		if err := tx.Create(rows).Error; err != nil {
-			return err
-		}
-	}
-	// Count the rows handed over, not RowsAffected: a task definition that was already there
-	// still counts as done.
-	w.done += int64(demoRowCount(rows))
-	if w.progress != nil {
-		w.progress(w.done, w.total)
-	}
-	return nil
-}
-
-func demoRowCount(rows any) int {
-	switch r := rows.(type) {
-	case []TaskDefinition:
-		return len(r)
-	case []User:
-		return len(r)
-	case []Workflow:
-		return len(r)
-	case []Task:
-		return len(r)
-	case []Run:
-		return len(r)
-	case []TaskReport:
-		return len(r)
-	case []TaskProcessingResult:
-		return len(r)
-	}
-	panic(fmt.Sprintf("demo writer: unexpected %T", rows))
-}
 
 // demoPlan is everything about the data set that is decided before rows are generated: the
 // workflows, their tasks and the shape of each run. It is small (one entry per run), and it
 // fixes the size of the data set exactly.
 type demoPlan struct {
-	opts      DemoOptions
+	opts      Options
 	seed      uint64
 	workflows []demoWorkflow
 	userPerm  []int // shuffled (given name, surname) pairs
@@ -428,7 +28,7 @@ type demoPlan struct {
 type demoWorkflow struct {
 	index       int
 	id          string
-	category    WorkflowCategory
+	category    db.WorkflowCategory
 	template    demoTemplate
 	department  int
 	displayName string
@@ -446,8 +46,8 @@ type demoTask struct {
 
 type demoRun struct {
 	index     int
-	state     ProcessingStatus // completed: finished (the outcome follows from the results); inProgress; queued
-	execType  ExecutionType
+	state     db.ProcessingStatus // completed: finished (the outcome follows from the results); inProgress; queued
+	execType  db.ExecutionType
 	scheduled time.Time // zero for a run in progress: it is placed so that now falls inside it
 	factor    float64   // users of the run / UsersPerRun
 	users     int
@@ -467,10 +67,10 @@ const (
 	demoLatestRun = 24 * time.Hour      // finished runs fall in the window up to about a day before now
 )
 
-func newDemoPlan(o DemoOptions) *demoPlan {
+func newDemoPlan(o Options) *demoPlan {
 	p := &demoPlan{opts: o, seed: uint64(o.Seed)}
 	p.userPerm = rand.New(rand.NewPCG(p.seed, demoMix(4))).Perm(len(demoGivenNames) * len(demoSurnames))
-	perCategory := map[WorkflowCategory]int{}
+	perCategory := map[db.WorkflowCategory]int{}
 	names := map[string]bool{}
 	for w := range o.Workflows {
 		rng := rand.New(rand.NewPCG(p.seed, demoMix(1, uint64(w))))
@@ -512,36 +112,36 @@ func newDemoPlan(o DemoOptions) *demoPlan {
 
 		// Finished runs fill the window up to a day before now; the newest run of every other
 		// workflow is still going: in progress (w % 4 == 0) or queued (w % 4 == 2).
-		unfinished := StatusCompleted
+		unfinished := db.StatusCompleted
 		switch w % 4 {
 		case 0:
-			unfinished = StatusInProgress
+			unfinished = db.StatusInProgress
 		case 2:
-			unfinished = StatusQueued
+			unfinished = db.StatusQueued
 		}
 		finished := o.RunsPerWorkflow
-		if unfinished != StatusCompleted {
+		if unfinished != db.StatusCompleted {
 			finished--
 		}
 		slot := (demoWindow - demoLatestRun) / time.Duration(max(finished, 1))
 		for j := range o.RunsPerWorkflow {
 			rr := rand.New(rand.NewPCG(p.seed, demoMix(2, uint64(w), uint64(j))))
-			r := demoRun{index: j, state: StatusCompleted, execType: ExecutionOnDemand, systemicTask: -1}
+			r := demoRun{index: j, state: db.StatusCompleted, execType: db.ExecutionOnDemand, systemicTask: -1}
 			r.factor = 0.5 + rr.Float64()
 			r.userPick = rr.Uint64()
 			r.troubled = rr.IntN(100) < 30
 			if pw.template.scheduled && rr.IntN(5) != 0 {
-				r.execType = ExecutionScheduled
+				r.execType = db.ExecutionScheduled
 			}
 			switch {
 			case j >= finished:
 				r.state = unfinished
-				if r.state == StatusQueued {
+				if r.state == db.StatusQueued {
 					r.scheduled = o.Now.Add(-time.Duration(3+rr.IntN(20))*time.Minute - randDuration(rr, time.Minute))
 				}
 			default:
 				at := firstRun.Add(time.Duration((float64(j) + 0.1 + 0.8*rr.Float64()) * float64(slot)))
-				if r.execType == ExecutionScheduled {
+				if r.execType == db.ExecutionScheduled {
 					// The scheduler runs every three hours and picks users up soon after.
 					at = at.Truncate(demoSchedule).Add(2*time.Second + randDuration(rr, 90*time.Second))
 				} else {
@@ -584,8 +184,8 @@ func (pw *demoWorkflow) systemicTask(turn int, rng *rand.Rand) int {
 	}
 }
 
-func (p *demoPlan) size() DemoStats {
-	s := DemoStats{TaskDefinitions: int64(len(builtinDefinitions)), Users: int64(p.opts.Users)}
+func (p *demoPlan) size() Stats {
+	s := Stats{TaskDefinitions: int64(len(builtinDefinitions)), Users: int64(p.opts.Users)}
 	for _, w := range p.workflows {
 		s.Workflows++
 		s.Tasks += int64(len(w.tasks))
@@ -607,25 +207,25 @@ func builtinByID(id string) *builtinDefinition {
 	panic("demo catalogue: no built-in definition " + id)
 }
 
-func (p *demoPlan) taskDefinitions(tenant string) []TaskDefinition {
-	out := make([]TaskDefinition, len(builtinDefinitions))
+func (p *demoPlan) taskDefinitions(tenant string) []db.TaskDefinition {
+	out := make([]db.TaskDefinition, len(builtinDefinitions))
 	for i, d := range builtinDefinitions {
-		params := make(Parameters, len(d.parameters))
+		params := make(db.Parameters, len(d.parameters))
 		for j, ps := range d.parameters {
-			params[j] = &Parameter{Name: ps.name, ValueType: ps.valueType, Values: append([]string{}, ps.values...)}
+			params[j] = &db.Parameter{Name: ps.name, ValueType: ps.valueType, Values: append([]string{}, ps.values...)}
 		}
 		// continueOnError stays null and version 1, as in every definition Graph's docs show.
-		out[i] = TaskDefinition{
-			TenantID: tenant, ID: d.id, Category: ParseTaskCategories(d.category),
+		out[i] = db.TaskDefinition{
+			TenantID: tenant, ID: d.id, Category: db.ParseTaskCategories(d.category),
 			Description: demoRef(d.description), DisplayName: d.displayName, Parameters: params, Version: 1,
 		}
 	}
 	return out
 }
 
-func (pw *demoWorkflow) workflow(tenant string, now time.Time) Workflow {
+func (pw *demoWorkflow) workflow(tenant string, now time.Time) db.Workflow {
 	dept := demoDepartments[pw.department]
-	wf := Workflow{
+	wf := db.Workflow{
 		TenantID: tenant, ID: pw.id, DisplayName: pw.displayName, Category: pw.category,
 		Description: demoRef(fmt.Sprintf(pw.template.description, dept)),
 		IsEnabled:   true, IsSchedulingEnabled: pw.template.scheduled, Version: pw.version,
@@ -637,14 +237,14 @@ func (pw *demoWorkflow) workflow(tenant string, now time.Time) Workflow {
 	return wf
 }
 
-func (p *demoPlan) taskRows(tenant string, pw *demoWorkflow) []Task {
+func (p *demoPlan) taskRows(tenant string, pw *demoWorkflow) []db.Task {
 	rng := rand.New(rand.NewPCG(p.seed, demoMix(5, uint64(pw.index))))
-	out := make([]Task, len(pw.tasks))
+	out := make([]db.Task, len(pw.tasks))
 	for i, t := range pw.tasks {
-		out[i] = Task{
+		out[i] = db.Task{
 			TenantID: tenant, ID: t.id, WorkflowID: pw.id,
 			Arguments:         demoArguments(p.seed, t.def, pw, rng),
-			Category:          ParseTaskCategories(t.def.category),
+			Category:          db.ParseTaskCategories(t.def.category),
 			ContinueOnError:   t.def.continueOnError,
 			Description:       demoRef(t.def.description),
 			DisplayName:       t.def.displayName,
@@ -657,10 +257,10 @@ func (p *demoPlan) taskRows(tenant string, pw *demoWorkflow) []Task {
 }
 
 // demoArguments configures a task the way an administrator would (spec 6.4).
-func demoArguments(seed uint64, def *builtinDefinition, pw *demoWorkflow, rng *rand.Rand) KeyValuePairs {
+func demoArguments(seed uint64, def *builtinDefinition, pw *demoWorkflow, rng *rand.Rand) db.KeyValuePairs {
 	dept := demoDepartments[pw.department]
-	var args KeyValuePairs
-	add := func(name, value string) { args = append(args, &KeyValuePair{Name: name, Value: demoRef(value)}) }
+	var args db.KeyValuePairs
+	add := func(name, value string) { args = append(args, &db.KeyValuePair{Name: name, Value: demoRef(value)}) }
 	email := func(subject, body string) {
 		if rng.IntN(2) == 0 {
 			return // the built-in text
@@ -713,33 +313,14 @@ func demoArguments(seed uint64, def *builtinDefinition, pw *demoWorkflow, rng *r
 		add("accessPackageId", demoID(seed, 'a', pw.department))
 	}
 	if args == nil {
-		args = KeyValuePairs{} // Graph sends [] for a task without arguments
+		args = db.KeyValuePairs{} // Graph sends [] for a task without arguments
 	}
 	return args
 }
 
-// writeUsers writes the tenant's users in batches, generated as they go.
-func (p *demoPlan) writeUsers(w *demoWriter, tenant string) error {
-	size, err := w.batchRows(&User{}, w.copier != nil)
-	if err != nil {
-		return err
-	}
-	batch := make([]User, 0, min(size, p.opts.Users))
-	for i := range p.opts.Users {
-		batch = append(batch, p.user(tenant, i))
-		if len(batch) == cap(batch) || i == p.opts.Users-1 {
-			if err := w.insert(batch, nil); err != nil {
-				return err
-			}
-			batch = batch[:0]
-		}
-	}
-	return nil
-}
-
 // user i of the tenant: a distinct name while the name pairs last, then the same names again
 // with a number in the address.
-func (p *demoPlan) user(tenant string, i int) User {
+func (p *demoPlan) user(tenant string, i int) db.User {
 	pair := p.userPerm[i%len(p.userPerm)]
 	given := demoGivenNames[pair%len(demoGivenNames)]
 	surname := demoSurnames[pair/len(demoGivenNames)]
@@ -748,15 +329,15 @@ func (p *demoPlan) user(tenant string, i int) User {
 		local += strconv.Itoa(round + 1)
 	}
 	upn := local + "@" + demoDomain
-	return User{TenantID: tenant, ID: demoID(p.seed, 'u', i), DisplayName: demoRef(given + " " + surname),
+	return db.User{TenantID: tenant, ID: demoID(p.seed, 'u', i), DisplayName: demoRef(given + " " + surname),
 		UserPrincipalName: demoRef(upn), Mail: demoRef(upn)}
 }
 
 // runBuffer holds one generated run; it is reused from run to run.
 type runBuffer struct {
-	run     Run
-	reports []TaskReport
-	results []TaskProcessingResult
+	run     db.Run
+	reports []db.TaskReport
+	results []db.TaskProcessingResult
 	sim     []simResult
 }
 
@@ -765,7 +346,7 @@ type simResult struct {
 	user         int
 	created      int64
 	start, end   int64 // start < 0: never started (canceled); end is then the cancellation
-	status       ProcessingStatus
+	status       db.ProcessingStatus
 	reason, info string
 }
 
@@ -792,7 +373,7 @@ func (p *demoPlan) generateRun(tenant string, pw *demoWorkflow, pr *demoRun, b *
 			s := &b.sim[k*nUsers+i]
 			*s = simResult{user: user, created: created}
 			if stopped {
-				s.status, s.start, s.end = StatusCanceled, -1, stoppedAt+int64(5_000+rng.IntN(35_000))
+				s.status, s.start, s.end = db.StatusCanceled, -1, stoppedAt+int64(5_000+rng.IntN(35_000))
 				duration = max(duration, s.end)
 				continue
 			}
@@ -809,13 +390,13 @@ func (p *demoPlan) generateRun(tenant string, pw *demoWorkflow, pr *demoRun, b *
 				}
 			}
 			if s.reason != "" {
-				s.status = StatusFailed
+				s.status = db.StatusFailed
 				took = took/4 + 20_000 // failures show early
 				if !def.continueOnError {
 					stopped, stoppedAt = true, start+took
 				}
 			} else {
-				s.status = StatusCompleted
+				s.status = db.StatusCompleted
 				if len(def.infos) > 0 && rng.IntN(100) < 4 {
 					s.info = def.infos[rng.IntN(len(def.infos))]
 				}
@@ -827,22 +408,22 @@ func (p *demoPlan) generateRun(tenant string, pw *demoWorkflow, pr *demoRun, b *
 	}
 
 	now := p.opts.Now
-	run := Run{TenantID: tenant, WorkflowID: pw.id,
+	run := db.Run{TenantID: tenant, WorkflowID: pw.id,
 		WorkflowExecutionType: pr.execType, ScheduledDateTime: pr.scheduled}
 	pickupDelay := time.Second + randDuration(rng, 3*time.Second)
 	var started time.Time
 	switch pr.state {
-	case StatusCompleted:
+	case db.StatusCompleted:
 		started = pr.scheduled.Add(pickupDelay)
 		run.StartedDateTime = demoRef(started)
 		run.CompletedDateTime = demoRef(started.Add(time.Duration(duration)*time.Microsecond + 500*time.Millisecond +
 			randDuration(rng, 2*time.Second)))
-	case StatusInProgress:
+	case db.StatusInProgress:
 		// Place the run so that now falls 30–70% of the way through it.
 		started = now.Add(-time.Duration(float64(duration)*(0.3+0.4*rng.Float64())) * time.Microsecond)
 		run.ScheduledDateTime = started.Add(-pickupDelay)
 		run.StartedDateTime = demoRef(started)
-	case StatusQueued:
+	case db.StatusQueued:
 		// Waiting for its turn: the results exist, nothing has started.
 		started = pr.scheduled.Add(pickupDelay)
 	}
@@ -864,19 +445,19 @@ func (p *demoPlan) generateRun(tenant string, pw *demoWorkflow, pr *demoRun, b *
 	for idx := range b.sim {
 		s := &b.sim[idx]
 		k := idx / nUsers
-		r := TaskProcessingResult{
+		r := db.TaskProcessingResult{
 			TenantID: tenant, ID: demoTimedID(us(s.created), p.seed, 'p', pw.index, pr.index, k, s.user),
 			WorkflowID: pw.id, RunID: run.ID, TaskReportID: reportIDs[k],
 			TaskID: pw.tasks[k].id, SubjectID: demoID(p.seed, 'u', s.user),
-			CreatedDateTime: us(s.created), ProcessingStatus: StatusQueued,
+			CreatedDateTime: us(s.created), ProcessingStatus: db.StatusQueued,
 		}
 		switch {
-		case pr.state == StatusQueued:
+		case pr.state == db.StatusQueued:
 		case s.start < 0: // canceled once the failure that cancels it has happened
-			if pr.state == StatusCompleted || !us(s.end).After(now) {
-				r.ProcessingStatus, r.CompletedDateTime = StatusCanceled, at(us(s.end))
+			if pr.state == db.StatusCompleted || !us(s.end).After(now) {
+				r.ProcessingStatus, r.CompletedDateTime = db.StatusCanceled, at(us(s.end))
 			}
-		case pr.state == StatusCompleted || !us(s.end).After(now):
+		case pr.state == db.StatusCompleted || !us(s.end).After(now):
 			r.ProcessingStatus, r.StartedDateTime, r.CompletedDateTime = s.status, at(us(s.start)), at(us(s.end))
 			if s.reason != "" {
 				r.FailureReason = demoRef(s.reason)
@@ -885,18 +466,18 @@ func (p *demoPlan) generateRun(tenant string, pw *demoWorkflow, pr *demoRun, b *
 				r.ProcessingInfo = demoRef(s.info)
 			}
 		case !us(s.start).After(now):
-			r.ProcessingStatus, r.StartedDateTime = StatusInProgress, at(us(s.start))
+			r.ProcessingStatus, r.StartedDateTime = db.StatusInProgress, at(us(s.start))
 		}
 		b.results[idx] = r
 	}
 
-	DeriveRun(b.results, run).ApplyTo(&run)
+	db.DeriveRun(b.results, run).ApplyTo(&run)
 	b.run = run
 	b.reports = slices.Grow(b.reports[:0], nTasks)[:nTasks]
 	for k, t := range pw.tasks {
-		report := TaskReport{TenantID: tenant, ID: reportIDs[k], WorkflowID: pw.id,
+		report := db.TaskReport{TenantID: tenant, ID: reportIDs[k], WorkflowID: pw.id,
 			RunID: run.ID, TaskID: t.id, TaskDefinitionID: t.def.id}
-		DeriveReport(b.results[k*nUsers:(k+1)*nUsers], run).ApplyTo(&report)
+		db.DeriveReport(b.results[k*nUsers:(k+1)*nUsers], run).ApplyTo(&report)
 		b.reports[k] = report
 	}
 }

@@ -1,4 +1,4 @@
-package db_test
+package demo_test
 
 import (
 	"context"
@@ -12,8 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
+	"lcw-gateway/demo"
 	"lcw-gateway/tenant"
 )
 
@@ -31,11 +38,29 @@ type demoTables struct {
 	Results         []db.TaskProcessingResult
 }
 
+// gormDB opens GORM over the store's own connections, so tests read the tables directly.
+func gormDB(t testing.TB, s *db.Store) *gorm.DB {
+	t.Helper()
+	sqlDB, err := s.SQL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dialector gorm.Dialector = sqlite.Dialector{Conn: sqlDB}
+	if _, ok := sqlDB.Driver().(*stdlib.Driver); ok {
+		dialector = postgres.New(postgres.Config{Conn: sqlDB})
+	}
+	g, err := gorm.Open(dialector, &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 // readDemoTables reads the tables with GORM directly, not through the store's queries, so these
 // tests do not depend on the code they might be used to check.
 func readDemoTables(t testing.TB, s *db.Store, tenant string) *demoTables {
 	t.Helper()
-	g := db.DemoGormDB(s)
+	g := gormDB(t, s)
 	var out demoTables
 	for _, dst := range []any{&out.TaskDefinitions, &out.Workflows, &out.Tasks, &out.Users, &out.Runs, &out.TaskReports, &out.Results} {
 		if err := g.Where("tenant_id = ?", tenant).Order("id").Find(dst).Error; err != nil {
@@ -80,18 +105,18 @@ func utcTimes(v reflect.Value) {
 	}
 }
 
-func seed(t testing.TB, s *db.Store, ctx context.Context, opts db.DemoOptions) db.DemoStats {
+func seed(t testing.TB, s *db.Store, ctx context.Context, opts demo.Options) demo.Stats {
 	t.Helper()
-	stats, err := s.SeedDemo(ctx, opts, nil)
+	stats, err := demo.Seed(ctx, s, opts, nil)
 	if err != nil {
-		t.Fatalf("SeedDemo: %v", err)
+		t.Fatalf("Seed: %v", err)
 	}
 	return stats
 }
 
-func TestSeedDemoIsDeterministic(t *testing.T) {
+func TestSeedIsDeterministic(t *testing.T) {
 	ctx := context.Background()
-	opts := db.DemoOptions{Workflows: 5, RunsPerWorkflow: 7, Users: 60, UsersPerRun: 9, Now: demoNow, Seed: 42}
+	opts := demo.Options{Workflows: 5, RunsPerWorkflow: 7, Users: 60, UsersPerRun: 9, Now: demoNow, Seed: 42}
 	var dumps []string
 	var names []string
 	for _, e := range dbtest.Engines(t) {
@@ -110,9 +135,9 @@ func TestSeedDemoIsDeterministic(t *testing.T) {
 	}
 
 	// Another seed, or another day, gives other data.
-	for _, other := range []db.DemoOptions{
-		func() db.DemoOptions { o := opts; o.Seed = 43; return o }(),
-		func() db.DemoOptions { o := opts; o.Now = demoNow.Add(24 * time.Hour); return o }(),
+	for _, other := range []demo.Options{
+		func() demo.Options { o := opts; o.Seed = 43; return o }(),
+		func() demo.Options { o := opts; o.Now = demoNow.Add(24 * time.Hour); return o }(),
 	} {
 		s := dbtest.Open(t, dbtest.SQLiteDSN(t))
 		seed(t, s, ctx, other)
@@ -132,16 +157,16 @@ func firstDiff(a, b string) string {
 	return fmt.Sprintf("lengths %d != %d lines", len(al), len(bl))
 }
 
-// TestSeedDemoFollowsTheRules seeds about 10,000 results and checks every stored report and run
+// TestSeedFollowsTheRules seeds about 10,000 results and checks every stored report and run
 // against derive.go recomputed from the stored results, plus the facts the rules rest on.
-func TestSeedDemoFollowsTheRules(t *testing.T) {
+func TestSeedFollowsTheRules(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		ctx := tenant.WithTenant(context.Background(), "contoso")
 		s := e.Open(t)
-		opts := db.DemoOptionsForResults(10_000)
+		opts := demo.OptionsForResults(10_000)
 		opts.Now = demoNow
 		var calls, last, lastTotal int64
-		stats, err := s.SeedDemo(ctx, opts, func(done, total int64) {
+		stats, err := demo.Seed(ctx, s, opts, func(done, total int64) {
 			calls++
 			if done <= last || total != lastTotal && calls > 1 {
 				t.Errorf("progress went from %d/%d to %d/%d", last, lastTotal, done, total)
@@ -170,9 +195,9 @@ func TestSeedDemoFollowsTheRules(t *testing.T) {
 	})
 }
 
-func checkCounts(t *testing.T, d *demoTables, size, stats db.DemoStats) {
+func checkCounts(t *testing.T, d *demoTables, size, stats demo.Stats) {
 	t.Helper()
-	got := db.DemoStats{
+	got := demo.Stats{
 		TaskDefinitions: int64(len(d.TaskDefinitions)), Workflows: int64(len(d.Workflows)), Tasks: int64(len(d.Tasks)),
 		Users: int64(len(d.Users)), Runs: int64(len(d.Runs)), TaskReports: int64(len(d.TaskReports)),
 		TaskProcessingResults: int64(len(d.Results)),
@@ -181,10 +206,10 @@ func checkCounts(t *testing.T, d *demoTables, size, stats db.DemoStats) {
 		t.Errorf("stored %+v, Size said %+v", got, size)
 	}
 	if stats.TaskProcessingResults != got.TaskProcessingResults || stats.Runs != got.Runs {
-		t.Errorf("SeedDemo reported %+v, stored %+v", stats, got)
+		t.Errorf("Seed reported %+v, stored %+v", stats, got)
 	}
 	if n := got.TaskProcessingResults; n < 9_500 || n > 10_500 {
-		t.Errorf("DemoOptionsForResults(10000) gave %d results", n)
+		t.Errorf("OptionsForResults(10000) gave %d results", n)
 	}
 	var byStatus int64
 	for _, n := range stats.ResultsByStatus {
@@ -241,7 +266,7 @@ func checkCatalogue(t *testing.T, d *demoTables) {
 	}
 }
 
-func checkWorkflows(t *testing.T, d *demoTables, opts db.DemoOptions) {
+func checkWorkflows(t *testing.T, d *demoTables, opts demo.Options) {
 	t.Helper()
 	defs := map[string]db.TaskDefinition{}
 	for _, def := range d.TaskDefinitions {
@@ -559,7 +584,7 @@ func TestHasWorkflowsAndTenants(t *testing.T) {
 		if has(ctx) {
 			t.Fatal("a new database has workflows")
 		}
-		opts := db.DemoOptions{Workflows: 2, RunsPerWorkflow: 2, Users: 5, Now: demoNow}
+		opts := demo.Options{Workflows: 2, RunsPerWorkflow: 2, Users: 5, Now: demoNow}
 		seed(t, s, ctx, opts)
 		if !has(ctx) || has(other) {
 			t.Errorf("after seeding the default tenant: default %v, other %v", has(ctx), has(other))
@@ -576,28 +601,28 @@ func TestHasWorkflowsAndTenants(t *testing.T) {
 	})
 }
 
-// TestSeedDemoIsAllOrNothing cancels a seed half way: nothing stays behind, so the server seeds
+// TestSeedIsAllOrNothing cancels a seed half way: nothing stays behind, so the server seeds
 // again on its next start. On PostgreSQL it does so for both ways of loading: COPY runs on a
 // connection of its own, which must be the one the seed's transaction runs on.
-func TestSeedDemoIsAllOrNothing(t *testing.T) {
+func TestSeedIsAllOrNothing(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
-		loads := []db.DemoLoad{db.DemoLoadInsert}
+		loads := []demo.Load{demo.LoadInsert}
 		if e.Name == "postgres" {
-			loads = append(loads, db.DemoLoadCopy)
+			loads = append(loads, demo.LoadCopy)
 		}
 		for _, load := range loads {
 			s := e.Open(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			opts := db.DemoOptions{Workflows: 4, RunsPerWorkflow: 10, Users: 50, UsersPerRun: 20, Now: demoNow, BatchSize: 100, Load: load}
+			opts := demo.Options{Workflows: 4, RunsPerWorkflow: 10, Users: 50, UsersPerRun: 20, Now: demoNow, BatchSize: 100, Load: load}
 			total := opts.Size().Rows()
-			_, err := s.SeedDemo(ctx, opts, func(done, _ int64) {
+			_, err := demo.Seed(ctx, s, opts, func(done, _ int64) {
 				if done > total/2 {
 					cancel()
 				}
 			})
 			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("load %d: SeedDemo after cancel: %v", load, err)
+				t.Fatalf("load %d: Seed after cancel: %v", load, err)
 			}
 			if ok, err := s.HasWorkflows(context.Background()); ok || err != nil {
 				t.Errorf("load %d: HasWorkflows after a canceled seed: %v, %v", load, ok, err)
@@ -606,7 +631,7 @@ func TestSeedDemoIsAllOrNothing(t *testing.T) {
 			if n := len(d.TaskDefinitions) + len(d.Users) + len(d.Results) + len(d.Runs); n != 0 {
 				t.Errorf("load %d: %d rows left behind", load, n)
 			}
-			if load == db.DemoLoadCopy {
+			if load == demo.LoadCopy {
 				// The COPY path drops the indexes of the empty tables for the load: rolled back too.
 				if got := indexDefs(t, s); len(got) != len(pgIndexes(t)) {
 					t.Errorf("indexes after a canceled seed: %d, want %d", len(got), len(pgIndexes(t)))
@@ -622,7 +647,7 @@ func TestSeedDemoIsAllOrNothing(t *testing.T) {
 func indexDefs(t testing.TB, s *db.Store) []string {
 	t.Helper()
 	var defs []string
-	if err := db.DemoGormDB(s).Raw("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname").Scan(&defs).Error; err != nil {
+	if err := gormDB(t, s).Raw("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname").Scan(&defs).Error; err != nil {
 		t.Fatal(err)
 	}
 	return defs
@@ -634,20 +659,21 @@ func pgIndexes(t testing.TB) []string {
 	return indexDefs(t, dbtest.Open(t, dbtest.PostgresDSN(t)))
 }
 
-// TestSeedDemoCopyMatchesInsert: on PostgreSQL, COPY and batched INSERTs store the same rows,
+// TestSeedCopyMatchesInsert: on PostgreSQL, COPY and batched INSERTs store the same rows,
 // column for column (COPY encodes the values itself, so a column it sent differently, or
 // missed, would show here). Batches of 700 rows make several COPYs per table and leave a part
-// batch at the end; a second tenant is copied beside the first, as a second seed would be.
-func TestSeedDemoCopyMatchesInsert(t *testing.T) {
+// batch at the end; a second tenant is inserted beside the first, as a second seed would be (the
+// tables hold rows by then, so the store inserts rather than copies).
+func TestSeedCopyMatchesInsert(t *testing.T) {
 	ctx := context.Background()
-	opts := db.DemoOptions{Workflows: 5, RunsPerWorkflow: 8, Users: 300, UsersPerRun: 60, Now: demoNow, Seed: 3, BatchSize: 700}
+	opts := demo.Options{Workflows: 5, RunsPerWorkflow: 8, Users: 300, UsersPerRun: 60, Now: demoNow, Seed: 3, BatchSize: 700}
 	inserted, copied := dbtest.Open(t, dbtest.PostgresDSN(t)), dbtest.Open(t, dbtest.PostgresDSN(t))
 	migrated := indexDefs(t, copied)
-	opts.Load = db.DemoLoadInsert
+	opts.Load = demo.LoadInsert
 	seed(t, inserted, ctx, opts)
-	opts.Load = db.DemoLoadCopy
+	opts.Load = demo.LoadCopy
 	var calls, last int64
-	stats, err := copied.SeedDemo(ctx, opts, func(done, total int64) {
+	stats, err := demo.Seed(ctx, copied, opts, func(done, total int64) {
 		calls++
 		if done <= last || done > total {
 			t.Errorf("progress %d of %d after %d", done, total, last)
@@ -668,8 +694,9 @@ func TestSeedDemoCopyMatchesInsert(t *testing.T) {
 		}
 		return n
 	}
-	wantTotal := opts.Size().Rows() + secondary("runs")*stats.Runs + secondary("task_reports")*stats.TaskReports +
-		secondary("task_processing_results")*stats.TaskProcessingResults
+	wantTotal := opts.Size().Rows() + secondary("task_definitions")*stats.TaskDefinitions + secondary("workflows")*stats.Workflows +
+		secondary("tasks")*stats.Tasks + secondary("users")*stats.Users + secondary("runs")*stats.Runs +
+		secondary("task_reports")*stats.TaskReports + secondary("task_processing_results")*stats.TaskProcessingResults
 	if last != wantTotal || calls < stats.TaskProcessingResults/700 {
 		t.Errorf("progress ended at %d of %d after %d calls", last, wantTotal, calls)
 	}
@@ -687,16 +714,16 @@ func TestSeedDemoCopyMatchesInsert(t *testing.T) {
 	}
 }
 
-func TestDemoOptionsForResults(t *testing.T) {
+func TestOptionsForResults(t *testing.T) {
 	for _, tc := range []struct {
 		n         int
 		tolerance float64
 	}{{10_000, 0.03}, {100_000, 0.01}, {1_000_000, 0.01}} {
-		o := db.DemoOptionsForResults(tc.n)
+		o := demo.OptionsForResults(tc.n)
 		size := o.Size()
 		got := float64(size.TaskProcessingResults)
 		if math.Abs(got-float64(tc.n)) > tc.tolerance*float64(tc.n) {
-			t.Errorf("DemoOptionsForResults(%d) = %+v gives %v results", tc.n, o, got)
+			t.Errorf("OptionsForResults(%d) = %+v gives %v results", tc.n, o, got)
 		}
 		perReport := got / float64(size.TaskReports)
 		t.Logf("%d: %+v → %d reports of %.0f results, %d users", tc.n, o, size.TaskReports, perReport, size.Users)
@@ -706,21 +733,21 @@ func TestDemoOptionsForResults(t *testing.T) {
 	}
 }
 
-// BenchmarkSeedDemo100k seeds about 100,000 results into a fresh SQLite file per iteration.
-// go test ./db -run '^$' -bench SeedDemo -benchtime 1x
-func BenchmarkSeedDemo100k(b *testing.B) {
+// BenchmarkSeed100k seeds about 100,000 results into a fresh SQLite file per iteration.
+// go test ./db -run '^$' -bench Seed -benchtime 1x
+func BenchmarkSeed100k(b *testing.B) {
 	benchmarkSeed(b, 100_000)
 }
 
 func benchmarkSeed(b *testing.B, n int) {
-	opts := db.DemoOptionsForResults(n)
+	opts := demo.OptionsForResults(n)
 	opts.Now = demoNow
 	var results int64
 	for b.Loop() {
 		b.StopTimer()
 		s := dbtest.Open(b, dbtest.SQLiteDSN(b))
 		b.StartTimer()
-		stats, err := s.SeedDemo(context.Background(), opts, nil)
+		stats, err := demo.Seed(context.Background(), s, opts, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

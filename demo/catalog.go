@@ -1,4 +1,6 @@
-package db
+package demo
+
+import "lcw-gateway/db"
 
 // Constant tables of the demo-data generator: the built-in task definition catalogue
 // (spec/lifecycle-workflows.md 6.3 and 6.4) and the vocabulary demo workflows, users and failures
@@ -25,7 +27,7 @@ type builtinDefinition struct {
 // paramSpec is a Parameter as literal data.
 type paramSpec struct {
 	name      string
-	valueType ValueType
+	valueType db.ValueType
 	values    []string
 }
 
@@ -96,7 +98,7 @@ var builtinDefinitions = []builtinDefinition{
 			failThrottled},
 	},
 	{
-		id: "22085229-5809-45e8-97fd-270d28d66910", displayName: "Add User To Groups", category: "joiner,leaver,mover",
+		id: "22085229-5809-45e8-97fd-270d28d66910", displayName: "Add db.User To Groups", category: "joiner,leaver,mover",
 		description: "Add user to selected groups", parameters: []paramSpec{{name: "groupID", valueType: "string"}},
 		minMillis: 300, maxMillis: 2000, failPerMille: 10,
 		failures: []string{
@@ -106,7 +108,7 @@ var builtinDefinitions = []builtinDefinition{
 		infos: []string{"The user is already a member of the group; no change was made."},
 	},
 	{
-		id: "e440ed8d-25a1-4618-84ce-091ed5be5594", displayName: "Add User To Teams", category: "joiner,leaver,mover",
+		id: "e440ed8d-25a1-4618-84ce-091ed5be5594", displayName: "Add db.User To Teams", category: "joiner,leaver,mover",
 		description: "Add user to selected Teams", parameters: []paramSpec{{name: "teamID", valueType: "string"}},
 		minMillis: 800, maxMillis: 5000, failPerMille: 15,
 		failures: []string{
@@ -116,7 +118,7 @@ var builtinDefinitions = []builtinDefinition{
 		infos: []string{"The user is already a member of the team; no change was made."},
 	},
 	{
-		id: "6fc52c9d-398b-4305-9763-15f42c1676fc", displayName: "Enable User Account", category: "joiner,leaver",
+		id: "6fc52c9d-398b-4305-9763-15f42c1676fc", displayName: "Enable db.User Account", category: "joiner,leaver",
 		description: "Enable user account in the directory",
 		parameters:  []paramSpec{{name: "enableOnPremisesAccount", valueType: "enum", values: boolValues}},
 		minMillis:   200, maxMillis: 1200, failPerMille: 4,
@@ -124,8 +126,8 @@ var builtinDefinitions = []builtinDefinition{
 		infos:    []string{"The user account was already enabled; no change was made."},
 	},
 	{
-		id: "4262b724-8dba-4fad-afc3-43fcbb497a0e", displayName: "Run a Custom Task Extension", category: "joiner,leaver,mover",
-		description: "Run a Custom Task Extension to callout to an external system.",
+		id: "4262b724-8dba-4fad-afc3-43fcbb497a0e", displayName: "db.Run a Custom db.Task Extension", category: "joiner,leaver,mover",
+		description: "db.Run a Custom db.Task Extension to callout to an external system.",
 		parameters:  []paramSpec{{name: "customTaskExtensionID", valueType: "string"}},
 		// The task waits for the Logic App's callback, so it runs for minutes.
 		minMillis: 20_000, maxMillis: 600_000, failPerMille: 20,
@@ -154,7 +156,7 @@ var builtinDefinitions = []builtinDefinition{
 		infos: []string{"The user did not have the selected licenses; no change was made."},
 	},
 	{
-		id: "1dfdfcc7-52fa-4c2e-bf3a-e3919cc12950", displayName: "Disable User Account", category: "leaver",
+		id: "1dfdfcc7-52fa-4c2e-bf3a-e3919cc12950", displayName: "Disable db.User Account", category: "leaver",
 		description: "Disable user account in the directory",
 		parameters:  []paramSpec{{name: "disableOnPremisesAccount", valueType: "enum", values: boolValues}},
 		minMillis:   200, maxMillis: 1200, failPerMille: 5,
@@ -209,7 +211,7 @@ var builtinDefinitions = []builtinDefinition{
 		infos: []string{"The user had no licenses to remove."},
 	},
 	{
-		id: "8d18588d-9ad3-4c0f-99d0-ec215f0e3dff", displayName: "Delete User Account", category: "leaver",
+		id: "8d18588d-9ad3-4c0f-99d0-ec215f0e3dff", displayName: "Delete db.User Account", category: "leaver",
 		description: "Delete user account in Azure AD",
 		parameters:  []paramSpec{{name: "deleteOnPremisesAccount", valueType: "enum", values: boolValues}},
 		minMillis:   300, maxMillis: 1500, failPerMille: 6,
@@ -282,8 +284,8 @@ var builtinDefinitions = []builtinDefinition{
 
 // Which definitions each kind of demo workflow may use, in the order a workflow runs them: a
 // workflow takes an ordered subset, so a leaver is disabled before they are deleted.
-var demoTaskOrder = map[WorkflowCategory][]string{
-	WorkflowJoiner: {
+var demoTaskOrder = map[db.WorkflowCategory][]string{
+	db.WorkflowJoiner: {
 		"6fc52c9d-398b-4305-9763-15f42c1676fc", // enable account
 		"1b555e50-7f65-41d5-b514-5894a026d10d", // TAP to manager
 		"22085229-5809-45e8-97fd-270d28d66910", // add to groups
@@ -294,7 +296,7 @@ var demoTaskOrder = map[WorkflowCategory][]string{
 		"70b29d51-b59a-4773-9280-8841dfd3f2ea", // welcome email
 		"3c860712-2d37-42a4-928f-5c93935d26a1", // onboarding reminder
 	},
-	WorkflowMover: {
+	db.WorkflowMover: {
 		"aab41899-9972-422a-9d97-f626014578b7", // notify manager
 		"1953a66c-751c-45e5-8bfe-01462c70da3c", // remove selected groups
 		"22085229-5809-45e8-97fd-270d28d66910", // add to groups
@@ -306,7 +308,7 @@ var demoTaskOrder = map[WorkflowCategory][]string{
 		"683c87a4-2ad4-420b-97d4-220d90afcd24", // assign licenses
 		"4262b724-8dba-4fad-afc3-43fcbb497a0e", // custom task extension
 	},
-	WorkflowLeaver: {
+	db.WorkflowLeaver: {
 		"52853a3e-f4e5-4eb8-bb24-1ac09a1da935", // email before last day
 		"9c0a1eaf-5bda-4392-9d9e-6e155bb57411", // email on last day
 		"1dfdfcc7-52fa-4c2e-bf3a-e3919cc12950", // disable account
@@ -324,33 +326,33 @@ var demoTaskOrder = map[WorkflowCategory][]string{
 
 // demoTemplate is a kind of workflow, after Microsoft's workflow templates.
 type demoTemplate struct {
-	category    WorkflowCategory
+	category    db.WorkflowCategory
 	name        string // "%s" is the department
 	description string // "%s" is the department
 	scheduled   bool   // isSchedulingEnabled; real-time templates run on demand only
 }
 
-var demoTemplates = map[WorkflowCategory][]demoTemplate{
-	WorkflowJoiner: {
-		{WorkflowJoiner, "Onboard new hires – %s", "Prepares accounts, access and a welcome for new hires in %s on their employeeHireDate.", true},
-		{WorkflowJoiner, "Onboard pre-hires – %s", "Sends the manager a Temporary Access Pass and sets up access for %s hires seven days before they start.", true},
-		{WorkflowJoiner, "Post-onboarding – %s", "Follows up with %s hires and their managers one week after the start date.", true},
+var demoTemplates = map[db.WorkflowCategory][]demoTemplate{
+	db.WorkflowJoiner: {
+		{db.WorkflowJoiner, "Onboard new hires – %s", "Prepares accounts, access and a welcome for new hires in %s on their employeeHireDate.", true},
+		{db.WorkflowJoiner, "Onboard pre-hires – %s", "Sends the manager a Temporary Access Pass and sets up access for %s hires seven days before they start.", true},
+		{db.WorkflowJoiner, "Post-onboarding – %s", "Follows up with %s hires and their managers one week after the start date.", true},
 	},
-	WorkflowLeaver: {
-		{WorkflowLeaver, "Offboard leavers – %s", "Removes access of %s employees on their employeeLeaveDateTime.", true},
-		{WorkflowLeaver, "Pre-offboarding – %s", "Notifies managers and starts removing access of %s employees before their last day.", true},
-		{WorkflowLeaver, "Post-offboarding cleanup – %s", "Removes the remaining licenses and deletes the accounts of %s leavers 30 days after they left.", true},
-		{WorkflowLeaver, "Real-time termination – %s", "Immediately disables and removes all access of a %s employee; run on demand by HR.", false},
+	db.WorkflowLeaver: {
+		{db.WorkflowLeaver, "Offboard leavers – %s", "Removes access of %s employees on their employeeLeaveDateTime.", true},
+		{db.WorkflowLeaver, "Pre-offboarding – %s", "Notifies managers and starts removing access of %s employees before their last day.", true},
+		{db.WorkflowLeaver, "Post-offboarding cleanup – %s", "Removes the remaining licenses and deletes the accounts of %s leavers 30 days after they left.", true},
+		{db.WorkflowLeaver, "Real-time termination – %s", "Immediately disables and removes all access of a %s employee; run on demand by HR.", false},
 	},
-	WorkflowMover: {
-		{WorkflowMover, "Department change – %s", "Moves group, Teams and access package memberships of employees who join %s from another department.", true},
-		{WorkflowMover, "Job profile change – %s", "Updates licenses and access of %s employees whose job title changes.", false},
+	db.WorkflowMover: {
+		{db.WorkflowMover, "Department change – %s", "Moves group, Teams and access package memberships of employees who join %s from another department.", true},
+		{db.WorkflowMover, "Job profile change – %s", "Updates licenses and access of %s employees whose job title changes.", false},
 	},
 }
 
 // demoCategoryCycle is the mix of demo workflows: most tenants have as many joiner as leaver
 // workflows and fewer for movers.
-var demoCategoryCycle = []WorkflowCategory{WorkflowJoiner, WorkflowLeaver, WorkflowMover, WorkflowJoiner, WorkflowLeaver}
+var demoCategoryCycle = []db.WorkflowCategory{db.WorkflowJoiner, db.WorkflowLeaver, db.WorkflowMover, db.WorkflowJoiner, db.WorkflowLeaver}
 
 var demoDepartments = []string{
 	"Sales", "Engineering", "Marketing", "Finance", "Human Resources", "Customer Support",

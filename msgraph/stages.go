@@ -1,0 +1,315 @@
+package msgraph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"lcw-gateway/db"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+func (w *walker) workflow(ctx context.Context, wf workflowRef) error {
+	base := collectionPath(workflows, wf.pathID)
+
+	err := w.each(ctx, Request{Path: collectionPath(base, "tasks")}, true, func(ctx context.Context, p *Page) error {
+		rows, err := decode(p, func(_ int, r *wireTask) (db.Task, error) { return r.model(wf.id) })
+		if err != nil {
+			return err
+		}
+		err = w.write(ctx, db.Batch{Tasks: w.unsentTasks(rows)})
+		w.count("tasks", len(rows), func(*Stats) {})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+
+	// What earlier walks stored of this workflow.
+	var done *db.SyncWorkflow
+	marks := map[string]db.SyncRun{}
+	if w.opts.State != nil && !w.opts.Full {
+		if done, marks, err = w.opts.State.SyncState(ctx, wf.id); err != nil {
+			return err
+		}
+	}
+	incremental := done != nil && done.Watermark != nil
+	var watermark *time.Time
+	runsReq := Request{Path: collectionPath(base, "runs")}
+	if incremental {
+		watermark = done.Watermark
+		since := done.Watermark.Add(-w.opts.Overlap).UTC().Format(time.RFC3339Nano)
+		runsReq.Query = url.Values{"$filter": {"lastUpdatedDateTime ge " + since}}
+	}
+
+	var runs []runRef
+	storeRuns := func(ctx context.Context, p *Page) error {
+		rows, err := decode(p, func(_ int, r *wireRun) (db.Run, error) { return r.model(wf.id) })
+		if err != nil {
+			return err
+		}
+		for i, r := range rows {
+			runs = append(runs, runRef{pathID: pathID(p.Value[i]), run: r})
+		}
+		w.count("runs", len(rows), func(s *Stats) { s.Runs += len(rows) })
+		return w.write(ctx, db.Batch{Runs: rows})
+	}
+	if err := w.each(ctx, runsReq, true, storeRuns); err != nil {
+		return err
+	}
+	if incremental {
+		// An unfinished run is read until it finishes, even when no update lists it.
+		listed := map[string]bool{}
+		for _, r := range runs {
+			listed[r.run.ID] = true
+		}
+		for _, id := range slices.Sorted(maps.Keys(marks)) {
+			if m := marks[id]; listed[id] || m.Finished() {
+				continue
+			}
+			err := w.each(ctx, Request{Path: collectionPath(base, "runs", id), Entity: true}, false, storeRuns)
+			if errors.Is(err, ErrNotFound) {
+				w.opts.Logger.Warn("an unfinished run is gone from Graph; what is stored of it stays", "workflow", wf.id, "run", id)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	runs = dedupe(runs, func(r runRef) string { return r.run.ID })
+
+	// The runs to read, in the order listed; the others are stored as of their listed version.
+	todo := map[string]runRef{}
+	for _, r := range runs {
+		if t := r.run.LastUpdatedDateTime; t != nil && (watermark == nil || t.After(*watermark)) {
+			watermark = t
+		}
+		if m, ok := marks[r.run.ID]; ok && upToDate(m, r.run) {
+			continue
+		}
+		todo[r.run.ID] = r
+	}
+	w.count("runs", 0, func(s *Stats) { s.UnchangedRuns += len(runs) - len(todo) })
+
+	if !incremental {
+		reports, err := w.reports(ctx, base, wf, url.Values{"$expand": {"task,taskDefinition"}})
+		if err != nil {
+			return err
+		}
+		for _, g := range groupByRun(reports, runs, todo) {
+			if err := w.run(ctx, base, wf, g); err != nil {
+				return err
+			}
+		}
+	} else {
+		// Graph has no run-scoped list of task reports: filter the workflow's by runId, or, where
+		// Graph refuses that filter, read the whole list once and pick from it.
+		var all []reportRef
+		loaded := false
+		for _, r := range runs {
+			if _, ok := todo[r.run.ID]; !ok {
+				continue
+			}
+			q := url.Values{"$expand": {"task,taskDefinition"}, "$filter": {"runId eq " + odataString(r.pathID)}}
+			reports, err := w.reports(ctx, base, wf, q)
+			if errors.Is(err, ErrBadRequest) {
+				if !loaded {
+					w.opts.Logger.Warn("Graph refused to filter task reports by runId; reading the workflow's whole list", "workflow", wf.id, "error", err.Error())
+					if all, err = w.reports(ctx, base, wf, url.Values{"$expand": {"task,taskDefinition"}}); err != nil {
+						return err
+					}
+					loaded = true
+				}
+				reports, err = nil, nil
+				for _, rep := range all {
+					if rep.runID == r.run.ID {
+						reports = append(reports, rep)
+					}
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if err := w.run(ctx, base, wf, reportGroup{run: r.run, known: true, reports: reports}); err != nil {
+				return err
+			}
+		}
+	}
+	if w.opts.State != nil {
+		return w.opts.State.CompleteWorkflowSync(ctx, wf.id, watermark)
+	}
+	return nil
+}
+
+// upToDate tells whether a run's reports and results, stored as of mark, need no second read.
+func upToDate(mark db.SyncRun, run db.Run) bool {
+	if !mark.Finished() || mark.ProcessingStatus != run.ProcessingStatus {
+		return false
+	}
+	a, b := mark.LastUpdatedDateTime, run.LastUpdatedDateTime
+	return a != nil && b != nil && a.Equal(*b)
+}
+
+// odataString quotes s as an OData string literal.
+func odataString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// reportGroup is a run and its reports: the unit a checkpoint covers.
+type reportGroup struct {
+	run     db.Run
+	known   bool // the run was listed: its checkpoint can be recorded
+	reports []reportRef
+}
+
+// groupByRun groups a workflow's reports by run, in the order the reports came, keeping the runs
+// to read (todo) and the reports of runs not listed at all; a listed run without reports gets
+// an empty group, so that its checkpoint is recorded.
+func groupByRun(reports []reportRef, runs []runRef, todo map[string]runRef) []reportGroup {
+	listed := map[string]bool{}
+	for _, r := range runs {
+		listed[r.run.ID] = true
+	}
+	at := map[string]int{}
+	var groups []reportGroup
+	for _, rep := range reports {
+		if listed[rep.runID] {
+			if _, ok := todo[rep.runID]; !ok {
+				continue
+			}
+		}
+		i, ok := at[rep.runID]
+		if !ok {
+			i = len(groups)
+			at[rep.runID] = i
+			g := reportGroup{run: db.Run{ID: rep.runID}}
+			if r, ok := todo[rep.runID]; ok {
+				g.run, g.known = r.run, true
+			}
+			groups = append(groups, g)
+		}
+		groups[i].reports = append(groups[i].reports, rep)
+	}
+	for _, r := range runs {
+		if _, ok := todo[r.run.ID]; ok {
+			if _, seen := at[r.run.ID]; !seen {
+				at[r.run.ID] = len(groups)
+				groups = append(groups, reportGroup{run: r.run, known: true})
+			}
+		}
+	}
+	return groups
+}
+
+// reports reads a workflow's task reports (as query selects them), stores them with their
+// expanded task and definition, and returns them.
+func (w *walker) reports(ctx context.Context, base string, wf workflowRef, query url.Values) ([]reportRef, error) {
+	var out []reportRef
+	req := Request{Path: collectionPath(base, "taskReports"), Query: query}
+	err := w.each(ctx, req, true, func(ctx context.Context, p *Page) error {
+		var defs []db.TaskDefinition
+		var tasks []db.Task
+		rows, err := decode(p, func(_ int, r *wireTaskReport) (db.TaskReport, error) {
+			report, err := r.model(wf.id)
+			if err != nil {
+				return report, err
+			}
+			if r.Task != nil {
+				t, err := r.Task.model(wf.id)
+				if err != nil {
+					return report, fmt.Errorf("task: %w", err)
+				}
+				tasks = append(tasks, t)
+			}
+			if r.TaskDefinition != nil {
+				d, err := r.TaskDefinition.model()
+				if err != nil {
+					return report, fmt.Errorf("taskDefinition: %w", err)
+				}
+				defs = append(defs, d)
+			}
+			return report, nil
+		})
+		if err != nil {
+			return err
+		}
+		for i, r := range rows {
+			out = append(out, reportRef{pathID: pathID(p.Value[i]), id: r.ID, workflowID: wf.id, runID: r.RunID, taskID: r.TaskID})
+		}
+		w.count("taskReports", len(rows), func(s *Stats) { s.TaskReports += len(rows) })
+		return w.write(ctx, db.Batch{TaskDefinitions: w.unsentDefs(defs), Tasks: w.unsentTasks(tasks), TaskReports: rows})
+	})
+	return dedupe(out, func(r reportRef) string { return r.id }), err
+}
+
+// run reads the results of a run's reports and, by id, the subjects they name, then records the
+// run's checkpoint.
+func (w *walker) run(ctx context.Context, base string, wf workflowRef, g reportGroup) error {
+	subjects := map[string]bool{}
+	var mu sync.Mutex
+	errs := parallel(ctx, w.opts.Concurrency, false, g.reports, func(ctx context.Context, r reportRef) error {
+		seen, err := w.results(ctx, base, r)
+		mu.Lock()
+		for _, id := range seen {
+			subjects[id] = true
+		}
+		mu.Unlock()
+		return err
+	})
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	if w.opts.UsersByID {
+		if err := w.usersByID(ctx, slices.Sorted(maps.Keys(subjects))); err != nil {
+			return err
+		}
+	}
+	if w.opts.State != nil && g.known {
+		return w.opts.State.MarkRunSynced(ctx, db.SyncRun{ID: g.run.ID, WorkflowID: wf.id,
+			LastUpdatedDateTime: g.run.LastUpdatedDateTime, ProcessingStatus: g.run.ProcessingStatus})
+	}
+	return nil
+}
+
+// results reads a report's results and returns the subjects they name.
+func (w *walker) results(ctx context.Context, base string, report reportRef) ([]string, error) {
+	var seen []string
+	req := Request{Path: collectionPath(base, "taskReports", report.pathID, "taskProcessingResults")}
+	err := w.each(ctx, req, true, func(ctx context.Context, p *Page) error {
+		var tasks []db.Task
+		var subjects []db.User
+		rows, err := decode(p, func(_ int, r *wireTaskProcessingResult) (db.TaskProcessingResult, error) {
+			result, err := r.model(report)
+			if err != nil {
+				return result, err
+			}
+			if r.Task != nil {
+				t, err := r.Task.model(report.workflowID)
+				if err != nil {
+					return result, fmt.Errorf("task: %w", err)
+				}
+				tasks = append(tasks, t)
+			}
+			return result, nil
+		})
+		if err != nil {
+			return err
+		}
+		w.mu.Lock()
+		for _, r := range rows {
+			seen = append(seen, r.SubjectID)
+			if !w.users[r.SubjectID] {
+				w.users[r.SubjectID] = true
+				subjects = append(subjects, db.User{ID: r.SubjectID})
+			}
+		}
+		w.mu.Unlock()
+		w.count("taskProcessingResults", len(rows), func(s *Stats) { s.TaskProcessingResults += len(rows) })
+		return w.write(ctx, db.Batch{Tasks: w.unsentTasks(tasks), Subjects: subjects, TaskProcessingResults: rows})
+	})
+	return seen, err
+}
