@@ -20,6 +20,12 @@ const (
 	tableUsers           = "users"
 )
 
+// EntityTables lists the tables of Graph's entities, parents before children: the one list a new
+// entity joins (tests dump and compare these).
+func EntityTables() []string {
+	return []string{tableTaskDefinitions, tableWorkflows, tableTasks, tableRuns, tableTaskReports, tableResults, tableUsers}
+}
+
 // Default orders of the connections; id is always appended as the final tie-breaker.
 var (
 	orderByDisplayName = []OrderKey{{Field: "displayName"}}
