@@ -9,7 +9,7 @@ import (
 )
 
 type importCmd struct {
-	Dir      string `arg:"" type:"existingdir" help:"Folder of saved Graph responses, laid out by URL path (see fixtures/README.md)."`
+	Dir      string `arg:"" type:"existingdir" help:"Folder of saved Graph responses, laid out by URL path (see testdata/fixtures/README.md)."`
 	TenantID string `name:"tenant-id" env:"LCW_TENANT_ID" default:"default" help:"Tenant the imported records belong to (an Entra tenant id, or 'default'); serve with --auth none answers from the same --tenant-id."`
 }
 

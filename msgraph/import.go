@@ -17,7 +17,7 @@ import (
 // about 25 times the database's size into its WAL.
 const importGroupRows = 5_000
 
-// ImportDir loads a folder of saved Graph responses (laid out as in fixtures/README.md) into
+// ImportDir loads a folder of saved Graph responses (laid out as in testdata/fixtures/README.md) into
 // sink, normally a *db.Store, in one transaction: a bad file anywhere, a failed write or a
 // canceled import leaves the store as it was. Files are read one at a time and their rows
 // written in groups of importGroupRows, so memory stays bounded whatever the folder's size.

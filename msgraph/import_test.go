@@ -26,7 +26,7 @@ const (
 	wfDir      = "identityGovernance/lifecycleWorkflows/workflows/" + workflowID
 )
 
-// fixture is the docs example beside the repository.
+// fixture is the docs example, copied into testdata/fixtures.
 func fixture(t *testing.T) string { return msgraphtest.DocsExample(t) }
 
 // storeFor opens a fresh store and returns it with its DSN, for dumps through a second connection.

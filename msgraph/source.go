@@ -55,7 +55,7 @@ type Source interface {
 }
 
 // DirSource serves a folder of saved Graph responses laid out by URL path: the collection at
-// path P is the file P.json (see fixtures/README.md). Each file is one page; a saved
+// path P is the file P.json (see testdata/fixtures/README.md). Each file is one page; a saved
 // @odata.nextLink cannot be followed and is ignored.
 type DirSource struct {
 	Dir string

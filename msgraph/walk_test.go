@@ -14,7 +14,7 @@ import (
 	"lcw-gateway/msgraph/msgraphtest"
 )
 
-// fixtureDir is the docs example, beside the repository.
+// fixtureDir is the docs example, copied into testdata/fixtures.
 func fixtureDir(t *testing.T) string { return msgraphtest.DocsExample(t) }
 
 // recorder is a Sink that notes what it is given, page by page: "{", then the ids of each

@@ -4,22 +4,43 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"lcw-gateway/db"
 )
 
-// DocsExample is the folder of Microsoft's docs example in ../shared/fixtures, beside the
-// repository. Tests fail without it: CI lays shared/ out beside every clone.
+// DocsExample is the folder of Microsoft's docs example, carried by the repository under
+// testdata/fixtures (a byte-for-byte copy of ../shared/fixtures, checked by .ci/fixtures.sh), so
+// a fresh clone with nothing beside it runs its own tests.
 func DocsExample(t testing.TB) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "fixtures", "msgraph-docs-example")
-	if _, err := os.Stat(filepath.Join(dir, "expected.json")); err != nil {
-		t.Fatalf("the docs fixture must lie beside the repository (../shared/fixtures): %v", err)
+	return Fixture(t, "msgraph-docs-example")
+}
+
+// Fixture is the folder name of testdata/fixtures at the module root. The root is found by
+// walking up from the working directory, which go test sets to the package's folder: that holds
+// under -trimpath too, where source file paths are not real paths.
+func Fixture(t testing.TB, name string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return dir
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatalf("no go.mod above the test's working directory")
+		}
+		dir = parent
+	}
+	fixture := filepath.Join(dir, "testdata", "fixtures", name)
+	if _, err := os.Stat(fixture); err != nil {
+		t.Fatalf("fixture %s: %v", name, err)
+	}
+	return fixture
 }
 
 // Expected is a fixture's expected.json: the answers a correct gateway gives for it.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -19,10 +18,8 @@ import (
 	"lcw-gateway/server"
 )
 
-// fixtureDir is a fixture folder of ../shared/fixtures.
-func fixtureDir(t testing.TB, name string) string {
-	return filepath.Join(filepath.Dir(msgraphtest.DocsExample(t)), name)
-}
+// fixtureDir is a fixture folder of the repository's testdata/fixtures.
+func fixtureDir(t testing.TB, name string) string { return msgraphtest.Fixture(t, name) }
 
 // importedServer imports the fixture into a fresh store of the engine and returns the real mux.
 func importedServer(t testing.TB, e dbtest.Engine, dir string) http.Handler {
