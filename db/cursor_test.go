@@ -28,13 +28,13 @@ func cursorReads(ctx context.Context, s *db.Store) (map[string][]string, error) 
 		if err != nil {
 			return nil, err
 		}
-		out[name] = p.Cursors
+		out[name] = p.Cursors()
 	}
 	p, _, err := s.Workflows(ctx, db.PageArgs{})
 	if err != nil {
 		return nil, err
 	}
-	out["workflows"] = p.Cursors
+	out["workflows"] = p.Cursors()
 	return out, nil
 }
 

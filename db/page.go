@@ -22,9 +22,23 @@ const (
 // Page is one keyset page of a list, with a cursor per item.
 type Page[T any] struct {
 	Items       []*T
-	Cursors     []string
 	HasNext     bool
 	HasPrevious bool
+	// encode makes an item's cursor; cursors are encoded only when asked for, because most
+	// clients select nodes and no cursor.
+	encode func(item *T) string
+}
+
+// Cursor is the cursor of item i.
+func (p *Page[T]) Cursor(i int) string { return p.encode(p.Items[i]) }
+
+// Cursors are the cursors of all items, in order.
+func (p *Page[T]) Cursors() []string {
+	out := make([]string, len(p.Items))
+	for i := range p.Items {
+		out[i] = p.Cursor(i)
+	}
+	return out
 }
 
 // OrderKey is one sort key: a GraphQL property name (camelCase) and a direction.
@@ -313,10 +327,7 @@ func toPage[T any](ctx context.Context, w *window, rows []*T) *Page[T] {
 		p.HasNext, p.HasPrevious = more, w.hasCursor
 	}
 	p.Items = rows
-	p.Cursors = make([]string, len(rows))
-	for i, r := range rows {
-		p.Cursors[i] = w.encodeCursor(ctx, r)
-	}
+	p.encode = func(item *T) string { return w.encodeCursor(ctx, item) }
 	return p
 }
 

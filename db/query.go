@@ -20,6 +20,23 @@ const (
 	tableUsers           = "users"
 )
 
+// entities are Graph's entities by name with their tables, parents before children: the one list
+// a new entity joins (node(id) looks in each; tests dump and compare each).
+var entities = []struct{ name, table string }{
+	{"TaskDefinition", tableTaskDefinitions}, {"Workflow", tableWorkflows}, {"Task", tableTasks},
+	{"Run", tableRuns}, {"TaskReport", tableTaskReports}, {"TaskProcessingResult", tableResults},
+	{"User", tableUsers},
+}
+
+// EntityTables lists the tables of Graph's entities, parents before children.
+func EntityTables() []string {
+	tables := make([]string, len(entities))
+	for i, e := range entities {
+		tables[i] = e.table
+	}
+	return tables
+}
+
 // Default orders of the connections; id is always appended as the final tie-breaker.
 var (
 	orderByDisplayName = []OrderKey{{Field: "displayName"}}
@@ -300,11 +317,7 @@ func (s *Store) NodeKind(ctx context.Context, id string) (string, error) {
 	id = storedID(id)
 	var terms []string
 	var reads []any
-	for _, kind := range []struct{ name, table string }{
-		{"Workflow", tableWorkflows}, {"Run", tableRuns}, {"TaskReport", tableTaskReports},
-		{"TaskProcessingResult", tableResults}, {"Task", tableTasks},
-		{"TaskDefinition", tableTaskDefinitions}, {"User", tableUsers},
-	} {
+	for _, kind := range entities {
 		terms = append(terms, "?")
 		reads = append(reads, s.scoped(ctx, kind.table).Select("'"+kind.name+"' AS kind").Where("id = ?", id))
 	}

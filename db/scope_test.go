@@ -174,7 +174,7 @@ func TestEveryReadIsScoped(t *testing.T) {
 					if err != nil {
 						return nil, nil, err
 					}
-					return cursorsOf(len(p.Items), p.Cursors), c, nil
+					return cursorsOf(len(p.Items), p.Cursors()), c, nil
 				}, db.PageArgs{OrderBy: []db.OrderKey{{Field: "createdDateTime", Desc: true}}})
 			}},
 			{"TaskDefinitions", func() error {
@@ -183,7 +183,7 @@ func TestEveryReadIsScoped(t *testing.T) {
 					if err != nil {
 						return nil, nil, err
 					}
-					return p.Cursors, c, nil
+					return p.Cursors(), c, nil
 				}, db.PageArgs{})
 			}},
 			{"TaskReports", func() error {
@@ -192,7 +192,7 @@ func TestEveryReadIsScoped(t *testing.T) {
 					if err != nil {
 						return nil, nil, err
 					}
-					return p.Cursors, c, nil
+					return p.Cursors(), c, nil
 				}, db.PageArgs{Where: reportWhere, OrderBy: []db.OrderKey{{Field: "startedDateTime"}}})
 			}},
 			{"TaskProcessingResults", func() error {
@@ -201,7 +201,7 @@ func TestEveryReadIsScoped(t *testing.T) {
 					if err != nil {
 						return nil, nil, err
 					}
-					return p.Cursors, c, nil
+					return p.Cursors(), c, nil
 				}, db.PageArgs{Where: resultWhere})
 			}},
 			{"RunPages", nested(db.ByWorkflow, []string{"w1", "w2"}, nil, func(p db.Parent, ids []string, a db.PageArgs) ([]string, error) {
@@ -266,5 +266,5 @@ func cursorsFor[T any](pages map[string]*db.Page[T], parent string, err error) (
 	if err != nil || pages[parent] == nil {
 		return nil, err
 	}
-	return pages[parent].Cursors, nil
+	return pages[parent].Cursors(), nil
 }

@@ -12,10 +12,8 @@ import (
 	"lcw-gateway/db"
 )
 
-// Tables lists every table the migrations create.
-func Tables() []string {
-	return []string{"task_definitions", "workflows", "tasks", "runs", "task_reports", "task_processing_results", "users"}
-}
+// Tables lists the entity tables the migrations create (db.EntityTables).
+func Tables() []string { return db.EntityTables() }
 
 // Row is one stored row by column name. Values are normalized so that rows compare with
 // reflect.DeepEqual and read the same on both engines: timestamps as RFC 3339 UTC strings,

@@ -56,3 +56,26 @@ func MustData(t testing.TB, h http.Handler, query string, vars map[string]any, o
 		t.Fatalf("decode data: %v\n%s", err, resp.Data)
 	}
 }
+
+// PostURL sends query with variables as application/json to a running server's /graphql over
+// the network; safe to call from several goroutines (a failure is reported, not fatal).
+func PostURL(t testing.TB, client *http.Client, base, query string, vars map[string]any) Response {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		t.Error(err)
+		return Response{}
+	}
+	res, err := client.Post(base+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Errorf("POST %s/graphql: %v", base, err)
+		return Response{}
+	}
+	defer res.Body.Close()
+	var resp Response
+	if err := json.NewDecoder(res.Body).Decode(&resp); err != nil {
+		t.Errorf("status %d, body is not JSON: %v", res.StatusCode, err)
+	}
+	resp.Status = res.StatusCode
+	return resp
+}

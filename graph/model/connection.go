@@ -22,21 +22,33 @@ type Edge[T any] struct {
 	Node   *T
 }
 
-// PageInfo tells where a page sits in the whole list.
+// PageInfo tells where a page sits in the whole list; its cursors are encoded only if selected.
 type PageInfo struct {
 	HasNextPage     bool
 	HasPreviousPage bool
-	StartCursor     *string
-	EndCursor       *string
+	items           int
+	cursor          func(i int) string
+}
+
+// StartCursor is the first item's cursor (nil on an empty page).
+func (p PageInfo) StartCursor() *string { return p.cursorOf(0) }
+
+// EndCursor is the last item's cursor (nil on an empty page).
+func (p PageInfo) EndCursor() *string { return p.cursorOf(p.items - 1) }
+
+func (p PageInfo) cursorOf(i int) *string {
+	if p.items == 0 {
+		return nil
+	}
+	c := p.cursor(i)
+	return &c
 }
 
 // NewConnection wraps a store page; count is called only if totalCount is selected.
 func NewConnection[T any](page *db.Page[T], count func(ctx context.Context) (int, error)) *Connection[T] {
 	c := &Connection[T]{page: page, count: count}
-	c.PageInfo = PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrevious}
-	if n := len(page.Cursors); n > 0 {
-		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &page.Cursors[0], &page.Cursors[n-1]
-	}
+	c.PageInfo = PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrevious,
+		items: len(page.Items), cursor: page.Cursor}
 	return c
 }
 
@@ -44,7 +56,7 @@ func NewConnection[T any](page *db.Page[T], count func(ctx context.Context) (int
 func (c *Connection[T]) Edges() []*Edge[T] {
 	edges := make([]*Edge[T], len(c.page.Items))
 	for i, item := range c.page.Items {
-		edges[i] = &Edge[T]{Cursor: c.page.Cursors[i], Node: item}
+		edges[i] = &Edge[T]{Cursor: c.page.Cursor(i), Node: item}
 	}
 	return edges
 }
