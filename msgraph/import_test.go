@@ -360,30 +360,6 @@ func checkAgainstExpected(t *testing.T, dir string, tables map[string][]dbtest.R
 	}
 }
 
-// copyFixture copies the docs example into a temporary folder a test may break.
-func copyFixture(t *testing.T) string {
-	t.Helper()
-	src, dst := fixture(t), t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 // edit replaces old, which must occur exactly n times, in the file rel under dir.
 func edit(t *testing.T, dir, rel, old, new string, n int) {
 	t.Helper()
@@ -470,7 +446,7 @@ func TestImportOfABrokenFolderWritesNothing(t *testing.T) {
 				}
 				before := dbtest.Dump(t, dsn)
 
-				dir := copyFixture(t)
+				dir := msgraphtest.CopyFixture(t, fixture(t))
 				// Change what the walk reaches first, so a partial write would show.
 				edit(t, dir, "identityGovernance/lifecycleWorkflows/taskDefinitions.json", `"displayName": "Add User To Teams"`, `"displayName": "Renamed"`, 1)
 				tc.breakIt(t, dir)
@@ -600,7 +576,7 @@ func TestImportAcceptsWhatGraphMaySend(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 				store, dsn := storeFor(t, e)
-				dir := copyFixture(t)
+				dir := msgraphtest.CopyFixture(t, fixture(t))
 				tc.change(t, dir)
 				if _, err := msgraph.ImportDir(context.Background(), store, dir); err != nil {
 					t.Fatal(err)

@@ -3,7 +3,6 @@ package integration_test
 import (
 	"context"
 	"encoding/json"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -63,7 +62,7 @@ func TestTwoGatewaysOnOnePostgres(t *testing.T) {
 		t.Fatalf("B before the import: %+v", empty)
 	}
 
-	dir := copyDir(t, fixtureDir(t, "msgraph-docs-example"))
+	dir := msgraphtest.CopyFixture(t, fixtureDir(t, "msgraph-docs-example"))
 	if _, err := msgraph.ImportDir(context.Background(), storeA, dir); err != nil {
 		t.Fatal(err)
 	}
@@ -100,30 +99,6 @@ func TestTwoGatewaysOnOnePostgres(t *testing.T) {
 			t.Errorf("%s right after the second import: %+v", name, after.Workflow)
 		}
 	}
-}
-
-// copyDir copies a fixture folder, so a test may change it.
-func copyDir(t testing.TB, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
 }
 
 // editValues changes the records of a saved Graph page ({"value": [...]}) in place.

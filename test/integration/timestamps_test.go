@@ -6,6 +6,7 @@ import (
 
 	"lcw-gateway/db/dbtest"
 	"lcw-gateway/graph/graphtest"
+	"lcw-gateway/msgraph/msgraphtest"
 )
 
 // TestSummaryWindowAtMicrosecondBoundaries: Graph writes seven fractional digits (100 ns); both
@@ -17,7 +18,7 @@ import (
 // boundaries, and the fixture's last report is given a start whose seventh digit is 9, as Graph
 // may send, to show that the stored value is truncated, not rounded.
 func TestSummaryWindowAtMicrosecondBoundaries(t *testing.T) {
-	dir := copyDir(t, fixtureDir(t, "msgraph-docs-example"))
+	dir := msgraphtest.CopyFixture(t, fixtureDir(t, "msgraph-docs-example"))
 	editValues(t, filepath.Join(dir, "identityGovernance", "lifecycleWorkflows", "workflows", docsWorkflow, "taskReports.json"),
 		func(v map[string]any) {
 			if v["id"] == "e3dd0719-a50a-463d-b32d-7176fa4519e4" {
