@@ -86,6 +86,7 @@ func seed(ctx context.Context, env *runEnv, store *db.Store, opts demo.Options) 
 	}
 	env.logger.Info("demo data ready", "tenant", tenant.From(ctx), "randomSeed", opts.Seed,
 		"duration", time.Since(start).Round(time.Millisecond), "workflows", stats.Workflows, "runs", stats.Runs,
-		"taskReports", stats.TaskReports, "taskProcessingResults", stats.TaskProcessingResults, "users", stats.Users)
+		"taskReports", stats.TaskReports, "taskProcessingResults", stats.TaskProcessingResults,
+		"userProcessingResults", stats.UserProcessingResults, "users", stats.Users)
 	return nil
 }

@@ -30,7 +30,7 @@ func cursorReads(ctx context.Context, s *db.Store) (map[string][]string, error) 
 		}
 		out[name] = p.Cursors()
 	}
-	p, _, err := s.Workflows(ctx, db.PageArgs{})
+	p, _, err := s.Workflows(ctx, db.PageArgs{}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func TestCursorsAreOpaqueStableAndSealed(t *testing.T) {
 				t.Errorf("a cursor of another order: err = %v", err)
 			}
 		}
-		if _, _, err := s.Workflows(ctx, db.PageArgs{After: &cursor}); !errors.Is(err, db.ErrInvalidCursor) {
+		if _, _, err := s.Workflows(ctx, db.PageArgs{After: &cursor}, false); !errors.Is(err, db.ErrInvalidCursor) {
 			t.Errorf("a cursor of another list: err = %v", err)
 		}
 	})

@@ -261,6 +261,52 @@ func (d RunDerivation) ApplyTo(r *Run) {
 	r.TotalUnprocessedTasksCount = d.TotalUnprocessedTasksCount
 }
 
+// DeriveUserResults applies R8 to the results of one run per user: one user processing result per
+// subject, in the order subjects first appear, with the counters of that user's results (the same
+// buckets as a report's, R2–R5), the status R6 gives them, the run's execution type and scheduled
+// time, and the workflow version that ran. Its startedDateTime is the user's earliest result
+// start; completedDateTime, once the status is final, the latest result timestamp. So a failed
+// user (any failed task) and a successful one (every task completed) are exactly the users
+// userSummary counts as such. id names each result from its subject.
+func DeriveUserResults(results []TaskProcessingResult, run Run, workflowVersion int, id func(subjectID string) string) []UserProcessingResult {
+	type user struct {
+		tally     Tally
+		started   *time.Time
+		last      *time.Time
+		completed *time.Time
+	}
+	var order []string
+	users := map[string]*user{}
+	for i := range results {
+		r := &results[i]
+		u := users[r.SubjectID]
+		if u == nil {
+			u = &user{}
+			users[r.SubjectID] = u
+			order = append(order, r.SubjectID)
+		}
+		u.tally.Add(r.ProcessingStatus)
+		u.started = earlierTime(u.started, r.StartedDateTime)
+		u.last = laterTime(u.last, r.StartedDateTime)
+		u.last = laterTime(u.last, r.CompletedDateTime)
+	}
+	out := make([]UserProcessingResult, len(order))
+	for i, subject := range order {
+		u := users[subject]
+		c := u.tally.Counters()
+		status := u.tally.Status()
+		if status.IsFinished() {
+			u.completed = u.last
+		}
+		out[i] = UserProcessingResult{TenantID: run.TenantID, ID: id(subject), WorkflowID: run.WorkflowID, RunID: run.ID,
+			SubjectID: subject, ProcessingStatus: status, WorkflowExecutionType: run.WorkflowExecutionType,
+			WorkflowVersion: workflowVersion, ScheduledDateTime: run.ScheduledDateTime,
+			StartedDateTime: cloneTime(u.started), CompletedDateTime: cloneTime(u.completed),
+			TotalTasksCount: c.Total, FailedTasksCount: c.Failed, TotalUnprocessedTasksCount: c.Unprocessed}
+	}
+	return out
+}
+
 // cloneTime keeps derived values from aliasing their inputs.
 func cloneTime(t *time.Time) *time.Time {
 	if t == nil {

@@ -110,7 +110,7 @@ func TestEnumFiltersMatchUnknownFutureValue(t *testing.T) {
 
 		unknownCategory := db.WorkflowCategory("unknownFutureValue")
 		for name, f := range map[string]*db.WorkflowCategoryFilter{"eq": {Eq: &unknownCategory}, "ne": {Ne: &unknownCategory}} {
-			p, _, err := s.Workflows(ctx, db.PageArgs{Where: &db.WorkflowWhere{Category: f}})
+			p, _, err := s.Workflows(ctx, db.PageArgs{Where: &db.WorkflowWhere{Category: f}}, false)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -118,6 +118,20 @@ type (
 		CompletedDateTime *DateTimeFilter
 		FailureReason     *NullFilter
 	}
+	UserProcessingResultWhere struct {
+		And, Or               []*UserProcessingResultWhere
+		Not                   *UserProcessingResultWhere
+		ID                    *IDFilter
+		RunID                 *IDFilter
+		SubjectID             *IDFilter
+		ProcessingStatus      *ProcessingStatusFilter
+		WorkflowExecutionType *ExecutionTypeFilter
+		WorkflowVersion       *IntFilter
+		ScheduledDateTime     *DateTimeFilter
+		StartedDateTime       *DateTimeFilter
+		CompletedDateTime     *DateTimeFilter
+		FailedTasksCount      *IntFilter
+	}
 	TaskDefinitionWhere struct {
 		And, Or     []*TaskDefinitionWhere
 		Not         *TaskDefinitionWhere
@@ -157,6 +171,9 @@ func (w *TaskReportWhere) branches() (and, or []*TaskReportWhere, not *TaskRepor
 	return w.And, w.Or, w.Not
 }
 func (w *TaskProcessingResultWhere) branches() (and, or []*TaskProcessingResultWhere, not *TaskProcessingResultWhere) {
+	return w.And, w.Or, w.Not
+}
+func (w *UserProcessingResultWhere) branches() (and, or []*UserProcessingResultWhere, not *UserProcessingResultWhere) {
 	return w.And, w.Or, w.Not
 }
 func (w *TaskDefinitionWhere) branches() (and, or []*TaskDefinitionWhere, not *TaskDefinitionWhere) {
@@ -215,6 +232,19 @@ var taskProcessingResultProperties = []property[TaskProcessingResultWhere]{
 	column(tableResults, "failureReason", "failure_reason", func(w *TaskProcessingResultWhere) operators { return w.FailureReason }),
 }
 
+var userProcessingResultProperties = []property[UserProcessingResultWhere]{
+	column(tableUserResults, "id", "id", func(w *UserProcessingResultWhere) operators { return w.ID }),
+	column(tableUserResults, "runId", "run_id", func(w *UserProcessingResultWhere) operators { return w.RunID }),
+	column(tableUserResults, "subjectId", "subject_id", func(w *UserProcessingResultWhere) operators { return w.SubjectID }),
+	column(tableUserResults, "processingStatus", "processing_status", func(w *UserProcessingResultWhere) operators { return w.ProcessingStatus }),
+	column(tableUserResults, "workflowExecutionType", "workflow_execution_type", func(w *UserProcessingResultWhere) operators { return w.WorkflowExecutionType }),
+	column(tableUserResults, "workflowVersion", "workflow_version", func(w *UserProcessingResultWhere) operators { return w.WorkflowVersion }),
+	column(tableUserResults, "scheduledDateTime", "scheduled_date_time", func(w *UserProcessingResultWhere) operators { return w.ScheduledDateTime }),
+	column(tableUserResults, "startedDateTime", "started_date_time", func(w *UserProcessingResultWhere) operators { return w.StartedDateTime }),
+	column(tableUserResults, "completedDateTime", "completed_date_time", func(w *UserProcessingResultWhere) operators { return w.CompletedDateTime }),
+	column(tableUserResults, "failedTasksCount", "failed_tasks_count", func(w *UserProcessingResultWhere) operators { return w.FailedTasksCount }),
+}
+
 var taskDefinitionProperties = []property[TaskDefinitionWhere]{
 	column(tableTaskDefinitions, "id", "id", func(w *TaskDefinitionWhere) operators { return w.ID }),
 	column(tableTaskDefinitions, "displayName", "display_name", func(w *TaskDefinitionWhere) operators { return w.DisplayName }),
@@ -246,6 +276,8 @@ func compileWhere(where any) (*compiledFilter, error) {
 		sql, err = compileNode(c, w, taskProcessingResultProperties, "where", 0)
 	case *TaskDefinitionWhere:
 		sql, err = compileNode(c, w, taskDefinitionProperties, "where", 0)
+	case *UserProcessingResultWhere:
+		sql, err = compileNode(c, w, userProcessingResultProperties, "where", 0)
 	default:
 		return nil, fmt.Errorf("no filter compiles a %T", where) // a programming error: callers pass the types above
 	}

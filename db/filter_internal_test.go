@@ -46,6 +46,7 @@ func TestEveryFilterFieldCompiles(t *testing.T) {
 	check("TaskReportWhere", reflect.TypeFor[TaskReportWhere](), entries(taskReportProperties))
 	check("TaskProcessingResultWhere", reflect.TypeFor[TaskProcessingResultWhere](), entries(taskProcessingResultProperties))
 	check("TaskDefinitionWhere", reflect.TypeFor[TaskDefinitionWhere](), entries(taskDefinitionProperties))
+	check("UserProcessingResultWhere", reflect.TypeFor[UserProcessingResultWhere](), entries(userProcessingResultProperties))
 }
 
 // entries counts the properties of a table that read a set field of w.

@@ -3,6 +3,7 @@ package db
 import (
 	"database/sql/driver"
 	"encoding/json"
+	"strconv"
 	"time"
 )
 
@@ -34,6 +35,29 @@ type Workflow struct {
 	LastModifiedDateTime    *time.Time
 	DeletedDateTime         *time.Time
 	NextScheduleRunDateTime *time.Time
+	// MissingSinceDateTime is when a full sync pass first found the workflow gone from Graph.
+	MissingSinceDateTime *time.Time
+}
+
+// WorkflowVersion is one saved version of a workflow; ID is "{workflowId}/{versionNumber}"
+// (VersionID), as Graph keys a version by its number under the workflow.
+type WorkflowVersion struct {
+	TenantID             string `gorm:"primaryKey" json:"-"`
+	ID                   string `gorm:"primaryKey"`
+	WorkflowID           string `gorm:"not null"`
+	VersionNumber        int    `gorm:"not null"`
+	DisplayName          string `gorm:"not null"`
+	Description          *string
+	Category             WorkflowCategory `gorm:"not null"`
+	IsEnabled            bool             `gorm:"not null"`
+	IsSchedulingEnabled  bool             `gorm:"not null"`
+	CreatedDateTime      *time.Time
+	LastModifiedDateTime *time.Time
+}
+
+// VersionID is the id of a workflow's version.
+func VersionID(workflowID string, versionNumber int) string {
+	return workflowID + "/" + strconv.Itoa(versionNumber)
 }
 
 type Task struct {
@@ -66,6 +90,8 @@ type Run struct {
 	TotalTasksCount            int `gorm:"not null"`
 	FailedTasksCount           int `gorm:"not null"`
 	TotalUnprocessedTasksCount int `gorm:"not null"`
+	// MissingSinceDateTime is when a full sync pass first found the run gone from Graph.
+	MissingSinceDateTime *time.Time
 }
 
 type TaskReport struct {
@@ -101,6 +127,25 @@ type TaskProcessingResult struct {
 	ProcessingInfo    *string
 }
 
+// UserProcessingResult is one workflow execution for one user: one per user per run, its counters
+// those of the user's task processing results in the run.
+type UserProcessingResult struct {
+	TenantID                   string           `gorm:"primaryKey" json:"-"`
+	ID                         string           `gorm:"primaryKey"`
+	WorkflowID                 string           `gorm:"not null"`
+	RunID                      string           `gorm:"not null"`
+	SubjectID                  string           `gorm:"not null"`
+	ProcessingStatus           ProcessingStatus `gorm:"not null"`
+	WorkflowExecutionType      ExecutionType    `gorm:"not null"`
+	WorkflowVersion            int              `gorm:"not null"`
+	ScheduledDateTime          time.Time        `gorm:"not null"`
+	StartedDateTime            *time.Time
+	CompletedDateTime          *time.Time
+	TotalTasksCount            int `gorm:"not null"`
+	FailedTasksCount           int `gorm:"not null"`
+	TotalUnprocessedTasksCount int `gorm:"not null"`
+}
+
 type User struct {
 	TenantID          string `gorm:"primaryKey" json:"-"`
 	ID                string `gorm:"primaryKey"`
@@ -117,6 +162,7 @@ func (Run) IsNode()                  {}
 func (TaskReport) IsNode()           {}
 func (TaskProcessingResult) IsNode() {}
 func (User) IsNode()                 {}
+func (UserProcessingResult) IsNode() {}
 
 // KeyValuePair is Graph's keyValuePair (task arguments).
 type KeyValuePair struct {

@@ -18,6 +18,8 @@ const (
 	tableTaskReports     = "task_reports"
 	tableResults         = "task_processing_results"
 	tableUsers           = "users"
+	tableUserResults     = "user_processing_results"
+	tableVersions        = "workflow_versions"
 )
 
 // entities are Graph's entities by name with their tables, parents before children: the one list
@@ -25,16 +27,17 @@ const (
 var entities = []struct{ name, table string }{
 	{"TaskDefinition", tableTaskDefinitions}, {"Workflow", tableWorkflows}, {"Task", tableTasks},
 	{"Run", tableRuns}, {"TaskReport", tableTaskReports}, {"TaskProcessingResult", tableResults},
-	{"User", tableUsers},
+	{"UserProcessingResult", tableUserResults}, {"User", tableUsers},
 }
 
-// EntityTables lists the tables of Graph's entities, parents before children.
+// EntityTables lists the tables of Graph's entities, parents before children, and the workflow
+// versions (not a node: Graph keys a version by its number under its workflow).
 func EntityTables() []string {
-	tables := make([]string, len(entities))
+	tables := make([]string, len(entities), len(entities)+1)
 	for i, e := range entities {
 		tables[i] = e.table
 	}
-	return tables
+	return append(tables, tableVersions)
 }
 
 // Default orders of the connections; id is always appended as the final tie-breaker.
@@ -51,7 +54,48 @@ const (
 	ByWorkflow   Parent = "workflow_id"
 	ByRun        Parent = "run_id"
 	ByTaskReport Parent = "task_report_id"
+	BySubject    Parent = "subject_id"
+	// ByRunAndSubject ties a user's task processing results in a run to that user processing
+	// result (Graph's userProcessingResults/{id}/taskProcessingResults); its key is
+	// RunSubjectKey(runID, subjectID).
+	ByRunAndSubject Parent = "run_id,subject_id"
 )
+
+// RunSubjectKey is the ByRunAndSubject key of a run and a subject.
+func RunSubjectKey(runID, subjectID string) string { return runID + "/" + subjectID }
+
+// columns are the columns of the parent's key, in key order.
+func (p Parent) columns() []string { return strings.Split(string(p), ",") }
+
+// match narrows q to the children of the parent whose key is key.
+func (p Parent) match(q *gorm.DB, key string) *gorm.DB {
+	cols := p.columns()
+	parts := strings.SplitN(key, "/", len(cols))
+	for i, c := range cols {
+		v := ""
+		if i < len(parts) {
+			v = parts[i]
+		}
+		q = q.Where(c+" = ?", v)
+	}
+	return q
+}
+
+// keyOf is the parent key a child row holds.
+func (p Parent) keyOf(row any) string {
+	v := reflect.ValueOf(row).Elem()
+	cols := p.columns()
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = v.FieldByName(parentFields[c]).String()
+	}
+	return strings.Join(parts, "/")
+}
+
+// parentFields are the model fields of the parent columns.
+var parentFields = map[string]string{
+	"workflow_id": "WorkflowID", "run_id": "RunID", "task_report_id": "TaskReportID", "subject_id": "SubjectID",
+}
 
 // Counter counts the whole list behind a connection; it runs only when called.
 type Counter func(ctx context.Context) (int, error)
@@ -105,6 +149,14 @@ func (s *Store) TaskProcessingResultsByID(ctx context.Context, ids []string) (ma
 	return byIDs[TaskProcessingResult](ctx, s, tableResults, ids)
 }
 
+func (s *Store) UserProcessingResultsByID(ctx context.Context, ids []string) (map[string]*UserProcessingResult, error) {
+	return byIDs[UserProcessingResult](ctx, s, tableUserResults, ids)
+}
+
+func (s *Store) WorkflowVersionsByID(ctx context.Context, ids []string) (map[string]*WorkflowVersion, error) {
+	return byIDs[WorkflowVersion](ctx, s, tableVersions, ids)
+}
+
 func (s *Store) UsersByID(ctx context.Context, ids []string) (map[string]*User, error) {
 	return byIDs[User](ctx, s, tableUsers, ids)
 }
@@ -132,9 +184,34 @@ func normalizeAll(ids []string) []string {
 	return out
 }
 
-// Workflows is a page of every workflow of the tenant.
-func (s *Store) Workflows(ctx context.Context, args PageArgs) (*Page[Workflow], Counter, error) {
-	return topLevel[Workflow](ctx, s, tableWorkflows, args, orderByDisplayName, nil)
+// Workflows is a page of the tenant's workflows: those not deleted, or all of them.
+func (s *Store) Workflows(ctx context.Context, args PageArgs, includeDeleted bool) (*Page[Workflow], Counter, error) {
+	var filter func(*gorm.DB) *gorm.DB
+	if !includeDeleted {
+		filter = func(q *gorm.DB) *gorm.DB { return q.Where(tableWorkflows + ".deleted_date_time IS NULL") }
+	}
+	return topLevel[Workflow](ctx, s, tableWorkflows, args, orderByDisplayName, filter)
+}
+
+// DeletedWorkflows is a page of the tenant's deleted workflows, newest deleted first.
+func (s *Store) DeletedWorkflows(ctx context.Context, args PageArgs) (*Page[Workflow], Counter, error) {
+	return topLevel[Workflow](ctx, s, tableWorkflows, args, []OrderKey{{Field: "deletedDateTime", Desc: true}},
+		func(q *gorm.DB) *gorm.DB { return q.Where(tableWorkflows + ".deleted_date_time IS NOT NULL") })
+}
+
+// VersionsByWorkflow loads the saved versions of each workflow, newest first.
+func (s *Store) VersionsByWorkflow(ctx context.Context, workflowIDs []string) (map[string][]*WorkflowVersion, error) {
+	var rows []*WorkflowVersion
+	err := s.scoped(ctx, tableVersions).Where("workflow_id IN ?", normalizeAll(workflowIDs)).
+		Order("workflow_id, version_number DESC").Find(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]*WorkflowVersion, len(workflowIDs))
+	for _, r := range rows {
+		out[r.WorkflowID] = append(out[r.WorkflowID], r)
+	}
+	return out, nil
 }
 
 // TaskDefinitions is a page of the task definition catalogue.
@@ -220,6 +297,11 @@ func (s *Store) TaskProcessingResultPages(ctx context.Context, parent Parent, id
 	return childPages[TaskProcessingResult](ctx, s, tableResults, parent, ids, args, orderByID)
 }
 
+// UserProcessingResultPages loads a page of user processing results per run, workflow or subject.
+func (s *Store) UserProcessingResultPages(ctx context.Context, parent Parent, ids []string, args PageArgs) (map[string]*Page[UserProcessingResult], error) {
+	return childPages[UserProcessingResult](ctx, s, tableUserResults, parent, ids, args, orderByScheduled)
+}
+
 // maxCompoundTerms is SQLite's limit on the SELECTs of one UNION ALL.
 const maxCompoundTerms = 500
 
@@ -233,7 +315,7 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 	out := make(map[string]*Page[T], len(ids))
 	if len(ids) == 1 {
 		// One parent: a plain keyset read, which stays cheap however deep the page.
-		page, err := list[T](ctx, s.scoped(ctx, table).Where(string(parent)+" = ?", ids[0]), w)
+		page, err := list[T](ctx, parent.match(s.scoped(ctx, table), ids[0]), w)
 		if err != nil {
 			return nil, err
 		}
@@ -249,7 +331,7 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 		reads := make([]any, len(chunk))
 		for i, id := range chunk {
 			terms[i] = fmt.Sprintf("SELECT * FROM (?) AS p%d", i)
-			reads[i] = w.pageQuery(s.scoped(ctx, table).Where(string(parent)+" = ?", id))
+			reads[i] = w.pageQuery(parent.match(s.scoped(ctx, table), id))
 		}
 		// SQL keeps no order across UNION ALL: sort again (a few rows per parent).
 		union := "SELECT * FROM (" + strings.Join(terms, " UNION ALL ") + ") AS lcw_pages ORDER BY " + w.orderClause("")
@@ -258,7 +340,7 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 			return nil, err
 		}
 		for _, r := range rows {
-			p := reflect.ValueOf(r).Elem().FieldByName(parentField(parent)).String()
+			p := parent.keyOf(r)
 			groups[p] = append(groups[p], r)
 		}
 	}
@@ -268,17 +350,6 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 	return out, nil
 }
 
-func parentField(p Parent) string {
-	switch p {
-	case ByWorkflow:
-		return "WorkflowID"
-	case ByRun:
-		return "RunID"
-	default:
-		return "TaskReportID"
-	}
-}
-
 // ChildCounts counts the children of each parent that match where, in one statement
 // (totalCount of nested lists).
 func (s *Store) ChildCounts(ctx context.Context, table string, parent Parent, ids []string, where any) (map[string]int, error) {
@@ -286,21 +357,42 @@ func (s *Store) ChildCounts(ctx context.Context, table string, parent Parent, id
 	if err != nil {
 		return nil, err
 	}
+	ids = normalizeAll(ids)
+	cols := parent.columns()
+	// A composite key (at most two columns) is counted per pair and matched to the keys asked
+	// for; the first column narrows the read through its index.
+	second := "''"
+	if len(cols) > 1 {
+		second = cols[1]
+	}
+	firsts := make([]string, len(ids))
+	for i, id := range ids {
+		firsts[i], _, _ = strings.Cut(id, "/")
+	}
 	var rows []struct {
-		Parent string
+		P1, P2 string
 		N      int
 	}
-	q := s.scoped(ctx, table).Select(string(parent)+" AS parent, COUNT(*) AS n").Where(string(parent)+" IN ?", normalizeAll(ids))
+	q := s.scoped(ctx, table).Select(cols[0]+" AS p1, "+second+" AS p2, COUNT(*) AS n").Where(cols[0]+" IN ?", firsts)
 	if filter != nil {
 		q = q.Where(filter.sql, filter.args...)
 	}
-	err = q.Group(string(parent)).Scan(&rows).Error
-	if err != nil {
+	if err = q.Group(string(parent)).Scan(&rows).Error; err != nil {
 		return nil, err
+	}
+	asked := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		asked[id] = true
 	}
 	out := make(map[string]int, len(ids))
 	for _, r := range rows {
-		out[r.Parent] = r.N
+		key := r.P1
+		if len(cols) > 1 {
+			key = RunSubjectKey(r.P1, r.P2)
+		}
+		if asked[key] {
+			out[key] = r.N
+		}
 	}
 	return out, nil
 }
@@ -310,6 +402,7 @@ const (
 	CountRuns        = tableRuns
 	CountTaskReports = tableTaskReports
 	CountResults     = tableResults
+	CountUserResults = tableUserResults
 )
 
 // NodeKind tells which entity holds id, or "" when none does.

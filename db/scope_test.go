@@ -170,7 +170,7 @@ func TestEveryReadIsScoped(t *testing.T) {
 			{"TasksByWorkflow", func() error { _, err := s.TasksByWorkflow(ctx, []string{"w1", "w2"}); return err }},
 			{"Workflows", func() error {
 				return pages(func(a db.PageArgs) ([]string, db.Counter, error) {
-					p, c, err := s.Workflows(ctx, a)
+					p, c, err := s.Workflows(ctx, a, false)
 					if err != nil {
 						return nil, nil, err
 					}

@@ -35,13 +35,16 @@ const maxStatementRows = 500
 type Batch struct {
 	TaskDefinitions []TaskDefinition
 	Workflows       []Workflow
-	Tasks           []Task
-	Runs            []Run
-	TaskReports     []TaskReport
+	// WorkflowVersions are the saved versions of workflows of this batch or stored already.
+	WorkflowVersions []WorkflowVersion
+	Tasks            []Task
+	Runs             []Run
+	TaskReports      []TaskReport
 	// Subjects are users known only by id (the subjects of results): added when missing, while
 	// a user stored already keeps its names.
 	Subjects              []User
 	TaskProcessingResults []TaskProcessingResult
+	UserProcessingResults []UserProcessingResult
 	Users                 []User
 }
 
@@ -92,10 +95,12 @@ func (c Counts) String() string {
 type WriteStats struct {
 	TaskDefinitions       Counts
 	Workflows             Counts
+	WorkflowVersions      Counts
 	Tasks                 Counts
 	Runs                  Counts
 	TaskReports           Counts
 	TaskProcessingResults Counts
+	UserProcessingResults Counts
 	Users                 Counts
 }
 
@@ -110,8 +115,10 @@ type statsEntity struct {
 func (s *WriteStats) entities() []statsEntity {
 	return []statsEntity{
 		{"taskDefinitions", "task_definitions", &s.TaskDefinitions}, {"workflows", "workflows", &s.Workflows},
+		{"workflowVersions", "workflow_versions", &s.WorkflowVersions},
 		{"tasks", "tasks", &s.Tasks}, {"runs", "runs", &s.Runs}, {"taskReports", "task_reports", &s.TaskReports},
-		{"taskProcessingResults", "task_processing_results", &s.TaskProcessingResults}, {"users", "users", &s.Users},
+		{"taskProcessingResults", "task_processing_results", &s.TaskProcessingResults},
+		{"userProcessingResults", "user_processing_results", &s.UserProcessingResults}, {"users", "users", &s.Users},
 	}
 }
 
@@ -164,11 +171,13 @@ func (b Batch) entities() []batchEntity {
 	return []batchEntity{
 		entity(b.TaskDefinitions, func(w *WriteStats) *Counts { return &w.TaskDefinitions }, updateChanged),
 		entity(b.Workflows, func(w *WriteStats) *Counts { return &w.Workflows }, updateChanged),
+		entity(b.WorkflowVersions, func(w *WriteStats) *Counts { return &w.WorkflowVersions }, updateChanged),
 		entity(b.Tasks, func(w *WriteStats) *Counts { return &w.Tasks }, updateChanged),
 		entity(b.Runs, func(w *WriteStats) *Counts { return &w.Runs }, updateChanged),
 		entity(b.TaskReports, func(w *WriteStats) *Counts { return &w.TaskReports }, updateChanged),
 		entity(b.Subjects, users, keepStored),
 		entity(b.TaskProcessingResults, func(w *WriteStats) *Counts { return &w.TaskProcessingResults }, updateChanged),
+		entity(b.UserProcessingResults, func(w *WriteStats) *Counts { return &w.UserProcessingResults }, updateChanged),
 		entity(b.Users, users, updateChanged),
 	}
 }

@@ -36,6 +36,7 @@ type demoTables struct {
 	Runs            []db.Run
 	TaskReports     []db.TaskReport
 	Results         []db.TaskProcessingResult
+	UserResults     []db.UserProcessingResult
 }
 
 // gormDB opens GORM over the store's own connections, so tests read the tables directly.
@@ -62,7 +63,7 @@ func readDemoTables(t testing.TB, s *db.Store, tenant string) *demoTables {
 	t.Helper()
 	g := gormDB(t, s)
 	var out demoTables
-	for _, dst := range []any{&out.TaskDefinitions, &out.Workflows, &out.Tasks, &out.Users, &out.Runs, &out.TaskReports, &out.Results} {
+	for _, dst := range []any{&out.TaskDefinitions, &out.Workflows, &out.Tasks, &out.Users, &out.Runs, &out.TaskReports, &out.Results, &out.UserResults} {
 		if err := g.Where("tenant_id = ?", tenant).Order("id").Find(dst).Error; err != nil {
 			t.Fatalf("read %T: %v", dst, err)
 		}
@@ -187,6 +188,7 @@ func TestSeedFollowsTheRules(t *testing.T) {
 		checkUsers(t, d)
 		checkRulesHold(t, d, opts.Now)
 		checkEveryStatus(t, d)
+		checkUserResults(t, d)
 
 		// Nothing went to the default tenant.
 		if other := readDemoTables(t, s, tenant.Default); len(other.Workflows)+len(other.Results)+len(other.TaskDefinitions) != 0 {
@@ -200,7 +202,7 @@ func checkCounts(t *testing.T, d *demoTables, size, stats demo.Stats) {
 	got := demo.Stats{
 		TaskDefinitions: int64(len(d.TaskDefinitions)), Workflows: int64(len(d.Workflows)), Tasks: int64(len(d.Tasks)),
 		Users: int64(len(d.Users)), Runs: int64(len(d.Runs)), TaskReports: int64(len(d.TaskReports)),
-		TaskProcessingResults: int64(len(d.Results)),
+		TaskProcessingResults: int64(len(d.Results)), UserProcessingResults: int64(len(d.UserResults)),
 	}
 	if !reflect.DeepEqual(got, size) {
 		t.Errorf("stored %+v, Size said %+v", got, size)
@@ -754,4 +756,79 @@ func benchmarkSeed(b *testing.B, n int) {
 		results = stats.TaskProcessingResults
 	}
 	b.ReportMetric(float64(results)*float64(b.N)/b.Elapsed().Seconds(), "results/s")
+}
+
+// checkUserResults counts each user's results in each run by status and compares the stored
+// user processing results, and each run's user counters, with those counts.
+func checkUserResults(t *testing.T, d *demoTables) {
+	t.Helper()
+	type key struct{ run, subject string }
+	type counts struct{ total, completed, failed, unprocessed int }
+	want := map[key]*counts{}
+	for _, r := range d.Results {
+		k := key{r.RunID, r.SubjectID}
+		if want[k] == nil {
+			want[k] = &counts{}
+		}
+		c := want[k]
+		c.total++
+		switch r.ProcessingStatus {
+		case db.StatusCompleted:
+			c.completed++
+		case db.StatusFailed, db.StatusCompletedWithErrors:
+			c.failed++
+		default:
+			c.unprocessed++
+		}
+	}
+	if len(d.UserResults) != len(want) {
+		t.Errorf("%d user processing results, want one per (run, user): %d", len(d.UserResults), len(want))
+	}
+	runs := map[string]db.Run{}
+	for _, r := range d.Runs {
+		runs[r.ID] = r
+	}
+	workflows := map[string]db.Workflow{}
+	for _, w := range d.Workflows {
+		workflows[w.ID] = w
+	}
+	type userCounts struct{ total, successful, failed int }
+	perRun := map[string]*userCounts{}
+	for _, u := range d.UserResults {
+		c := want[key{u.RunID, u.SubjectID}]
+		if c == nil {
+			t.Errorf("user result %s names run %s and user %s, which have no task results", u.ID, u.RunID, u.SubjectID)
+			continue
+		}
+		if u.TotalTasksCount != c.total || u.FailedTasksCount != c.failed || u.TotalUnprocessedTasksCount != c.unprocessed {
+			t.Errorf("user result %s counts %d/%d/%d, its task results %d/%d/%d", u.ID,
+				u.TotalTasksCount, u.FailedTasksCount, u.TotalUnprocessedTasksCount, c.total, c.failed, c.unprocessed)
+		}
+		if (u.ProcessingStatus == db.StatusCompleted) != (c.completed == c.total) {
+			t.Errorf("user result %s is %s with %d of %d tasks completed", u.ID, u.ProcessingStatus, c.completed, c.total)
+		}
+		run := runs[u.RunID]
+		if !u.ScheduledDateTime.Equal(run.ScheduledDateTime) || u.WorkflowExecutionType != run.WorkflowExecutionType ||
+			u.WorkflowID != run.WorkflowID || u.WorkflowVersion != workflows[run.WorkflowID].Version {
+			t.Errorf("user result %s does not carry its run's schedule, type, workflow and version", u.ID)
+		}
+		rc := perRun[u.RunID]
+		if rc == nil {
+			rc = &userCounts{}
+			perRun[u.RunID] = rc
+		}
+		rc.total++
+		if c.failed > 0 {
+			rc.failed++
+		} else if c.completed == c.total {
+			rc.successful++
+		}
+	}
+	for id, rc := range perRun {
+		r := runs[id]
+		if r.TotalUsersCount != rc.total || r.SuccessfulUsersCount != rc.successful || r.FailedUsersCount != rc.failed {
+			t.Errorf("run %s counts users %d/%d/%d, its user results %d/%d/%d", id,
+				r.TotalUsersCount, r.SuccessfulUsersCount, r.FailedUsersCount, rc.total, rc.successful, rc.failed)
+		}
+	}
 }

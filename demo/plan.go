@@ -193,6 +193,7 @@ func (p *demoPlan) size() Stats {
 			s.Runs++
 			s.TaskReports += int64(len(w.tasks))
 			s.TaskProcessingResults += int64(len(w.tasks) * r.users)
+			s.UserProcessingResults += int64(r.users)
 		}
 	}
 	return s
@@ -335,10 +336,11 @@ func (p *demoPlan) user(tenant string, i int) db.User {
 
 // runBuffer holds one generated run; it is reused from run to run.
 type runBuffer struct {
-	run     db.Run
-	reports []db.TaskReport
-	results []db.TaskProcessingResult
-	sim     []simResult
+	run         db.Run
+	reports     []db.TaskReport
+	results     []db.TaskProcessingResult
+	userResults []db.UserProcessingResult
+	sim         []simResult
 }
 
 // simResult is one result on the run's own clock: microseconds after the run started.
@@ -480,6 +482,15 @@ func (p *demoPlan) generateRun(tenant string, pw *demoWorkflow, pr *demoRun, b *
 		db.DeriveReport(b.results[k*nUsers:(k+1)*nUsers], run).ApplyTo(&report)
 		b.reports[k] = report
 	}
+	// One user processing result per user, derived from that user's results (R8), so that the
+	// rows and userSummary agree.
+	index := make(map[string]int, nUsers)
+	for _, u := range users {
+		index[demoID(p.seed, 'u', u)] = u
+	}
+	b.userResults = db.DeriveUserResults(b.results, run, pw.version, func(subject string) string {
+		return demoTimedID(run.ScheduledDateTime, p.seed, 'q', pw.index, pr.index, index[subject])
+	})
 }
 
 // runUsers is the users a run processes: distinct, taken with a stride coprime to the population

@@ -65,6 +65,7 @@ type Stats struct {
 	Runs                  int64
 	TaskReports           int64
 	TaskProcessingResults int64
+	UserProcessingResults int64
 	// By processing status; filled by Seed only.
 	RunsByStatus    map[db.ProcessingStatus]int64
 	ReportsByStatus map[db.ProcessingStatus]int64
@@ -73,7 +74,7 @@ type Stats struct {
 
 // Rows is the number of rows of all tables together: the total Seed reports progress against.
 func (s Stats) Rows() int64 {
-	return s.TaskDefinitions + s.Workflows + s.Tasks + s.Users + s.Runs + s.TaskReports + s.TaskProcessingResults
+	return s.TaskDefinitions + s.Workflows + s.Tasks + s.Users + s.Runs + s.TaskReports + s.TaskProcessingResults + s.UserProcessingResults
 }
 
 // Size counts the rows Seed writes with these options, without generating them.
@@ -166,7 +167,8 @@ func Seed(ctx context.Context, store *db.Store, opts Options, progress func(done
 		TaskDefinitions: db.Counts{Created: int(stats.TaskDefinitions)}, Workflows: db.Counts{Created: int(stats.Workflows)},
 		Tasks: db.Counts{Created: int(stats.Tasks)}, Runs: db.Counts{Created: int(stats.Runs)},
 		TaskReports: db.Counts{Created: int(stats.TaskReports)}, TaskProcessingResults: db.Counts{Created: int(stats.TaskProcessingResults)},
-		Users: db.Counts{Created: int(stats.Users)},
+		UserProcessingResults: db.Counts{Created: int(stats.UserProcessingResults)},
+		Users:                 db.Counts{Created: int(stats.Users)},
 	}}
 	err := store.BulkLoad(ctx, load, func(ctx context.Context) error {
 		insert := func(b db.Batch) error {
@@ -216,11 +218,13 @@ func Seed(ctx context.Context, store *db.Store, opts Options, progress func(done
 				pending.Runs = append(pending.Runs, b.run)
 				pending.TaskReports = append(pending.TaskReports, b.reports...)
 				pending.TaskProcessingResults = append(pending.TaskProcessingResults, b.results...)
+				pending.UserProcessingResults = append(pending.UserProcessingResults, b.userResults...)
 				if pending.Len() >= batch {
 					if err := insert(pending); err != nil {
 						return err
 					}
-					pending = db.Batch{Runs: pending.Runs[:0], TaskReports: pending.TaskReports[:0], TaskProcessingResults: pending.TaskProcessingResults[:0]}
+					pending = db.Batch{Runs: pending.Runs[:0], TaskReports: pending.TaskReports[:0],
+						TaskProcessingResults: pending.TaskProcessingResults[:0], UserProcessingResults: pending.UserProcessingResults[:0]}
 				}
 			}
 		}

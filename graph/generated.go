@@ -32,6 +32,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Insights() InsightsResolver
 	Query() QueryResolver
 	Run() RunResolver
 	Subscription() SubscriptionResolver
@@ -40,13 +41,47 @@ type ResolverRoot interface {
 	TaskProcessingResult() TaskProcessingResultResolver
 	TaskReport() TaskReportResolver
 	TaskReportStats() TaskReportStatsResolver
+	TopTasksInsightsSummary() TopTasksInsightsSummaryResolver
+	TopWorkflowsInsightsSummary() TopWorkflowsInsightsSummaryResolver
+	User() UserResolver
+	UserProcessingResult() UserProcessingResultResolver
 	Workflow() WorkflowResolver
+	WorkflowVersion() WorkflowVersionResolver
 }
 
 type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	FailureReasonCount struct {
+		Count         func(childComplexity int) int
+		FailureReason func(childComplexity int) int
+	}
+
+	Insights struct {
+		EndDateTime                  func(childComplexity int) int
+		FailuresByReason             func(childComplexity int) int
+		Groups                       func(childComplexity int, groupBy string) int
+		StartDateTime                func(childComplexity int) int
+		TopTasksProcessedSummary     func(childComplexity int, first *int) int
+		TopWorkflowsProcessedSummary func(childComplexity int, first *int) int
+		WorkflowsProcessedByCategory func(childComplexity int) int
+		WorkflowsProcessedSummary    func(childComplexity int) int
+	}
+
+	InsightsGroup struct {
+		FailedRuns      func(childComplexity int) int
+		FailedTasks     func(childComplexity int) int
+		FailedUsers     func(childComplexity int) int
+		Key             func(childComplexity int) int
+		SuccessfulRuns  func(childComplexity int) int
+		SuccessfulTasks func(childComplexity int) int
+		SuccessfulUsers func(childComplexity int) int
+		TotalRuns       func(childComplexity int) int
+		TotalTasks      func(childComplexity int) int
+		TotalUsers      func(childComplexity int) int
+	}
+
 	KeyValuePair struct {
 		Name  func(childComplexity int) int
 		Value func(childComplexity int) int
@@ -66,6 +101,8 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		DeletedWorkflows      func(childComplexity int, first *int, after *string, last *int, before *string, where *db.WorkflowWhere, orderBy []*model.Order) int
+		Insights              func(childComplexity int, startDateTime time.Time, endDateTime time.Time) int
 		Node                  func(childComplexity int, id string) int
 		Run                   func(childComplexity int, id string) int
 		TaskDefinition        func(childComplexity int, id string) int
@@ -75,8 +112,9 @@ type ComplexityRoot struct {
 		TaskReport            func(childComplexity int, id string) int
 		TaskReportSummary     func(childComplexity int, workflowID string, startDateTime time.Time, endDateTime time.Time) int
 		TaskReports           func(childComplexity int, workflowID *string, runID *string, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) int
+		UserProcessingResult  func(childComplexity int, id string) int
 		Workflow              func(childComplexity int, id string) int
-		Workflows             func(childComplexity int, first *int, after *string, last *int, before *string, where *db.WorkflowWhere, orderBy []*model.Order) int
+		Workflows             func(childComplexity int, first *int, after *string, last *int, before *string, where *db.WorkflowWhere, orderBy []*model.Order, includeDeleted *bool) int
 	}
 
 	Run struct {
@@ -85,6 +123,7 @@ type ComplexityRoot struct {
 		FailedUsersCount           func(childComplexity int) int
 		ID                         func(childComplexity int) int
 		LastUpdatedDateTime        func(childComplexity int) int
+		MissingSinceDateTime       func(childComplexity int) int
 		ProcessingStatus           func(childComplexity int) int
 		ScheduledDateTime          func(childComplexity int) int
 		StartedDateTime            func(childComplexity int) int
@@ -94,6 +133,7 @@ type ComplexityRoot struct {
 		TotalTasksCount            func(childComplexity int) int
 		TotalUnprocessedTasksCount func(childComplexity int) int
 		TotalUsersCount            func(childComplexity int) int
+		UserProcessingResults      func(childComplexity int, first *int, after *string, last *int, before *string, where *db.UserProcessingResultWhere, orderBy []*model.Order) int
 		Workflow                   func(childComplexity int) int
 		WorkflowExecutionType      func(childComplexity int) int
 	}
@@ -252,11 +292,68 @@ type ComplexityRoot struct {
 		UnprocessedTasks func(childComplexity int) int
 	}
 
+	TopTasksInsightsSummary struct {
+		FailedTasks               func(childComplexity int) int
+		FailedUsers               func(childComplexity int) int
+		SuccessfulTasks           func(childComplexity int) int
+		SuccessfulUsers           func(childComplexity int) int
+		TaskDefinition            func(childComplexity int) int
+		TaskDefinitionDisplayName func(childComplexity int) int
+		TaskDefinitionID          func(childComplexity int) int
+		TotalTasks                func(childComplexity int) int
+		TotalUsers                func(childComplexity int) int
+	}
+
+	TopWorkflowsInsightsSummary struct {
+		FailedRuns          func(childComplexity int) int
+		FailedUsers         func(childComplexity int) int
+		SuccessfulRuns      func(childComplexity int) int
+		SuccessfulUsers     func(childComplexity int) int
+		TotalRuns           func(childComplexity int) int
+		TotalUsers          func(childComplexity int) int
+		Workflow            func(childComplexity int) int
+		WorkflowCategory    func(childComplexity int) int
+		WorkflowDisplayName func(childComplexity int) int
+		WorkflowID          func(childComplexity int) int
+		WorkflowVersion     func(childComplexity int) int
+	}
+
 	User struct {
 		DisplayName       func(childComplexity int) int
 		ID                func(childComplexity int) int
 		Mail              func(childComplexity int) int
+		ProcessingResults func(childComplexity int, first *int, after *string, last *int, before *string, where *db.UserProcessingResultWhere, orderBy []*model.Order) int
 		UserPrincipalName func(childComplexity int) int
+	}
+
+	UserProcessingResult struct {
+		CompletedDateTime          func(childComplexity int) int
+		FailedTasksCount           func(childComplexity int) int
+		ID                         func(childComplexity int) int
+		ProcessingStatus           func(childComplexity int) int
+		Run                        func(childComplexity int) int
+		ScheduledDateTime          func(childComplexity int) int
+		StartedDateTime            func(childComplexity int) int
+		Subject                    func(childComplexity int) int
+		TaskProcessingResults      func(childComplexity int, first *int, after *string, last *int, before *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order) int
+		TotalTasksCount            func(childComplexity int) int
+		TotalUnprocessedTasksCount func(childComplexity int) int
+		Version                    func(childComplexity int) int
+		Workflow                   func(childComplexity int) int
+		WorkflowExecutionType      func(childComplexity int) int
+		WorkflowVersion            func(childComplexity int) int
+	}
+
+	UserProcessingResultConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	UserProcessingResultEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	UserSummary struct {
@@ -277,6 +374,7 @@ type ComplexityRoot struct {
 		IsEnabled               func(childComplexity int) int
 		IsSchedulingEnabled     func(childComplexity int) int
 		LastModifiedDateTime    func(childComplexity int) int
+		MissingSinceDateTime    func(childComplexity int) int
 		NextScheduleRunDateTime func(childComplexity int) int
 		RunSummary              func(childComplexity int, startDateTime time.Time, endDateTime time.Time) int
 		Runs                    func(childComplexity int, first *int, after *string, last *int, before *string, where *db.RunWhere, orderBy []*model.Order) int
@@ -284,8 +382,10 @@ type ComplexityRoot struct {
 		TaskReportSummary       func(childComplexity int, startDateTime time.Time, endDateTime time.Time) int
 		TaskReports             func(childComplexity int, runID *string, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) int
 		Tasks                   func(childComplexity int) int
+		UserProcessingResults   func(childComplexity int, first *int, after *string, last *int, before *string, where *db.UserProcessingResultWhere, orderBy []*model.Order) int
 		UserSummary             func(childComplexity int, startDateTime time.Time, endDateTime time.Time) int
 		Version                 func(childComplexity int) int
+		Versions                func(childComplexity int) int
 	}
 
 	WorkflowConnection struct {
@@ -299,14 +399,58 @@ type ComplexityRoot struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
+
+	WorkflowVersion struct {
+		Category             func(childComplexity int) int
+		CreatedDateTime      func(childComplexity int) int
+		Description          func(childComplexity int) int
+		DisplayName          func(childComplexity int) int
+		IsEnabled            func(childComplexity int) int
+		IsSchedulingEnabled  func(childComplexity int) int
+		LastModifiedDateTime func(childComplexity int) int
+		VersionNumber        func(childComplexity int) int
+		Workflow             func(childComplexity int) int
+	}
+
+	WorkflowsInsightsByCategory struct {
+		FailedJoinerRuns     func(childComplexity int) int
+		FailedLeaverRuns     func(childComplexity int) int
+		FailedMoverRuns      func(childComplexity int) int
+		SuccessfulJoinerRuns func(childComplexity int) int
+		SuccessfulLeaverRuns func(childComplexity int) int
+		SuccessfulMoverRuns  func(childComplexity int) int
+		TotalJoinerRuns      func(childComplexity int) int
+		TotalLeaverRuns      func(childComplexity int) int
+		TotalMoverRuns       func(childComplexity int) int
+	}
+
+	WorkflowsInsightsSummary struct {
+		FailedRuns      func(childComplexity int) int
+		FailedTasks     func(childComplexity int) int
+		FailedUsers     func(childComplexity int) int
+		SuccessfulRuns  func(childComplexity int) int
+		SuccessfulTasks func(childComplexity int) int
+		SuccessfulUsers func(childComplexity int) int
+		TotalRuns       func(childComplexity int) int
+		TotalTasks      func(childComplexity int) int
+		TotalUsers      func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
 
 // region    ************************** generated!.gotpl **************************
 
+type InsightsResolver interface {
+	WorkflowsProcessedSummary(ctx context.Context, obj *model.Insights) (*db.InsightsSummary, error)
+	WorkflowsProcessedByCategory(ctx context.Context, obj *model.Insights) (*model.WorkflowsInsightsByCategory, error)
+	TopWorkflowsProcessedSummary(ctx context.Context, obj *model.Insights, first *int) ([]*model.TopWorkflowsInsightsSummary, error)
+	TopTasksProcessedSummary(ctx context.Context, obj *model.Insights, first *int) ([]*model.TopTasksInsightsSummary, error)
+	Groups(ctx context.Context, obj *model.Insights, groupBy string) ([]*db.InsightsSummary, error)
+	FailuresByReason(ctx context.Context, obj *model.Insights) ([]*db.FailureReasonCount, error)
+}
 type QueryResolver interface {
-	Workflows(ctx context.Context, first *int, after *string, last *int, before *string, where *db.WorkflowWhere, orderBy []*model.Order) (*model.Connection[db.Workflow], error)
+	Workflows(ctx context.Context, first *int, after *string, last *int, before *string, where *db.WorkflowWhere, orderBy []*model.Order, includeDeleted *bool) (*model.Connection[db.Workflow], error)
 	Workflow(ctx context.Context, id string) (*db.Workflow, error)
 	Run(ctx context.Context, id string) (*db.Run, error)
 	TaskReports(ctx context.Context, workflowID *string, runID *string, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) (*model.Connection[db.TaskReport], error)
@@ -317,11 +461,16 @@ type QueryResolver interface {
 	TaskDefinition(ctx context.Context, id string) (*db.TaskDefinition, error)
 	TaskReportSummary(ctx context.Context, workflowID string, startDateTime time.Time, endDateTime time.Time) (*db.TaskReportSummary, error)
 	Node(ctx context.Context, id string) (model.Node, error)
+	DeletedWorkflows(ctx context.Context, first *int, after *string, last *int, before *string, where *db.WorkflowWhere, orderBy []*model.Order) (*model.Connection[db.Workflow], error)
+	Insights(ctx context.Context, startDateTime time.Time, endDateTime time.Time) (*model.Insights, error)
+	UserProcessingResult(ctx context.Context, id string) (*db.UserProcessingResult, error)
 }
 type RunResolver interface {
 	Workflow(ctx context.Context, obj *db.Run) (*db.Workflow, error)
 	TaskReports(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) (*model.Connection[db.TaskReport], error)
 	TaskProcessingResults(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error)
+
+	UserProcessingResults(ctx context.Context, obj *db.Run, first *int, after *string, last *int, before *string, where *db.UserProcessingResultWhere, orderBy []*model.Order) (*model.Connection[db.UserProcessingResult], error)
 }
 type SubscriptionResolver interface {
 	TaskReportChanged(ctx context.Context, workflowID *string, runID *string, after *string) (<-chan *model.TaskReportChange, error)
@@ -356,6 +505,22 @@ type TaskReportStatsResolver interface {
 	TaskDefinition(ctx context.Context, obj *db.TaskReportStats) (*db.TaskDefinition, error)
 	Run(ctx context.Context, obj *db.TaskReportStats) (*db.Run, error)
 }
+type TopTasksInsightsSummaryResolver interface {
+	TaskDefinition(ctx context.Context, obj *model.TopTasksInsightsSummary) (*db.TaskDefinition, error)
+}
+type TopWorkflowsInsightsSummaryResolver interface {
+	Workflow(ctx context.Context, obj *model.TopWorkflowsInsightsSummary) (*db.Workflow, error)
+}
+type UserResolver interface {
+	ProcessingResults(ctx context.Context, obj *db.User, first *int, after *string, last *int, before *string, where *db.UserProcessingResultWhere, orderBy []*model.Order) (*model.Connection[db.UserProcessingResult], error)
+}
+type UserProcessingResultResolver interface {
+	Subject(ctx context.Context, obj *db.UserProcessingResult) (*db.User, error)
+	Run(ctx context.Context, obj *db.UserProcessingResult) (*db.Run, error)
+	Workflow(ctx context.Context, obj *db.UserProcessingResult) (*db.Workflow, error)
+	Version(ctx context.Context, obj *db.UserProcessingResult) (*db.WorkflowVersion, error)
+	TaskProcessingResults(ctx context.Context, obj *db.UserProcessingResult, first *int, after *string, last *int, before *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error)
+}
 type WorkflowResolver interface {
 	Tasks(ctx context.Context, obj *db.Workflow) ([]*db.Task, error)
 	Runs(ctx context.Context, obj *db.Workflow, first *int, after *string, last *int, before *string, where *db.RunWhere, orderBy []*model.Order) (*model.Connection[db.Run], error)
@@ -364,6 +529,12 @@ type WorkflowResolver interface {
 	TaskReportStats(ctx context.Context, obj *db.Workflow, startDateTime time.Time, endDateTime time.Time, groupBy db.GroupBy) ([]*db.TaskReportStats, error)
 	RunSummary(ctx context.Context, obj *db.Workflow, startDateTime time.Time, endDateTime time.Time) (*db.RunSummary, error)
 	UserSummary(ctx context.Context, obj *db.Workflow, startDateTime time.Time, endDateTime time.Time) (*db.UserSummary, error)
+	Versions(ctx context.Context, obj *db.Workflow) ([]*db.WorkflowVersion, error)
+
+	UserProcessingResults(ctx context.Context, obj *db.Workflow, first *int, after *string, last *int, before *string, where *db.UserProcessingResultWhere, orderBy []*model.Order) (*model.Connection[db.UserProcessingResult], error)
+}
+type WorkflowVersionResolver interface {
+	Workflow(ctx context.Context, obj *db.WorkflowVersion) (*db.Workflow, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -383,6 +554,144 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "FailureReasonCount.count":
+		if e.ComplexityRoot.FailureReasonCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailureReasonCount.Count(childComplexity), true
+	case "FailureReasonCount.failureReason":
+		if e.ComplexityRoot.FailureReasonCount.FailureReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FailureReasonCount.FailureReason(childComplexity), true
+
+	case "Insights.endDateTime":
+		if e.ComplexityRoot.Insights.EndDateTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insights.EndDateTime(childComplexity), true
+	case "Insights.failuresByReason":
+		if e.ComplexityRoot.Insights.FailuresByReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insights.FailuresByReason(childComplexity), true
+	case "Insights.groups":
+		if e.ComplexityRoot.Insights.Groups == nil {
+			break
+		}
+
+		args, err := ec.field_Insights_groups_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Insights.Groups(childComplexity, args["groupBy"].(string)), true
+	case "Insights.startDateTime":
+		if e.ComplexityRoot.Insights.StartDateTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insights.StartDateTime(childComplexity), true
+	case "Insights.topTasksProcessedSummary":
+		if e.ComplexityRoot.Insights.TopTasksProcessedSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Insights_topTasksProcessedSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Insights.TopTasksProcessedSummary(childComplexity, args["first"].(*int)), true
+	case "Insights.topWorkflowsProcessedSummary":
+		if e.ComplexityRoot.Insights.TopWorkflowsProcessedSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Insights_topWorkflowsProcessedSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Insights.TopWorkflowsProcessedSummary(childComplexity, args["first"].(*int)), true
+	case "Insights.workflowsProcessedByCategory":
+		if e.ComplexityRoot.Insights.WorkflowsProcessedByCategory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insights.WorkflowsProcessedByCategory(childComplexity), true
+	case "Insights.workflowsProcessedSummary":
+		if e.ComplexityRoot.Insights.WorkflowsProcessedSummary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Insights.WorkflowsProcessedSummary(childComplexity), true
+
+	case "InsightsGroup.failedRuns":
+		if e.ComplexityRoot.InsightsGroup.FailedRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightsGroup.FailedRuns(childComplexity), true
+	case "InsightsGroup.failedTasks":
+		if e.ComplexityRoot.InsightsGroup.FailedTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightsGroup.FailedTasks(childComplexity), true
+	case "InsightsGroup.failedUsers":
+		if e.ComplexityRoot.InsightsGroup.FailedUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightsGroup.FailedUsers(childComplexity), true
+	case "InsightsGroup.key":
+		if e.ComplexityRoot.InsightsGroup.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightsGroup.Key(childComplexity), true
+	case "InsightsGroup.successfulRuns":
+		if e.ComplexityRoot.InsightsGroup.SuccessfulRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightsGroup.SuccessfulRuns(childComplexity), true
+	case "InsightsGroup.successfulTasks":
+		if e.ComplexityRoot.InsightsGroup.SuccessfulTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightsGroup.SuccessfulTasks(childComplexity), true
+	case "InsightsGroup.successfulUsers":
+		if e.ComplexityRoot.InsightsGroup.SuccessfulUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightsGroup.SuccessfulUsers(childComplexity), true
+	case "InsightsGroup.totalRuns":
+		if e.ComplexityRoot.InsightsGroup.TotalRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightsGroup.TotalRuns(childComplexity), true
+	case "InsightsGroup.totalTasks":
+		if e.ComplexityRoot.InsightsGroup.TotalTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightsGroup.TotalTasks(childComplexity), true
+	case "InsightsGroup.totalUsers":
+		if e.ComplexityRoot.InsightsGroup.TotalUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InsightsGroup.TotalUsers(childComplexity), true
 
 	case "KeyValuePair.name":
 		if e.ComplexityRoot.KeyValuePair.Name == nil {
@@ -440,6 +749,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Parameter.Values(childComplexity), true
+
+	case "Query.deletedWorkflows":
+		if e.ComplexityRoot.Query.DeletedWorkflows == nil {
+			break
+		}
+
+		args, err := ec.field_Query_deletedWorkflows_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DeletedWorkflows(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["where"].(*db.WorkflowWhere), args["orderBy"].([]*model.Order)), true
+	case "Query.insights":
+		if e.ComplexityRoot.Query.Insights == nil {
+			break
+		}
+
+		args, err := ec.field_Query_insights_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Insights(childComplexity, args["startDateTime"].(time.Time), args["endDateTime"].(time.Time)), true
 
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
@@ -540,6 +872,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.TaskReports(childComplexity, args["workflowId"].(*string), args["runId"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["where"].(*db.TaskReportWhere), args["orderBy"].([]*model.Order)), true
+	case "Query.userProcessingResult":
+		if e.ComplexityRoot.Query.UserProcessingResult == nil {
+			break
+		}
+
+		args, err := ec.field_Query_userProcessingResult_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UserProcessingResult(childComplexity, args["id"].(string)), true
 	case "Query.workflow":
 		if e.ComplexityRoot.Query.Workflow == nil {
 			break
@@ -561,7 +904,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Workflows(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["where"].(*db.WorkflowWhere), args["orderBy"].([]*model.Order)), true
+		return e.ComplexityRoot.Query.Workflows(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["where"].(*db.WorkflowWhere), args["orderBy"].([]*model.Order), args["includeDeleted"].(*bool)), true
 
 	case "Run.completedDateTime":
 		if e.ComplexityRoot.Run.CompletedDateTime == nil {
@@ -593,6 +936,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Run.LastUpdatedDateTime(childComplexity), true
+	case "Run.missingSinceDateTime":
+		if e.ComplexityRoot.Run.MissingSinceDateTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Run.MissingSinceDateTime(childComplexity), true
 	case "Run.processingStatus":
 		if e.ComplexityRoot.Run.ProcessingStatus == nil {
 			break
@@ -657,6 +1006,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Run.TotalUsersCount(childComplexity), true
+	case "Run.userProcessingResults":
+		if e.ComplexityRoot.Run.UserProcessingResults == nil {
+			break
+		}
+
+		args, err := ec.field_Run_userProcessingResults_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Run.UserProcessingResults(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["where"].(*db.UserProcessingResultWhere), args["orderBy"].([]*model.Order)), true
 	case "Run.workflow":
 		if e.ComplexityRoot.Run.Workflow == nil {
 			break
@@ -1291,6 +1651,128 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TaskReportSummary.UnprocessedTasks(childComplexity), true
 
+	case "TopTasksInsightsSummary.failedTasks":
+		if e.ComplexityRoot.TopTasksInsightsSummary.FailedTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopTasksInsightsSummary.FailedTasks(childComplexity), true
+	case "TopTasksInsightsSummary.failedUsers":
+		if e.ComplexityRoot.TopTasksInsightsSummary.FailedUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopTasksInsightsSummary.FailedUsers(childComplexity), true
+	case "TopTasksInsightsSummary.successfulTasks":
+		if e.ComplexityRoot.TopTasksInsightsSummary.SuccessfulTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopTasksInsightsSummary.SuccessfulTasks(childComplexity), true
+	case "TopTasksInsightsSummary.successfulUsers":
+		if e.ComplexityRoot.TopTasksInsightsSummary.SuccessfulUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopTasksInsightsSummary.SuccessfulUsers(childComplexity), true
+	case "TopTasksInsightsSummary.taskDefinition":
+		if e.ComplexityRoot.TopTasksInsightsSummary.TaskDefinition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopTasksInsightsSummary.TaskDefinition(childComplexity), true
+	case "TopTasksInsightsSummary.taskDefinitionDisplayName":
+		if e.ComplexityRoot.TopTasksInsightsSummary.TaskDefinitionDisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopTasksInsightsSummary.TaskDefinitionDisplayName(childComplexity), true
+	case "TopTasksInsightsSummary.taskDefinitionId":
+		if e.ComplexityRoot.TopTasksInsightsSummary.TaskDefinitionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopTasksInsightsSummary.TaskDefinitionID(childComplexity), true
+	case "TopTasksInsightsSummary.totalTasks":
+		if e.ComplexityRoot.TopTasksInsightsSummary.TotalTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopTasksInsightsSummary.TotalTasks(childComplexity), true
+	case "TopTasksInsightsSummary.totalUsers":
+		if e.ComplexityRoot.TopTasksInsightsSummary.TotalUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopTasksInsightsSummary.TotalUsers(childComplexity), true
+
+	case "TopWorkflowsInsightsSummary.failedRuns":
+		if e.ComplexityRoot.TopWorkflowsInsightsSummary.FailedRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopWorkflowsInsightsSummary.FailedRuns(childComplexity), true
+	case "TopWorkflowsInsightsSummary.failedUsers":
+		if e.ComplexityRoot.TopWorkflowsInsightsSummary.FailedUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopWorkflowsInsightsSummary.FailedUsers(childComplexity), true
+	case "TopWorkflowsInsightsSummary.successfulRuns":
+		if e.ComplexityRoot.TopWorkflowsInsightsSummary.SuccessfulRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopWorkflowsInsightsSummary.SuccessfulRuns(childComplexity), true
+	case "TopWorkflowsInsightsSummary.successfulUsers":
+		if e.ComplexityRoot.TopWorkflowsInsightsSummary.SuccessfulUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopWorkflowsInsightsSummary.SuccessfulUsers(childComplexity), true
+	case "TopWorkflowsInsightsSummary.totalRuns":
+		if e.ComplexityRoot.TopWorkflowsInsightsSummary.TotalRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopWorkflowsInsightsSummary.TotalRuns(childComplexity), true
+	case "TopWorkflowsInsightsSummary.totalUsers":
+		if e.ComplexityRoot.TopWorkflowsInsightsSummary.TotalUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopWorkflowsInsightsSummary.TotalUsers(childComplexity), true
+	case "TopWorkflowsInsightsSummary.workflow":
+		if e.ComplexityRoot.TopWorkflowsInsightsSummary.Workflow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopWorkflowsInsightsSummary.Workflow(childComplexity), true
+	case "TopWorkflowsInsightsSummary.workflowCategory":
+		if e.ComplexityRoot.TopWorkflowsInsightsSummary.WorkflowCategory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopWorkflowsInsightsSummary.WorkflowCategory(childComplexity), true
+	case "TopWorkflowsInsightsSummary.workflowDisplayName":
+		if e.ComplexityRoot.TopWorkflowsInsightsSummary.WorkflowDisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopWorkflowsInsightsSummary.WorkflowDisplayName(childComplexity), true
+	case "TopWorkflowsInsightsSummary.workflowId":
+		if e.ComplexityRoot.TopWorkflowsInsightsSummary.WorkflowID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopWorkflowsInsightsSummary.WorkflowID(childComplexity), true
+	case "TopWorkflowsInsightsSummary.workflowVersion":
+		if e.ComplexityRoot.TopWorkflowsInsightsSummary.WorkflowVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TopWorkflowsInsightsSummary.WorkflowVersion(childComplexity), true
+
 	case "User.displayName":
 		if e.ComplexityRoot.User.DisplayName == nil {
 			break
@@ -1309,12 +1791,157 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Mail(childComplexity), true
+	case "User.processingResults":
+		if e.ComplexityRoot.User.ProcessingResults == nil {
+			break
+		}
+
+		args, err := ec.field_User_processingResults_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.ProcessingResults(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["where"].(*db.UserProcessingResultWhere), args["orderBy"].([]*model.Order)), true
 	case "User.userPrincipalName":
 		if e.ComplexityRoot.User.UserPrincipalName == nil {
 			break
 		}
 
 		return e.ComplexityRoot.User.UserPrincipalName(childComplexity), true
+
+	case "UserProcessingResult.completedDateTime":
+		if e.ComplexityRoot.UserProcessingResult.CompletedDateTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResult.CompletedDateTime(childComplexity), true
+	case "UserProcessingResult.failedTasksCount":
+		if e.ComplexityRoot.UserProcessingResult.FailedTasksCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResult.FailedTasksCount(childComplexity), true
+	case "UserProcessingResult.id":
+		if e.ComplexityRoot.UserProcessingResult.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResult.ID(childComplexity), true
+	case "UserProcessingResult.processingStatus":
+		if e.ComplexityRoot.UserProcessingResult.ProcessingStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResult.ProcessingStatus(childComplexity), true
+	case "UserProcessingResult.run":
+		if e.ComplexityRoot.UserProcessingResult.Run == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResult.Run(childComplexity), true
+	case "UserProcessingResult.scheduledDateTime":
+		if e.ComplexityRoot.UserProcessingResult.ScheduledDateTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResult.ScheduledDateTime(childComplexity), true
+	case "UserProcessingResult.startedDateTime":
+		if e.ComplexityRoot.UserProcessingResult.StartedDateTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResult.StartedDateTime(childComplexity), true
+	case "UserProcessingResult.subject":
+		if e.ComplexityRoot.UserProcessingResult.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResult.Subject(childComplexity), true
+	case "UserProcessingResult.taskProcessingResults":
+		if e.ComplexityRoot.UserProcessingResult.TaskProcessingResults == nil {
+			break
+		}
+
+		args, err := ec.field_UserProcessingResult_taskProcessingResults_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.UserProcessingResult.TaskProcessingResults(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["where"].(*db.TaskProcessingResultWhere), args["orderBy"].([]*model.Order)), true
+	case "UserProcessingResult.totalTasksCount":
+		if e.ComplexityRoot.UserProcessingResult.TotalTasksCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResult.TotalTasksCount(childComplexity), true
+	case "UserProcessingResult.totalUnprocessedTasksCount":
+		if e.ComplexityRoot.UserProcessingResult.TotalUnprocessedTasksCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResult.TotalUnprocessedTasksCount(childComplexity), true
+	case "UserProcessingResult.version":
+		if e.ComplexityRoot.UserProcessingResult.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResult.Version(childComplexity), true
+	case "UserProcessingResult.workflow":
+		if e.ComplexityRoot.UserProcessingResult.Workflow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResult.Workflow(childComplexity), true
+	case "UserProcessingResult.workflowExecutionType":
+		if e.ComplexityRoot.UserProcessingResult.WorkflowExecutionType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResult.WorkflowExecutionType(childComplexity), true
+	case "UserProcessingResult.workflowVersion":
+		if e.ComplexityRoot.UserProcessingResult.WorkflowVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResult.WorkflowVersion(childComplexity), true
+
+	case "UserProcessingResultConnection.edges":
+		if e.ComplexityRoot.UserProcessingResultConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResultConnection.Edges(childComplexity), true
+	case "UserProcessingResultConnection.nodes":
+		if e.ComplexityRoot.UserProcessingResultConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResultConnection.Nodes(childComplexity), true
+	case "UserProcessingResultConnection.pageInfo":
+		if e.ComplexityRoot.UserProcessingResultConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResultConnection.PageInfo(childComplexity), true
+	case "UserProcessingResultConnection.totalCount":
+		if e.ComplexityRoot.UserProcessingResultConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResultConnection.TotalCount(childComplexity), true
+
+	case "UserProcessingResultEdge.cursor":
+		if e.ComplexityRoot.UserProcessingResultEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResultEdge.Cursor(childComplexity), true
+	case "UserProcessingResultEdge.node":
+		if e.ComplexityRoot.UserProcessingResultEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserProcessingResultEdge.Node(childComplexity), true
 
 	case "UserSummary.failedTasks":
 		if e.ComplexityRoot.UserSummary.FailedTasks == nil {
@@ -1401,6 +2028,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Workflow.LastModifiedDateTime(childComplexity), true
+	case "Workflow.missingSinceDateTime":
+		if e.ComplexityRoot.Workflow.MissingSinceDateTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workflow.MissingSinceDateTime(childComplexity), true
 	case "Workflow.nextScheduleRunDateTime":
 		if e.ComplexityRoot.Workflow.NextScheduleRunDateTime == nil {
 			break
@@ -1468,6 +2101,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Workflow.Tasks(childComplexity), true
+	case "Workflow.userProcessingResults":
+		if e.ComplexityRoot.Workflow.UserProcessingResults == nil {
+			break
+		}
+
+		args, err := ec.field_Workflow_userProcessingResults_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Workflow.UserProcessingResults(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["where"].(*db.UserProcessingResultWhere), args["orderBy"].([]*model.Order)), true
 	case "Workflow.userSummary":
 		if e.ComplexityRoot.Workflow.UserSummary == nil {
 			break
@@ -1485,6 +2129,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Workflow.Version(childComplexity), true
+	case "Workflow.versions":
+		if e.ComplexityRoot.Workflow.Versions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workflow.Versions(childComplexity), true
 
 	case "WorkflowConnection.edges":
 		if e.ComplexityRoot.WorkflowConnection.Edges == nil {
@@ -1524,6 +2174,171 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WorkflowEdge.Node(childComplexity), true
 
+	case "WorkflowVersion.category":
+		if e.ComplexityRoot.WorkflowVersion.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.Category(childComplexity), true
+	case "WorkflowVersion.createdDateTime":
+		if e.ComplexityRoot.WorkflowVersion.CreatedDateTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.CreatedDateTime(childComplexity), true
+	case "WorkflowVersion.description":
+		if e.ComplexityRoot.WorkflowVersion.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.Description(childComplexity), true
+	case "WorkflowVersion.displayName":
+		if e.ComplexityRoot.WorkflowVersion.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.DisplayName(childComplexity), true
+	case "WorkflowVersion.isEnabled":
+		if e.ComplexityRoot.WorkflowVersion.IsEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.IsEnabled(childComplexity), true
+	case "WorkflowVersion.isSchedulingEnabled":
+		if e.ComplexityRoot.WorkflowVersion.IsSchedulingEnabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.IsSchedulingEnabled(childComplexity), true
+	case "WorkflowVersion.lastModifiedDateTime":
+		if e.ComplexityRoot.WorkflowVersion.LastModifiedDateTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.LastModifiedDateTime(childComplexity), true
+	case "WorkflowVersion.versionNumber":
+		if e.ComplexityRoot.WorkflowVersion.VersionNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.VersionNumber(childComplexity), true
+	case "WorkflowVersion.workflow":
+		if e.ComplexityRoot.WorkflowVersion.Workflow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.Workflow(childComplexity), true
+
+	case "WorkflowsInsightsByCategory.failedJoinerRuns":
+		if e.ComplexityRoot.WorkflowsInsightsByCategory.FailedJoinerRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsByCategory.FailedJoinerRuns(childComplexity), true
+	case "WorkflowsInsightsByCategory.failedLeaverRuns":
+		if e.ComplexityRoot.WorkflowsInsightsByCategory.FailedLeaverRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsByCategory.FailedLeaverRuns(childComplexity), true
+	case "WorkflowsInsightsByCategory.failedMoverRuns":
+		if e.ComplexityRoot.WorkflowsInsightsByCategory.FailedMoverRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsByCategory.FailedMoverRuns(childComplexity), true
+	case "WorkflowsInsightsByCategory.successfulJoinerRuns":
+		if e.ComplexityRoot.WorkflowsInsightsByCategory.SuccessfulJoinerRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsByCategory.SuccessfulJoinerRuns(childComplexity), true
+	case "WorkflowsInsightsByCategory.successfulLeaverRuns":
+		if e.ComplexityRoot.WorkflowsInsightsByCategory.SuccessfulLeaverRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsByCategory.SuccessfulLeaverRuns(childComplexity), true
+	case "WorkflowsInsightsByCategory.successfulMoverRuns":
+		if e.ComplexityRoot.WorkflowsInsightsByCategory.SuccessfulMoverRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsByCategory.SuccessfulMoverRuns(childComplexity), true
+	case "WorkflowsInsightsByCategory.totalJoinerRuns":
+		if e.ComplexityRoot.WorkflowsInsightsByCategory.TotalJoinerRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsByCategory.TotalJoinerRuns(childComplexity), true
+	case "WorkflowsInsightsByCategory.totalLeaverRuns":
+		if e.ComplexityRoot.WorkflowsInsightsByCategory.TotalLeaverRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsByCategory.TotalLeaverRuns(childComplexity), true
+	case "WorkflowsInsightsByCategory.totalMoverRuns":
+		if e.ComplexityRoot.WorkflowsInsightsByCategory.TotalMoverRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsByCategory.TotalMoverRuns(childComplexity), true
+
+	case "WorkflowsInsightsSummary.failedRuns":
+		if e.ComplexityRoot.WorkflowsInsightsSummary.FailedRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsSummary.FailedRuns(childComplexity), true
+	case "WorkflowsInsightsSummary.failedTasks":
+		if e.ComplexityRoot.WorkflowsInsightsSummary.FailedTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsSummary.FailedTasks(childComplexity), true
+	case "WorkflowsInsightsSummary.failedUsers":
+		if e.ComplexityRoot.WorkflowsInsightsSummary.FailedUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsSummary.FailedUsers(childComplexity), true
+	case "WorkflowsInsightsSummary.successfulRuns":
+		if e.ComplexityRoot.WorkflowsInsightsSummary.SuccessfulRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsSummary.SuccessfulRuns(childComplexity), true
+	case "WorkflowsInsightsSummary.successfulTasks":
+		if e.ComplexityRoot.WorkflowsInsightsSummary.SuccessfulTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsSummary.SuccessfulTasks(childComplexity), true
+	case "WorkflowsInsightsSummary.successfulUsers":
+		if e.ComplexityRoot.WorkflowsInsightsSummary.SuccessfulUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsSummary.SuccessfulUsers(childComplexity), true
+	case "WorkflowsInsightsSummary.totalRuns":
+		if e.ComplexityRoot.WorkflowsInsightsSummary.TotalRuns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsSummary.TotalRuns(childComplexity), true
+	case "WorkflowsInsightsSummary.totalTasks":
+		if e.ComplexityRoot.WorkflowsInsightsSummary.TotalTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsSummary.TotalTasks(childComplexity), true
+	case "WorkflowsInsightsSummary.totalUsers":
+		if e.ComplexityRoot.WorkflowsInsightsSummary.TotalUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowsInsightsSummary.TotalUsers(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1550,6 +2365,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TaskProcessingResultWhere", ec.unmarshalInputTaskProcessingResultWhere),
 			graphql.NewInputUnmarshaler("TaskReportOrder", ec.unmarshalInputTaskReportOrder),
 			graphql.NewInputUnmarshaler("TaskReportWhere", ec.unmarshalInputTaskReportWhere),
+			graphql.NewInputUnmarshaler("UserProcessingResultOrder", ec.unmarshalInputUserProcessingResultOrder),
+			graphql.NewInputUnmarshaler("UserProcessingResultWhere", ec.unmarshalInputUserProcessingResultWhere),
 			graphql.NewInputUnmarshaler("WorkflowExecutionTypeFilter", ec.unmarshalInputWorkflowExecutionTypeFilter),
 			graphql.NewInputUnmarshaler("WorkflowOrder", ec.unmarshalInputWorkflowOrder),
 			graphql.NewInputUnmarshaler("WorkflowWhere", ec.unmarshalInputWorkflowWhere),
@@ -1959,9 +2776,236 @@ input TaskDefinitionWhere {
   version: IntFilter
 }
 `, BuiltIn: false},
+	{Name: "../schema/history.graphqls", Input: `"""
+One saved version of a workflow (Graph's ` + "`" + `microsoft.graph.identityGovernance.workflowVersion` + "`" + `): the
+workflow as it was configured while that version ran.
+"""
+type WorkflowVersion {
+  "The version number, from 1 (Graph's ` + "`" + `versionNumber` + "`" + `)."
+  versionNumber: Int!
+  "The workflow's name in this version."
+  displayName: String!
+  "The workflow's description in this version."
+  description: String
+  "Joiner, leaver or mover."
+  category: LifecycleWorkflowCategory!
+  "Whether the workflow could run in this version."
+  isEnabled: Boolean!
+  "Whether the workflow ran on the tenant's schedule in this version."
+  isSchedulingEnabled: Boolean!
+  "When this version was made."
+  createdDateTime: DateTime
+  "When this version was last changed."
+  lastModifiedDateTime: DateTime
+  "The workflow the version belongs to."
+  workflow: Workflow!
+}
+
+extend type Workflow {
+  "The workflow's saved versions (Graph's ` + "`" + `workflows/{id}/versions` + "`" + `), newest first."
+  versions: [WorkflowVersion!]!
+  """
+  When a full sync pass first found the workflow gone from Graph (neither listed nor among the
+  deleted items); null while Graph still returns it. The gateway keeps what it stored of it.
+  """
+  missingSinceDateTime: DateTime
+}
+
+extend type Run {
+  """
+  When a full sync pass first found the run gone from Graph (Graph ages runs out); null while
+  Graph still lists it. The gateway keeps the run and its results.
+  """
+  missingSinceDateTime: DateTime
+}
+
+extend type Query {
+  """
+  The deleted workflows (Graph's ` + "`" + `deletedItems/workflows` + "`" + `, which Graph keeps 30 days): every
+  workflow with a ` + "`" + `deletedDateTime` + "`" + `, newest deleted first. Their runs and results stay queryable.
+  """
+  deletedWorkflows(
+    "Page size from the start (default 50, at most 500)."
+    first: Int
+    "Return items after this cursor."
+    after: String
+    "Page size from the end (at most 500)."
+    last: Int
+    "Return items before this cursor."
+    before: String
+    "Only the items that match."
+    where: WorkflowWhere
+    "Sort order; ` + "`" + `id` + "`" + ` is always the final tie-breaker."
+    orderBy: [WorkflowOrder!]
+  ): WorkflowConnection!
+  """
+  Tenant-wide figures over the closed window ` + "`" + `[startDateTime, endDateTime]` + "`" + `, with the shapes and
+  names of Graph's ` + "`" + `lifecycleWorkflows/insights` + "`" + ` functions, plus groupings Graph lacks. A run is in
+  the window when it started in it (or, before it starts, was scheduled in it); its users and task
+  executions come with it. A reversed window is a ` + "`" + `BAD_USER_INPUT` + "`" + ` error.
+  """
+  insights(startDateTime: DateTime!, endDateTime: DateTime!): Insights!
+}
+
+"Tenant-wide insights over one window."
+type Insights {
+  "The start of the window."
+  startDateTime: DateTime!
+  "The end of the window."
+  endDateTime: DateTime!
+  "Graph's ` + "`" + `workflowsProcessedSummary` + "`" + `: runs, users and task executions of every workflow."
+  workflowsProcessedSummary: WorkflowsInsightsSummary!
+  "Graph's ` + "`" + `workflowsProcessedByCategory` + "`" + `: runs by workflow category."
+  workflowsProcessedByCategory: WorkflowsInsightsByCategory!
+  "Graph's ` + "`" + `topWorkflowsProcessedSummary` + "`" + `: the workflows with the most runs, then the most users."
+  topWorkflowsProcessedSummary("How many workflows (default 10, at most 500)." first: Int = 10): [TopWorkflowsInsightsSummary!]!
+  "Graph's ` + "`" + `topTasksProcessedSummary` + "`" + `: the task definitions with the most task executions."
+  topTasksProcessedSummary("How many task definitions (default 10, at most 500)." first: Int = 10): [TopTasksInsightsSummary!]!
+  "The summary's figures per group (by workflow, category, task definition or UTC day), sorted by key."
+  groups(groupBy: InsightsGroupBy!): [InsightsGroup!]!
+  "Failed task executions by failure reason, most frequent first."
+  failuresByReason: [FailureReasonCount!]!
+}
+
+"Graph's ` + "`" + `workflowsInsightsSummary` + "`" + `."
+type WorkflowsInsightsSummary {
+  "Runs in the window."
+  totalRuns: Int!
+  "Runs whose status is completed."
+  successfulRuns: Int!
+  "Runs whose status is failed or completedWithErrors."
+  failedRuns: Int!
+  "User processing results (one per user per run)."
+  totalUsers: Int!
+  "Users whose every task completed."
+  successfulUsers: Int!
+  "Users with at least one failed task."
+  failedUsers: Int!
+  "Task executions."
+  totalTasks: Int!
+  "Completed task executions."
+  successfulTasks: Int!
+  "Failed task executions."
+  failedTasks: Int!
+}
+
+"Graph's ` + "`" + `workflowsInsightsByCategory` + "`" + `: runs per workflow category."
+type WorkflowsInsightsByCategory {
+  "Runs of joiner workflows."
+  totalJoinerRuns: Int!
+  "Completed runs of joiner workflows."
+  successfulJoinerRuns: Int!
+  "Failed runs of joiner workflows."
+  failedJoinerRuns: Int!
+  "Runs of mover workflows."
+  totalMoverRuns: Int!
+  "Completed runs of mover workflows."
+  successfulMoverRuns: Int!
+  "Failed runs of mover workflows."
+  failedMoverRuns: Int!
+  "Runs of leaver workflows."
+  totalLeaverRuns: Int!
+  "Completed runs of leaver workflows."
+  successfulLeaverRuns: Int!
+  "Failed runs of leaver workflows."
+  failedLeaverRuns: Int!
+}
+
+"Graph's ` + "`" + `topWorkflowsInsightsSummary` + "`" + `: one workflow's figures."
+type TopWorkflowsInsightsSummary {
+  "The workflow's id."
+  workflowId: ID!
+  "The workflow's name."
+  workflowDisplayName: String!
+  "The workflow's category."
+  workflowCategory: LifecycleWorkflowCategory!
+  "The workflow's current version."
+  workflowVersion: Int!
+  "The workflow."
+  workflow: Workflow
+  "Runs of the workflow."
+  totalRuns: Int!
+  "Completed runs."
+  successfulRuns: Int!
+  "Failed runs (failed or completedWithErrors)."
+  failedRuns: Int!
+  "Users processed (one per user per run)."
+  totalUsers: Int!
+  "Users whose every task completed."
+  successfulUsers: Int!
+  "Users with at least one failed task."
+  failedUsers: Int!
+}
+
+"Graph's ` + "`" + `topTasksInsightsSummary` + "`" + `: one task definition's figures."
+type TopTasksInsightsSummary {
+  "The task definition's id."
+  taskDefinitionId: ID!
+  "The task definition's name."
+  taskDefinitionDisplayName: String!
+  "The task definition."
+  taskDefinition: TaskDefinition
+  "Executions of tasks of this definition."
+  totalTasks: Int!
+  "Completed executions."
+  successfulTasks: Int!
+  "Failed executions."
+  failedTasks: Int!
+  "Users the tasks ran for (one per user per run)."
+  totalUsers: Int!
+  "Users for whom every such task completed."
+  successfulUsers: Int!
+  "Users for whom such a task failed."
+  failedUsers: Int!
+}
+
+"How ` + "`" + `Insights.groups` + "`" + ` groups."
+enum InsightsGroupBy {
+  "One group per workflow."
+  workflow
+  "One group per workflow category."
+  category
+  "One group per task definition (runs count when they ran it)."
+  taskDefinition
+  "One group per UTC day of the run's start (or its scheduled time before it starts)."
+  day
+}
+
+"The insights of one group."
+type InsightsGroup {
+  "The group's key: a workflow or task definition id, a category, or a day written YYYY-MM-DD."
+  key: String!
+  "Runs in the group."
+  totalRuns: Int!
+  "Completed runs."
+  successfulRuns: Int!
+  "Failed runs (failed or completedWithErrors)."
+  failedRuns: Int!
+  "Users processed (one per user per run)."
+  totalUsers: Int!
+  "Users whose every task in the group completed."
+  successfulUsers: Int!
+  "Users with a failed task in the group."
+  failedUsers: Int!
+  "Task executions."
+  totalTasks: Int!
+  "Completed task executions."
+  successfulTasks: Int!
+  "Failed task executions."
+  failedTasks: Int!
+}
+
+"Failed task executions with one failure reason."
+type FailureReasonCount {
+  "Graph's ` + "`" + `failureReason` + "`" + `; null for failures without one."
+  failureReason: String
+  "Failed task executions with this reason."
+  count: Int!
+}
+`, BuiltIn: false},
 	{Name: "../schema/query.graphqls", Input: `"Read-only entry points. Unknown ids give ` + "`" + `null` + "`" + `, never an error."
 type Query {
-  "Every workflow, by default sorted by ` + "`" + `displayName` + "`" + `."
+  "Every workflow, by default sorted by ` + "`" + `displayName` + "`" + `; deleted workflows only with ` + "`" + `includeDeleted` + "`" + `."
   workflows(
     "Page size from the start (default 50, at most 500)."
     first: Int
@@ -1975,6 +3019,8 @@ type Query {
     where: WorkflowWhere
     "Sort order; ` + "`" + `id` + "`" + ` is always the final tie-breaker."
     orderBy: [WorkflowOrder!]
+    "Also the deleted workflows (those with a ` + "`" + `deletedDateTime` + "`" + `)."
+    includeDeleted: Boolean = false
   ): WorkflowConnection!
   "One workflow by id."
   workflow(id: ID!): Workflow
@@ -2394,6 +3440,183 @@ input TaskProcessingResultOrder {
   direction: OrderDirection = asc
 }
 `, BuiltIn: false},
+	{Name: "../schema/userProcessingResult.graphqls", Input: `"""
+One workflow execution for one user (Graph's ` + "`" + `microsoft.graph.identityGovernance.userProcessingResult` + "`" + `):
+one per user per run, its counters those of the user's task processing results in that run.
+"""
+type UserProcessingResult implements Node {
+  "The result's Graph id."
+  id: ID!
+  "The outcome for this user: completed when every task completed, failed when tasks failed and none succeeded, completedWithErrors when both."
+  processingStatus: LifecycleWorkflowProcessingStatus!
+  "Whether the run was scheduled or started on demand."
+  workflowExecutionType: WorkflowExecutionType!
+  "The version of the workflow that ran (Graph's ` + "`" + `workflowVersion` + "`" + `)."
+  workflowVersion: Int!
+  "When the workflow was scheduled to run for this user."
+  scheduledDateTime: DateTime!
+  "When the first task started for this user; null if none has."
+  startedDateTime: DateTime
+  "When the last task finished for this user; null until every task has."
+  completedDateTime: DateTime
+  "Task executions for this user."
+  totalTasksCount: Int!
+  "Failed task executions for this user."
+  failedTasksCount: Int!
+  "Queued, in-progress or canceled task executions for this user."
+  totalUnprocessedTasksCount: Int!
+  "The user the workflow ran for."
+  subject: User!
+  "The run this result belongs to."
+  run: Run!
+  "The workflow that ran."
+  workflow: Workflow!
+  "The version of the workflow that ran, when the gateway holds it."
+  version: WorkflowVersion
+  "This user's task processing results in the run, one per task."
+  taskProcessingResults(
+    "Page size from the start (default 50, at most 500)."
+    first: Int
+    "Return items after this cursor."
+    after: String
+    "Page size from the end (at most 500)."
+    last: Int
+    "Return items before this cursor."
+    before: String
+    "Only the items that match."
+    where: TaskProcessingResultWhere
+    "Sort order; ` + "`" + `id` + "`" + ` is always the final tie-breaker."
+    orderBy: [TaskProcessingResultOrder!]
+  ): TaskProcessingResultConnection!
+}
+
+"A page of user processing results."
+type UserProcessingResultConnection {
+  "The items of this page with their cursors."
+  edges: [UserProcessingResultEdge!]!
+  "The items of this page."
+  nodes: [UserProcessingResult!]!
+  "Where this page sits in the whole list."
+  pageInfo: PageInfo!
+  "How many items the whole list holds (counted only when asked for)."
+  totalCount: Int!
+}
+
+"A user processing result and its cursor."
+type UserProcessingResultEdge {
+  "Opaque cursor for ` + "`" + `after` + "`" + `/` + "`" + `before` + "`" + `."
+  cursor: String!
+  "The user processing result."
+  node: UserProcessingResult!
+}
+
+"Properties user processing results can be sorted by (those Graph's ` + "`" + `$orderby` + "`" + ` accepts)."
+enum UserProcessingResultOrderField {
+  id
+  processingStatus
+  workflowExecutionType
+  scheduledDateTime
+  startedDateTime
+  completedDateTime
+}
+
+"One sort key for user processing results."
+input UserProcessingResultOrder {
+  "The property to sort by."
+  field: UserProcessingResultOrderField!
+  "Ascending unless told otherwise."
+  direction: OrderDirection = asc
+}
+
+"Which user processing results to return: Graph's ` + "`" + `$filter` + "`" + ` properties, plus the run, subject and counters."
+input UserProcessingResultWhere {
+  "All of these hold."
+  and: [UserProcessingResultWhere!]
+  "At least one of these holds."
+  or: [UserProcessingResultWhere!]
+  "This does not hold."
+  not: UserProcessingResultWhere
+  "The result's id."
+  id: IDFilter
+  "The result's run."
+  runId: IDFilter
+  "The user the workflow ran for (Graph's ` + "`" + `subject/id` + "`" + `)."
+  subjectId: IDFilter
+  "The outcome for the user."
+  processingStatus: ProcessingStatusFilter
+  "Scheduled or on demand."
+  workflowExecutionType: WorkflowExecutionTypeFilter
+  "The workflow version that ran."
+  workflowVersion: IntFilter
+  "When the workflow was scheduled for the user."
+  scheduledDateTime: DateTimeFilter
+  "When the first task started."
+  startedDateTime: DateTimeFilter
+  "When the last task finished."
+  completedDateTime: DateTimeFilter
+  "Failed task executions for the user."
+  failedTasksCount: IntFilter
+}
+
+extend type Run {
+  "The users the run processed, one result each (Graph's ` + "`" + `runs/{id}/userProcessingResults` + "`" + `), newest scheduled first."
+  userProcessingResults(
+    "Page size from the start (default 50, at most 500)."
+    first: Int
+    "Return items after this cursor."
+    after: String
+    "Page size from the end (at most 500)."
+    last: Int
+    "Return items before this cursor."
+    before: String
+    "Only the items that match."
+    where: UserProcessingResultWhere
+    "Sort order; ` + "`" + `id` + "`" + ` is always the final tie-breaker."
+    orderBy: [UserProcessingResultOrder!]
+  ): UserProcessingResultConnection!
+}
+
+extend type Workflow {
+  "Every user processing result of every run of the workflow (Graph's ` + "`" + `workflows/{id}/userProcessingResults` + "`" + `), newest scheduled first."
+  userProcessingResults(
+    "Page size from the start (default 50, at most 500)."
+    first: Int
+    "Return items after this cursor."
+    after: String
+    "Page size from the end (at most 500)."
+    last: Int
+    "Return items before this cursor."
+    before: String
+    "Only the items that match (` + "`" + `subjectId` + "`" + ` gives one user's history with this workflow)."
+    where: UserProcessingResultWhere
+    "Sort order; ` + "`" + `id` + "`" + ` is always the final tie-breaker."
+    orderBy: [UserProcessingResultOrder!]
+  ): UserProcessingResultConnection!
+}
+
+extend type User {
+  "The user's history: every workflow execution for this user, across workflows, newest scheduled first."
+  processingResults(
+    "Page size from the start (default 50, at most 500)."
+    first: Int
+    "Return items after this cursor."
+    after: String
+    "Page size from the end (at most 500)."
+    last: Int
+    "Return items before this cursor."
+    before: String
+    "Only the items that match."
+    where: UserProcessingResultWhere
+    "Sort order; ` + "`" + `id` + "`" + ` is always the final tie-breaker."
+    orderBy: [UserProcessingResultOrder!]
+  ): UserProcessingResultConnection!
+}
+
+extend type Query {
+  "One user processing result by id."
+  userProcessingResult(id: ID!): UserProcessingResult
+}
+`, BuiltIn: false},
 	{Name: "../schema/workflow.graphqls", Input: `"""
 A lifecycle workflow (Graph's ` + "`" + `microsoft.graph.identityGovernance.workflow` + "`" + `): a joiner, mover or
 leaver process made of up to 25 tasks, run on a schedule or on demand.
@@ -2694,6 +3917,64 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_FailureReasonCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "failureReason":
+		return ec.fieldContext_FailureReasonCount_failureReason(ctx, field)
+	case "count":
+		return ec.fieldContext_FailureReasonCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FailureReasonCount", field.Name)
+}
+
+func (ec *executionContext) childFields_Insights(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "startDateTime":
+		return ec.fieldContext_Insights_startDateTime(ctx, field)
+	case "endDateTime":
+		return ec.fieldContext_Insights_endDateTime(ctx, field)
+	case "workflowsProcessedSummary":
+		return ec.fieldContext_Insights_workflowsProcessedSummary(ctx, field)
+	case "workflowsProcessedByCategory":
+		return ec.fieldContext_Insights_workflowsProcessedByCategory(ctx, field)
+	case "topWorkflowsProcessedSummary":
+		return ec.fieldContext_Insights_topWorkflowsProcessedSummary(ctx, field)
+	case "topTasksProcessedSummary":
+		return ec.fieldContext_Insights_topTasksProcessedSummary(ctx, field)
+	case "groups":
+		return ec.fieldContext_Insights_groups(ctx, field)
+	case "failuresByReason":
+		return ec.fieldContext_Insights_failuresByReason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Insights", field.Name)
+}
+
+func (ec *executionContext) childFields_InsightsGroup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_InsightsGroup_key(ctx, field)
+	case "totalRuns":
+		return ec.fieldContext_InsightsGroup_totalRuns(ctx, field)
+	case "successfulRuns":
+		return ec.fieldContext_InsightsGroup_successfulRuns(ctx, field)
+	case "failedRuns":
+		return ec.fieldContext_InsightsGroup_failedRuns(ctx, field)
+	case "totalUsers":
+		return ec.fieldContext_InsightsGroup_totalUsers(ctx, field)
+	case "successfulUsers":
+		return ec.fieldContext_InsightsGroup_successfulUsers(ctx, field)
+	case "failedUsers":
+		return ec.fieldContext_InsightsGroup_failedUsers(ctx, field)
+	case "totalTasks":
+		return ec.fieldContext_InsightsGroup_totalTasks(ctx, field)
+	case "successfulTasks":
+		return ec.fieldContext_InsightsGroup_successfulTasks(ctx, field)
+	case "failedTasks":
+		return ec.fieldContext_InsightsGroup_failedTasks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InsightsGroup", field.Name)
+}
+
 func (ec *executionContext) childFields_KeyValuePair(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -2764,6 +4045,10 @@ func (ec *executionContext) childFields_Run(ctx context.Context, field graphql.C
 		return ec.fieldContext_Run_taskReports(ctx, field)
 	case "taskProcessingResults":
 		return ec.fieldContext_Run_taskProcessingResults(ctx, field)
+	case "missingSinceDateTime":
+		return ec.fieldContext_Run_missingSinceDateTime(ctx, field)
+	case "userProcessingResults":
+		return ec.fieldContext_Run_userProcessingResults(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Run", field.Name)
 }
@@ -3064,6 +4349,58 @@ func (ec *executionContext) childFields_TaskReportSummary(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type TaskReportSummary", field.Name)
 }
 
+func (ec *executionContext) childFields_TopTasksInsightsSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "taskDefinitionId":
+		return ec.fieldContext_TopTasksInsightsSummary_taskDefinitionId(ctx, field)
+	case "taskDefinitionDisplayName":
+		return ec.fieldContext_TopTasksInsightsSummary_taskDefinitionDisplayName(ctx, field)
+	case "taskDefinition":
+		return ec.fieldContext_TopTasksInsightsSummary_taskDefinition(ctx, field)
+	case "totalTasks":
+		return ec.fieldContext_TopTasksInsightsSummary_totalTasks(ctx, field)
+	case "successfulTasks":
+		return ec.fieldContext_TopTasksInsightsSummary_successfulTasks(ctx, field)
+	case "failedTasks":
+		return ec.fieldContext_TopTasksInsightsSummary_failedTasks(ctx, field)
+	case "totalUsers":
+		return ec.fieldContext_TopTasksInsightsSummary_totalUsers(ctx, field)
+	case "successfulUsers":
+		return ec.fieldContext_TopTasksInsightsSummary_successfulUsers(ctx, field)
+	case "failedUsers":
+		return ec.fieldContext_TopTasksInsightsSummary_failedUsers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TopTasksInsightsSummary", field.Name)
+}
+
+func (ec *executionContext) childFields_TopWorkflowsInsightsSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "workflowId":
+		return ec.fieldContext_TopWorkflowsInsightsSummary_workflowId(ctx, field)
+	case "workflowDisplayName":
+		return ec.fieldContext_TopWorkflowsInsightsSummary_workflowDisplayName(ctx, field)
+	case "workflowCategory":
+		return ec.fieldContext_TopWorkflowsInsightsSummary_workflowCategory(ctx, field)
+	case "workflowVersion":
+		return ec.fieldContext_TopWorkflowsInsightsSummary_workflowVersion(ctx, field)
+	case "workflow":
+		return ec.fieldContext_TopWorkflowsInsightsSummary_workflow(ctx, field)
+	case "totalRuns":
+		return ec.fieldContext_TopWorkflowsInsightsSummary_totalRuns(ctx, field)
+	case "successfulRuns":
+		return ec.fieldContext_TopWorkflowsInsightsSummary_successfulRuns(ctx, field)
+	case "failedRuns":
+		return ec.fieldContext_TopWorkflowsInsightsSummary_failedRuns(ctx, field)
+	case "totalUsers":
+		return ec.fieldContext_TopWorkflowsInsightsSummary_totalUsers(ctx, field)
+	case "successfulUsers":
+		return ec.fieldContext_TopWorkflowsInsightsSummary_successfulUsers(ctx, field)
+	case "failedUsers":
+		return ec.fieldContext_TopWorkflowsInsightsSummary_failedUsers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TopWorkflowsInsightsSummary", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3074,8 +4411,70 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_userPrincipalName(ctx, field)
 	case "mail":
 		return ec.fieldContext_User_mail(ctx, field)
+	case "processingResults":
+		return ec.fieldContext_User_processingResults(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_UserProcessingResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_UserProcessingResult_id(ctx, field)
+	case "processingStatus":
+		return ec.fieldContext_UserProcessingResult_processingStatus(ctx, field)
+	case "workflowExecutionType":
+		return ec.fieldContext_UserProcessingResult_workflowExecutionType(ctx, field)
+	case "workflowVersion":
+		return ec.fieldContext_UserProcessingResult_workflowVersion(ctx, field)
+	case "scheduledDateTime":
+		return ec.fieldContext_UserProcessingResult_scheduledDateTime(ctx, field)
+	case "startedDateTime":
+		return ec.fieldContext_UserProcessingResult_startedDateTime(ctx, field)
+	case "completedDateTime":
+		return ec.fieldContext_UserProcessingResult_completedDateTime(ctx, field)
+	case "totalTasksCount":
+		return ec.fieldContext_UserProcessingResult_totalTasksCount(ctx, field)
+	case "failedTasksCount":
+		return ec.fieldContext_UserProcessingResult_failedTasksCount(ctx, field)
+	case "totalUnprocessedTasksCount":
+		return ec.fieldContext_UserProcessingResult_totalUnprocessedTasksCount(ctx, field)
+	case "subject":
+		return ec.fieldContext_UserProcessingResult_subject(ctx, field)
+	case "run":
+		return ec.fieldContext_UserProcessingResult_run(ctx, field)
+	case "workflow":
+		return ec.fieldContext_UserProcessingResult_workflow(ctx, field)
+	case "version":
+		return ec.fieldContext_UserProcessingResult_version(ctx, field)
+	case "taskProcessingResults":
+		return ec.fieldContext_UserProcessingResult_taskProcessingResults(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserProcessingResult", field.Name)
+}
+
+func (ec *executionContext) childFields_UserProcessingResultConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_UserProcessingResultConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_UserProcessingResultConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_UserProcessingResultConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_UserProcessingResultConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserProcessingResultConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_UserProcessingResultEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_UserProcessingResultEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_UserProcessingResultEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserProcessingResultEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_UserSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3132,6 +4531,12 @@ func (ec *executionContext) childFields_Workflow(ctx context.Context, field grap
 		return ec.fieldContext_Workflow_runSummary(ctx, field)
 	case "userSummary":
 		return ec.fieldContext_Workflow_userSummary(ctx, field)
+	case "versions":
+		return ec.fieldContext_Workflow_versions(ctx, field)
+	case "missingSinceDateTime":
+		return ec.fieldContext_Workflow_missingSinceDateTime(ctx, field)
+	case "userProcessingResults":
+		return ec.fieldContext_Workflow_userProcessingResults(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Workflow", field.Name)
 }
@@ -3158,6 +4563,78 @@ func (ec *executionContext) childFields_WorkflowEdge(ctx context.Context, field 
 		return ec.fieldContext_WorkflowEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WorkflowEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkflowVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "versionNumber":
+		return ec.fieldContext_WorkflowVersion_versionNumber(ctx, field)
+	case "displayName":
+		return ec.fieldContext_WorkflowVersion_displayName(ctx, field)
+	case "description":
+		return ec.fieldContext_WorkflowVersion_description(ctx, field)
+	case "category":
+		return ec.fieldContext_WorkflowVersion_category(ctx, field)
+	case "isEnabled":
+		return ec.fieldContext_WorkflowVersion_isEnabled(ctx, field)
+	case "isSchedulingEnabled":
+		return ec.fieldContext_WorkflowVersion_isSchedulingEnabled(ctx, field)
+	case "createdDateTime":
+		return ec.fieldContext_WorkflowVersion_createdDateTime(ctx, field)
+	case "lastModifiedDateTime":
+		return ec.fieldContext_WorkflowVersion_lastModifiedDateTime(ctx, field)
+	case "workflow":
+		return ec.fieldContext_WorkflowVersion_workflow(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkflowVersion", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkflowsInsightsByCategory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "totalJoinerRuns":
+		return ec.fieldContext_WorkflowsInsightsByCategory_totalJoinerRuns(ctx, field)
+	case "successfulJoinerRuns":
+		return ec.fieldContext_WorkflowsInsightsByCategory_successfulJoinerRuns(ctx, field)
+	case "failedJoinerRuns":
+		return ec.fieldContext_WorkflowsInsightsByCategory_failedJoinerRuns(ctx, field)
+	case "totalMoverRuns":
+		return ec.fieldContext_WorkflowsInsightsByCategory_totalMoverRuns(ctx, field)
+	case "successfulMoverRuns":
+		return ec.fieldContext_WorkflowsInsightsByCategory_successfulMoverRuns(ctx, field)
+	case "failedMoverRuns":
+		return ec.fieldContext_WorkflowsInsightsByCategory_failedMoverRuns(ctx, field)
+	case "totalLeaverRuns":
+		return ec.fieldContext_WorkflowsInsightsByCategory_totalLeaverRuns(ctx, field)
+	case "successfulLeaverRuns":
+		return ec.fieldContext_WorkflowsInsightsByCategory_successfulLeaverRuns(ctx, field)
+	case "failedLeaverRuns":
+		return ec.fieldContext_WorkflowsInsightsByCategory_failedLeaverRuns(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkflowsInsightsByCategory", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkflowsInsightsSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "totalRuns":
+		return ec.fieldContext_WorkflowsInsightsSummary_totalRuns(ctx, field)
+	case "successfulRuns":
+		return ec.fieldContext_WorkflowsInsightsSummary_successfulRuns(ctx, field)
+	case "failedRuns":
+		return ec.fieldContext_WorkflowsInsightsSummary_failedRuns(ctx, field)
+	case "totalUsers":
+		return ec.fieldContext_WorkflowsInsightsSummary_totalUsers(ctx, field)
+	case "successfulUsers":
+		return ec.fieldContext_WorkflowsInsightsSummary_successfulUsers(ctx, field)
+	case "failedUsers":
+		return ec.fieldContext_WorkflowsInsightsSummary_failedUsers(ctx, field)
+	case "totalTasks":
+		return ec.fieldContext_WorkflowsInsightsSummary_totalTasks(ctx, field)
+	case "successfulTasks":
+		return ec.fieldContext_WorkflowsInsightsSummary_successfulTasks(ctx, field)
+	case "failedTasks":
+		return ec.fieldContext_WorkflowsInsightsSummary_failedTasks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkflowsInsightsSummary", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3276,6 +4753,48 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Insights_groups_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNInsightsGroupBy2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Insights_topTasksProcessedSummary_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Insights_topWorkflowsProcessedSummary_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3287,6 +4806,82 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_deletedWorkflows_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*db.WorkflowWhere, error) {
+			return ec.unmarshalOWorkflowWhere2ᚖlcwᚑgatewayᚋdbᚐWorkflowWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*model.Order, error) {
+			return ec.unmarshalOWorkflowOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_insights_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "startDateTime",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["startDateTime"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "endDateTime",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["endDateTime"] = arg1
 	return args, nil
 }
 
@@ -3592,6 +5187,20 @@ func (ec *executionContext) field_Query_taskReports_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_userProcessingResult_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_workflow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3657,6 +5266,14 @@ func (ec *executionContext) field_Query_workflows_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["orderBy"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "includeDeleted",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeDeleted"] = arg6
 	return args, nil
 }
 
@@ -3760,6 +5377,60 @@ func (ec *executionContext) field_Run_taskReports_args(ctx context.Context, rawA
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]*model.Order, error) {
 			return ec.unmarshalOTaskReportOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Run_userProcessingResults_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*db.UserProcessingResultWhere, error) {
+			return ec.unmarshalOUserProcessingResultWhere2ᚖlcwᚑgatewayᚋdbᚐUserProcessingResultWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*model.Order, error) {
+			return ec.unmarshalOUserProcessingResultOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3904,6 +5575,114 @@ func (ec *executionContext) field_TaskReport_taskProcessingResults_args(ctx cont
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]*model.Order, error) {
 			return ec.unmarshalOTaskProcessingResultOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_UserProcessingResult_taskProcessingResults_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*db.TaskProcessingResultWhere, error) {
+			return ec.unmarshalOTaskProcessingResultWhere2ᚖlcwᚑgatewayᚋdbᚐTaskProcessingResultWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*model.Order, error) {
+			return ec.unmarshalOTaskProcessingResultOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_User_processingResults_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*db.UserProcessingResultWhere, error) {
+			return ec.unmarshalOUserProcessingResultWhere2ᚖlcwᚑgatewayᚋdbᚐUserProcessingResultWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*model.Order, error) {
+			return ec.unmarshalOUserProcessingResultOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4102,6 +5881,60 @@ func (ec *executionContext) field_Workflow_taskReports_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Workflow_userProcessingResults_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*db.UserProcessingResultWhere, error) {
+			return ec.unmarshalOUserProcessingResultWhere2ᚖlcwᚑgatewayᚋdbᚐUserProcessingResultWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*model.Order, error) {
+			return ec.unmarshalOUserProcessingResultOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Workflow_userSummary_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4197,6 +6030,556 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _FailureReasonCount_failureReason(ctx context.Context, field graphql.CollectedField, obj *db.FailureReasonCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailureReasonCount_failureReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailureReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FailureReasonCount_failureReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailureReasonCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _FailureReasonCount_count(ctx context.Context, field graphql.CollectedField, obj *db.FailureReasonCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FailureReasonCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FailureReasonCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FailureReasonCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Insights_startDateTime(ctx context.Context, field graphql.CollectedField, obj *model.Insights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insights_startDateTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartDateTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insights_startDateTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insights", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Insights_endDateTime(ctx context.Context, field graphql.CollectedField, obj *model.Insights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insights_endDateTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndDateTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insights_endDateTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Insights", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Insights_workflowsProcessedSummary(ctx context.Context, field graphql.CollectedField, obj *model.Insights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insights_workflowsProcessedSummary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Insights().WorkflowsProcessedSummary(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.InsightsSummary) graphql.Marshaler {
+			return ec.marshalNWorkflowsInsightsSummary2ᚖlcwᚑgatewayᚋdbᚐInsightsSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insights_workflowsProcessedSummary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Insights",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowsInsightsSummary(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Insights_workflowsProcessedByCategory(ctx context.Context, field graphql.CollectedField, obj *model.Insights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insights_workflowsProcessedByCategory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Insights().WorkflowsProcessedByCategory(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkflowsInsightsByCategory) graphql.Marshaler {
+			return ec.marshalNWorkflowsInsightsByCategory2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐWorkflowsInsightsByCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insights_workflowsProcessedByCategory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Insights",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowsInsightsByCategory(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Insights_topWorkflowsProcessedSummary(ctx context.Context, field graphql.CollectedField, obj *model.Insights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insights_topWorkflowsProcessedSummary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Insights().TopWorkflowsProcessedSummary(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TopWorkflowsInsightsSummary) graphql.Marshaler {
+			return ec.marshalNTopWorkflowsInsightsSummary2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐTopWorkflowsInsightsSummaryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insights_topWorkflowsProcessedSummary(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Insights",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TopWorkflowsInsightsSummary(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Insights_topWorkflowsProcessedSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Insights_topTasksProcessedSummary(ctx context.Context, field graphql.CollectedField, obj *model.Insights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insights_topTasksProcessedSummary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Insights().TopTasksProcessedSummary(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TopTasksInsightsSummary) graphql.Marshaler {
+			return ec.marshalNTopTasksInsightsSummary2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐTopTasksInsightsSummaryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insights_topTasksProcessedSummary(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Insights",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TopTasksInsightsSummary(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Insights_topTasksProcessedSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Insights_groups(ctx context.Context, field graphql.CollectedField, obj *model.Insights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insights_groups(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Insights().Groups(ctx, obj, fc.Args["groupBy"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.InsightsSummary) graphql.Marshaler {
+			return ec.marshalNInsightsGroup2ᚕᚖlcwᚑgatewayᚋdbᚐInsightsSummaryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insights_groups(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Insights",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InsightsGroup(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Insights_groups_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Insights_failuresByReason(ctx context.Context, field graphql.CollectedField, obj *model.Insights) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Insights_failuresByReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Insights().FailuresByReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.FailureReasonCount) graphql.Marshaler {
+			return ec.marshalNFailureReasonCount2ᚕᚖlcwᚑgatewayᚋdbᚐFailureReasonCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Insights_failuresByReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Insights",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FailureReasonCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InsightsGroup_key(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightsGroup_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightsGroup_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightsGroup", field, false, false, "String")
+}
+
+func (ec *executionContext) _InsightsGroup_totalRuns(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightsGroup_totalRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightsGroup_totalRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InsightsGroup_successfulRuns(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightsGroup_successfulRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessfulRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightsGroup_successfulRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InsightsGroup_failedRuns(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightsGroup_failedRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightsGroup_failedRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InsightsGroup_totalUsers(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightsGroup_totalUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightsGroup_totalUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InsightsGroup_successfulUsers(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightsGroup_successfulUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessfulUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightsGroup_successfulUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InsightsGroup_failedUsers(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightsGroup_failedUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightsGroup_failedUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InsightsGroup_totalTasks(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightsGroup_totalTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightsGroup_totalTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InsightsGroup_successfulTasks(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightsGroup_successfulTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessfulTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightsGroup_successfulTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightsGroup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InsightsGroup_failedTasks(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InsightsGroup_failedTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InsightsGroup_failedTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InsightsGroup", field, false, false, "Int")
+}
 
 func (ec *executionContext) _KeyValuePair_name(ctx context.Context, field graphql.CollectedField, obj *db.KeyValuePair) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -4415,7 +6798,7 @@ func (ec *executionContext) _Query_workflows(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Workflows(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["where"].(*db.WorkflowWhere), fc.Args["orderBy"].([]*model.Order))
+			return ec.Resolvers.Query().Workflows(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["where"].(*db.WorkflowWhere), fc.Args["orderBy"].([]*model.Order), fc.Args["includeDeleted"].(*bool))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.Workflow]) graphql.Marshaler {
@@ -4883,6 +7266,138 @@ func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field g
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_deletedWorkflows(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_deletedWorkflows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DeletedWorkflows(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["where"].(*db.WorkflowWhere), fc.Args["orderBy"].([]*model.Order))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.Workflow]) graphql.Marshaler {
+			return ec.marshalNWorkflowConnection2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_deletedWorkflows(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_deletedWorkflows_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_insights(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_insights(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Insights(ctx, fc.Args["startDateTime"].(time.Time), fc.Args["endDateTime"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Insights) graphql.Marshaler {
+			return ec.marshalNInsights2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐInsights(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_insights(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Insights(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_insights_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_userProcessingResult(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_userProcessingResult(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().UserProcessingResult(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.UserProcessingResult) graphql.Marshaler {
+			return ec.marshalOUserProcessingResult2ᚖlcwᚑgatewayᚋdbᚐUserProcessingResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_userProcessingResult(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserProcessingResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_userProcessingResult_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5378,6 +7893,73 @@ func (ec *executionContext) fieldContext_Run_taskProcessingResults(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Run_taskProcessingResults_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Run_missingSinceDateTime(ctx context.Context, field graphql.CollectedField, obj *db.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Run_missingSinceDateTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MissingSinceDateTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Run_missingSinceDateTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Run", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Run_userProcessingResults(ctx context.Context, field graphql.CollectedField, obj *db.Run) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Run_userProcessingResults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Run().UserProcessingResults(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["where"].(*db.UserProcessingResultWhere), fc.Args["orderBy"].([]*model.Order))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.UserProcessingResult]) graphql.Marshaler {
+			return ec.marshalNUserProcessingResultConnection2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Run_userProcessingResults(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Run",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserProcessingResultConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Run_userProcessingResults_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7987,6 +10569,484 @@ func (ec *executionContext) fieldContext_TaskReportSummary_totalTasks(_ context.
 	return graphql.NewScalarFieldContext("TaskReportSummary", field, false, false, "Int")
 }
 
+func (ec *executionContext) _TopTasksInsightsSummary_taskDefinitionId(ctx context.Context, field graphql.CollectedField, obj *model.TopTasksInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopTasksInsightsSummary_taskDefinitionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaskDefinitionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopTasksInsightsSummary_taskDefinitionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopTasksInsightsSummary", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TopTasksInsightsSummary_taskDefinitionDisplayName(ctx context.Context, field graphql.CollectedField, obj *model.TopTasksInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopTasksInsightsSummary_taskDefinitionDisplayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaskDefinitionDisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopTasksInsightsSummary_taskDefinitionDisplayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopTasksInsightsSummary", field, false, false, "String")
+}
+
+func (ec *executionContext) _TopTasksInsightsSummary_taskDefinition(ctx context.Context, field graphql.CollectedField, obj *model.TopTasksInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopTasksInsightsSummary_taskDefinition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TopTasksInsightsSummary().TaskDefinition(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.TaskDefinition) graphql.Marshaler {
+			return ec.marshalOTaskDefinition2ᚖlcwᚑgatewayᚋdbᚐTaskDefinition(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TopTasksInsightsSummary_taskDefinition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TopTasksInsightsSummary",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskDefinition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TopTasksInsightsSummary_totalTasks(ctx context.Context, field graphql.CollectedField, obj *model.TopTasksInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopTasksInsightsSummary_totalTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopTasksInsightsSummary_totalTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopTasksInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopTasksInsightsSummary_successfulTasks(ctx context.Context, field graphql.CollectedField, obj *model.TopTasksInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopTasksInsightsSummary_successfulTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessfulTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopTasksInsightsSummary_successfulTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopTasksInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopTasksInsightsSummary_failedTasks(ctx context.Context, field graphql.CollectedField, obj *model.TopTasksInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopTasksInsightsSummary_failedTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopTasksInsightsSummary_failedTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopTasksInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopTasksInsightsSummary_totalUsers(ctx context.Context, field graphql.CollectedField, obj *model.TopTasksInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopTasksInsightsSummary_totalUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopTasksInsightsSummary_totalUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopTasksInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopTasksInsightsSummary_successfulUsers(ctx context.Context, field graphql.CollectedField, obj *model.TopTasksInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopTasksInsightsSummary_successfulUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessfulUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopTasksInsightsSummary_successfulUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopTasksInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopTasksInsightsSummary_failedUsers(ctx context.Context, field graphql.CollectedField, obj *model.TopTasksInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopTasksInsightsSummary_failedUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopTasksInsightsSummary_failedUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopTasksInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopWorkflowsInsightsSummary_workflowId(ctx context.Context, field graphql.CollectedField, obj *model.TopWorkflowsInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopWorkflowsInsightsSummary_workflowId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WorkflowID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopWorkflowsInsightsSummary_workflowId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopWorkflowsInsightsSummary", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TopWorkflowsInsightsSummary_workflowDisplayName(ctx context.Context, field graphql.CollectedField, obj *model.TopWorkflowsInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopWorkflowsInsightsSummary_workflowDisplayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WorkflowDisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopWorkflowsInsightsSummary_workflowDisplayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopWorkflowsInsightsSummary", field, false, false, "String")
+}
+
+func (ec *executionContext) _TopWorkflowsInsightsSummary_workflowCategory(ctx context.Context, field graphql.CollectedField, obj *model.TopWorkflowsInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopWorkflowsInsightsSummary_workflowCategory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WorkflowCategory, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.WorkflowCategory) graphql.Marshaler {
+			return ec.marshalNLifecycleWorkflowCategory2lcwᚑgatewayᚋdbᚐWorkflowCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopWorkflowsInsightsSummary_workflowCategory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopWorkflowsInsightsSummary", field, false, false, "LifecycleWorkflowCategory")
+}
+
+func (ec *executionContext) _TopWorkflowsInsightsSummary_workflowVersion(ctx context.Context, field graphql.CollectedField, obj *model.TopWorkflowsInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopWorkflowsInsightsSummary_workflowVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WorkflowVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopWorkflowsInsightsSummary_workflowVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopWorkflowsInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopWorkflowsInsightsSummary_workflow(ctx context.Context, field graphql.CollectedField, obj *model.TopWorkflowsInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopWorkflowsInsightsSummary_workflow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TopWorkflowsInsightsSummary().Workflow(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Workflow) graphql.Marshaler {
+			return ec.marshalOWorkflow2ᚖlcwᚑgatewayᚋdbᚐWorkflow(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TopWorkflowsInsightsSummary_workflow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TopWorkflowsInsightsSummary",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Workflow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TopWorkflowsInsightsSummary_totalRuns(ctx context.Context, field graphql.CollectedField, obj *model.TopWorkflowsInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopWorkflowsInsightsSummary_totalRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopWorkflowsInsightsSummary_totalRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopWorkflowsInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopWorkflowsInsightsSummary_successfulRuns(ctx context.Context, field graphql.CollectedField, obj *model.TopWorkflowsInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopWorkflowsInsightsSummary_successfulRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessfulRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopWorkflowsInsightsSummary_successfulRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopWorkflowsInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopWorkflowsInsightsSummary_failedRuns(ctx context.Context, field graphql.CollectedField, obj *model.TopWorkflowsInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopWorkflowsInsightsSummary_failedRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopWorkflowsInsightsSummary_failedRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopWorkflowsInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopWorkflowsInsightsSummary_totalUsers(ctx context.Context, field graphql.CollectedField, obj *model.TopWorkflowsInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopWorkflowsInsightsSummary_totalUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopWorkflowsInsightsSummary_totalUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopWorkflowsInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopWorkflowsInsightsSummary_successfulUsers(ctx context.Context, field graphql.CollectedField, obj *model.TopWorkflowsInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopWorkflowsInsightsSummary_successfulUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessfulUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopWorkflowsInsightsSummary_successfulUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopWorkflowsInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TopWorkflowsInsightsSummary_failedUsers(ctx context.Context, field graphql.CollectedField, obj *model.TopWorkflowsInsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TopWorkflowsInsightsSummary_failedUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TopWorkflowsInsightsSummary_failedUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TopWorkflowsInsightsSummary", field, false, false, "Int")
+}
+
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8077,6 +11137,626 @@ func (ec *executionContext) _User_mail(ctx context.Context, field graphql.Collec
 }
 func (ec *executionContext) fieldContext_User_mail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
+}
+
+func (ec *executionContext) _User_processingResults(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_processingResults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().ProcessingResults(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["where"].(*db.UserProcessingResultWhere), fc.Args["orderBy"].([]*model.Order))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.UserProcessingResult]) graphql.Marshaler {
+			return ec.marshalNUserProcessingResultConnection2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_processingResults(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserProcessingResultConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_processingResults_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserProcessingResult_id(ctx context.Context, field graphql.CollectedField, obj *db.UserProcessingResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResult_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResult_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserProcessingResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _UserProcessingResult_processingStatus(ctx context.Context, field graphql.CollectedField, obj *db.UserProcessingResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResult_processingStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProcessingStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ProcessingStatus) graphql.Marshaler {
+			return ec.marshalNLifecycleWorkflowProcessingStatus2lcwᚑgatewayᚋdbᚐProcessingStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResult_processingStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserProcessingResult", field, false, false, "LifecycleWorkflowProcessingStatus")
+}
+
+func (ec *executionContext) _UserProcessingResult_workflowExecutionType(ctx context.Context, field graphql.CollectedField, obj *db.UserProcessingResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResult_workflowExecutionType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WorkflowExecutionType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ExecutionType) graphql.Marshaler {
+			return ec.marshalNWorkflowExecutionType2lcwᚑgatewayᚋdbᚐExecutionType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResult_workflowExecutionType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserProcessingResult", field, false, false, "WorkflowExecutionType")
+}
+
+func (ec *executionContext) _UserProcessingResult_workflowVersion(ctx context.Context, field graphql.CollectedField, obj *db.UserProcessingResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResult_workflowVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WorkflowVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResult_workflowVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserProcessingResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UserProcessingResult_scheduledDateTime(ctx context.Context, field graphql.CollectedField, obj *db.UserProcessingResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResult_scheduledDateTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScheduledDateTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResult_scheduledDateTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserProcessingResult", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _UserProcessingResult_startedDateTime(ctx context.Context, field graphql.CollectedField, obj *db.UserProcessingResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResult_startedDateTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedDateTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResult_startedDateTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserProcessingResult", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _UserProcessingResult_completedDateTime(ctx context.Context, field graphql.CollectedField, obj *db.UserProcessingResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResult_completedDateTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletedDateTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResult_completedDateTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserProcessingResult", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _UserProcessingResult_totalTasksCount(ctx context.Context, field graphql.CollectedField, obj *db.UserProcessingResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResult_totalTasksCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalTasksCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResult_totalTasksCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserProcessingResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UserProcessingResult_failedTasksCount(ctx context.Context, field graphql.CollectedField, obj *db.UserProcessingResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResult_failedTasksCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedTasksCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResult_failedTasksCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserProcessingResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UserProcessingResult_totalUnprocessedTasksCount(ctx context.Context, field graphql.CollectedField, obj *db.UserProcessingResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResult_totalUnprocessedTasksCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalUnprocessedTasksCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResult_totalUnprocessedTasksCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserProcessingResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UserProcessingResult_subject(ctx context.Context, field graphql.CollectedField, obj *db.UserProcessingResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResult_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UserProcessingResult().Subject(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖlcwᚑgatewayᚋdbᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResult_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserProcessingResult",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserProcessingResult_run(ctx context.Context, field graphql.CollectedField, obj *db.UserProcessingResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResult_run(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UserProcessingResult().Run(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Run) graphql.Marshaler {
+			return ec.marshalNRun2ᚖlcwᚑgatewayᚋdbᚐRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResult_run(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserProcessingResult",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Run(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserProcessingResult_workflow(ctx context.Context, field graphql.CollectedField, obj *db.UserProcessingResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResult_workflow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UserProcessingResult().Workflow(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Workflow) graphql.Marshaler {
+			return ec.marshalNWorkflow2ᚖlcwᚑgatewayᚋdbᚐWorkflow(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResult_workflow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserProcessingResult",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Workflow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserProcessingResult_version(ctx context.Context, field graphql.CollectedField, obj *db.UserProcessingResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResult_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UserProcessingResult().Version(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.WorkflowVersion) graphql.Marshaler {
+			return ec.marshalOWorkflowVersion2ᚖlcwᚑgatewayᚋdbᚐWorkflowVersion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResult_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserProcessingResult",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserProcessingResult_taskProcessingResults(ctx context.Context, field graphql.CollectedField, obj *db.UserProcessingResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResult_taskProcessingResults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.UserProcessingResult().TaskProcessingResults(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["where"].(*db.TaskProcessingResultWhere), fc.Args["orderBy"].([]*model.Order))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.TaskProcessingResult]) graphql.Marshaler {
+			return ec.marshalNTaskProcessingResultConnection2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResult_taskProcessingResults(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserProcessingResult",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskProcessingResultConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_UserProcessingResult_taskProcessingResults_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserProcessingResultConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[db.UserProcessingResult]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResultConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[db.UserProcessingResult]) graphql.Marshaler {
+			return ec.marshalNUserProcessingResultEdge2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResultConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserProcessingResultConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserProcessingResultEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserProcessingResultConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.Connection[db.UserProcessingResult]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResultConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.UserProcessingResult) graphql.Marshaler {
+			return ec.marshalNUserProcessingResult2ᚕᚖlcwᚑgatewayᚋdbᚐUserProcessingResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResultConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserProcessingResultConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserProcessingResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserProcessingResultConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Connection[db.UserProcessingResult]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResultConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2lcwᚑgatewayᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResultConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserProcessingResultConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserProcessingResultConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Connection[db.UserProcessingResult]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResultConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResultConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserProcessingResultConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _UserProcessingResultEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[db.UserProcessingResult]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResultEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResultEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserProcessingResultEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _UserProcessingResultEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[db.UserProcessingResult]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserProcessingResultEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.UserProcessingResult) graphql.Marshaler {
+			return ec.marshalNUserProcessingResult2ᚖlcwᚑgatewayᚋdbᚐUserProcessingResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserProcessingResultEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserProcessingResultEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserProcessingResult(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _UserSummary_failedTasks(ctx context.Context, field graphql.CollectedField, obj *db.UserSummary) (ret graphql.Marshaler) {
@@ -8743,6 +12423,105 @@ func (ec *executionContext) fieldContext_Workflow_userSummary(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Workflow_versions(ctx context.Context, field graphql.CollectedField, obj *db.Workflow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Workflow_versions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Workflow().Versions(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.WorkflowVersion) graphql.Marshaler {
+			return ec.marshalNWorkflowVersion2ᚕᚖlcwᚑgatewayᚋdbᚐWorkflowVersionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Workflow_versions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Workflow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Workflow_missingSinceDateTime(ctx context.Context, field graphql.CollectedField, obj *db.Workflow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Workflow_missingSinceDateTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MissingSinceDateTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Workflow_missingSinceDateTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Workflow", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Workflow_userProcessingResults(ctx context.Context, field graphql.CollectedField, obj *db.Workflow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Workflow_userProcessingResults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Workflow().UserProcessingResults(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["where"].(*db.UserProcessingResultWhere), fc.Args["orderBy"].([]*model.Order))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.UserProcessingResult]) graphql.Marshaler {
+			return ec.marshalNUserProcessingResultConnection2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Workflow_userProcessingResults(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Workflow",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserProcessingResultConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Workflow_userProcessingResults_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WorkflowConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[db.Workflow]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8915,6 +12694,636 @@ func (ec *executionContext) fieldContext_WorkflowEdge_node(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _WorkflowVersion_versionNumber(ctx context.Context, field graphql.CollectedField, obj *db.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_versionNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VersionNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowVersion_displayName(ctx context.Context, field graphql.CollectedField, obj *db.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_displayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkflowVersion_description(ctx context.Context, field graphql.CollectedField, obj *db.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkflowVersion_category(ctx context.Context, field graphql.CollectedField, obj *db.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.WorkflowCategory) graphql.Marshaler {
+			return ec.marshalNLifecycleWorkflowCategory2lcwᚑgatewayᚋdbᚐWorkflowCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "LifecycleWorkflowCategory")
+}
+
+func (ec *executionContext) _WorkflowVersion_isEnabled(ctx context.Context, field graphql.CollectedField, obj *db.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_isEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_isEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WorkflowVersion_isSchedulingEnabled(ctx context.Context, field graphql.CollectedField, obj *db.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_isSchedulingEnabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsSchedulingEnabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_isSchedulingEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WorkflowVersion_createdDateTime(ctx context.Context, field graphql.CollectedField, obj *db.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_createdDateTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedDateTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_createdDateTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _WorkflowVersion_lastModifiedDateTime(ctx context.Context, field graphql.CollectedField, obj *db.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_lastModifiedDateTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastModifiedDateTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_lastModifiedDateTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _WorkflowVersion_workflow(ctx context.Context, field graphql.CollectedField, obj *db.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_workflow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkflowVersion().Workflow(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Workflow) graphql.Marshaler {
+			return ec.marshalNWorkflow2ᚖlcwᚑgatewayᚋdbᚐWorkflow(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_workflow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkflowVersion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Workflow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkflowsInsightsByCategory_totalJoinerRuns(ctx context.Context, field graphql.CollectedField, obj *model.WorkflowsInsightsByCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsByCategory_totalJoinerRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalJoinerRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsByCategory_totalJoinerRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsByCategory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsByCategory_successfulJoinerRuns(ctx context.Context, field graphql.CollectedField, obj *model.WorkflowsInsightsByCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsByCategory_successfulJoinerRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessfulJoinerRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsByCategory_successfulJoinerRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsByCategory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsByCategory_failedJoinerRuns(ctx context.Context, field graphql.CollectedField, obj *model.WorkflowsInsightsByCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsByCategory_failedJoinerRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedJoinerRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsByCategory_failedJoinerRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsByCategory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsByCategory_totalMoverRuns(ctx context.Context, field graphql.CollectedField, obj *model.WorkflowsInsightsByCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsByCategory_totalMoverRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalMoverRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsByCategory_totalMoverRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsByCategory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsByCategory_successfulMoverRuns(ctx context.Context, field graphql.CollectedField, obj *model.WorkflowsInsightsByCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsByCategory_successfulMoverRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessfulMoverRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsByCategory_successfulMoverRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsByCategory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsByCategory_failedMoverRuns(ctx context.Context, field graphql.CollectedField, obj *model.WorkflowsInsightsByCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsByCategory_failedMoverRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedMoverRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsByCategory_failedMoverRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsByCategory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsByCategory_totalLeaverRuns(ctx context.Context, field graphql.CollectedField, obj *model.WorkflowsInsightsByCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsByCategory_totalLeaverRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalLeaverRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsByCategory_totalLeaverRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsByCategory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsByCategory_successfulLeaverRuns(ctx context.Context, field graphql.CollectedField, obj *model.WorkflowsInsightsByCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsByCategory_successfulLeaverRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessfulLeaverRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsByCategory_successfulLeaverRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsByCategory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsByCategory_failedLeaverRuns(ctx context.Context, field graphql.CollectedField, obj *model.WorkflowsInsightsByCategory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsByCategory_failedLeaverRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedLeaverRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsByCategory_failedLeaverRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsByCategory", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsSummary_totalRuns(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsSummary_totalRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsSummary_totalRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsSummary_successfulRuns(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsSummary_successfulRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessfulRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsSummary_successfulRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsSummary_failedRuns(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsSummary_failedRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedRuns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsSummary_failedRuns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsSummary_totalUsers(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsSummary_totalUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsSummary_totalUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsSummary_successfulUsers(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsSummary_successfulUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessfulUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsSummary_successfulUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsSummary_failedUsers(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsSummary_failedUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsSummary_failedUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsSummary_totalTasks(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsSummary_totalTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsSummary_totalTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsSummary_successfulTasks(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsSummary_successfulTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuccessfulTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsSummary_successfulTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowsInsightsSummary_failedTasks(ctx context.Context, field graphql.CollectedField, obj *db.InsightsSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowsInsightsSummary_failedTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedTasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowsInsightsSummary_failedTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowsInsightsSummary", field, false, false, "Int")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -11196,6 +15605,185 @@ func UnmarshalTaskReportWhere(ctx context.Context, raw any) (db.TaskReportWhere,
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUserProcessingResultOrder(ctx context.Context, obj any) (model.Order, error) {
+	var it model.Order
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "asc"
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNUserProcessingResultOrderField2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalOOrderDirection2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUserProcessingResultOrder unmarshals raw into the UserProcessingResultOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUserProcessingResultOrder(ctx context.Context, raw any) (model.Order, error) {
+	var out model.Order
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UserProcessingResultOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUserProcessingResultWhere(ctx context.Context, obj any) (db.UserProcessingResultWhere, error) {
+	var it db.UserProcessingResultWhere
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"and", "or", "not", "id", "runId", "subjectId", "processingStatus", "workflowExecutionType", "workflowVersion", "scheduledDateTime", "startedDateTime", "completedDateTime", "failedTasksCount"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOUserProcessingResultWhere2ᚕᚖlcwᚑgatewayᚋdbᚐUserProcessingResultWhereᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOUserProcessingResultWhere2ᚕᚖlcwᚑgatewayᚋdbᚐUserProcessingResultWhereᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOUserProcessingResultWhere2ᚖlcwᚑgatewayᚋdbᚐUserProcessingResultWhere(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "runId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runId"))
+			data, err := ec.unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunID = data
+		case "subjectId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectId"))
+			data, err := ec.unmarshalOIDFilter2ᚖlcwᚑgatewayᚋdbᚐIDFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectID = data
+		case "processingStatus":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("processingStatus"))
+			data, err := ec.unmarshalOProcessingStatusFilter2ᚖlcwᚑgatewayᚋdbᚐProcessingStatusFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProcessingStatus = data
+		case "workflowExecutionType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workflowExecutionType"))
+			data, err := ec.unmarshalOWorkflowExecutionTypeFilter2ᚖlcwᚑgatewayᚋdbᚐExecutionTypeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkflowExecutionType = data
+		case "workflowVersion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workflowVersion"))
+			data, err := ec.unmarshalOIntFilter2ᚖlcwᚑgatewayᚋdbᚐIntFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkflowVersion = data
+		case "scheduledDateTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheduledDateTime"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖlcwᚑgatewayᚋdbᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScheduledDateTime = data
+		case "startedDateTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedDateTime"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖlcwᚑgatewayᚋdbᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedDateTime = data
+		case "completedDateTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("completedDateTime"))
+			data, err := ec.unmarshalODateTimeFilter2ᚖlcwᚑgatewayᚋdbᚐDateTimeFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompletedDateTime = data
+		case "failedTasksCount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedTasksCount"))
+			data, err := ec.unmarshalOIntFilter2ᚖlcwᚑgatewayᚋdbᚐIntFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedTasksCount = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUserProcessingResultWhere unmarshals raw into the UserProcessingResultWhere input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUserProcessingResultWhere(ctx context.Context, raw any) (db.UserProcessingResultWhere, error) {
+	var out db.UserProcessingResultWhere
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UserProcessingResultWhere", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputWorkflowExecutionTypeFilter(ctx context.Context, obj any) (db.ExecutionTypeFilter, error) {
 	var it db.ExecutionTypeFilter
 	if obj == nil {
@@ -11425,6 +16013,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Workflow(ctx, sel, obj)
+	case db.UserProcessingResult:
+		return ec._UserProcessingResult(ctx, sel, &obj)
+	case *db.UserProcessingResult:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._UserProcessingResult(ctx, sel, obj)
 	case db.User:
 		return ec._User(ctx, sel, &obj)
 	case *db.User:
@@ -11479,6 +16074,196 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var failureReasonCountImplementors = []string{"FailureReasonCount"}
+
+func (ec *executionContext) _FailureReasonCount(ctx context.Context, sel ast.SelectionSet, obj *db.FailureReasonCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, failureReasonCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FailureReasonCount")
+		case "failureReason":
+			out.Values[i] = ec._FailureReasonCount_failureReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._FailureReasonCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightsImplementors = []string{"Insights"}
+
+func (ec *executionContext) _Insights(ctx context.Context, sel ast.SelectionSet, obj *model.Insights) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Insights")
+		case "startDateTime":
+			out.Values[i] = ec._Insights_startDateTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endDateTime":
+			out.Values[i] = ec._Insights_endDateTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "workflowsProcessedSummary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Insights_workflowsProcessedSummary(ctx, field, obj)
+				})
+		case "workflowsProcessedByCategory":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Insights_workflowsProcessedByCategory(ctx, field, obj)
+				})
+		case "topWorkflowsProcessedSummary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Insights_topWorkflowsProcessedSummary(ctx, field, obj)
+				})
+		case "topTasksProcessedSummary":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Insights_topTasksProcessedSummary(ctx, field, obj)
+				})
+		case "groups":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Insights_groups(ctx, field, obj)
+				})
+		case "failuresByReason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Insights_failuresByReason(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var insightsGroupImplementors = []string{"InsightsGroup"}
+
+func (ec *executionContext) _InsightsGroup(ctx context.Context, sel ast.SelectionSet, obj *db.InsightsSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, insightsGroupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InsightsGroup")
+		case "key":
+			out.Values[i] = ec._InsightsGroup_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalRuns":
+			out.Values[i] = ec._InsightsGroup_totalRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "successfulRuns":
+			out.Values[i] = ec._InsightsGroup_successfulRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failedRuns":
+			out.Values[i] = ec._InsightsGroup_failedRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalUsers":
+			out.Values[i] = ec._InsightsGroup_totalUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "successfulUsers":
+			out.Values[i] = ec._InsightsGroup_successfulUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failedUsers":
+			out.Values[i] = ec._InsightsGroup_failedUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalTasks":
+			out.Values[i] = ec._InsightsGroup_totalTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "successfulTasks":
+			out.Values[i] = ec._InsightsGroup_successfulTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failedTasks":
+			out.Values[i] = ec._InsightsGroup_failedTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var keyValuePairImplementors = []string{"KeyValuePair"}
 
@@ -11694,6 +16479,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_node(ctx, field)
 				})
+		case "deletedWorkflows":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_deletedWorkflows(ctx, field)
+				})
+		case "insights":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_insights(ctx, field)
+				})
+		case "userProcessingResult":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_userProcessingResult(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -11818,6 +16621,17 @@ func (ec *executionContext) _Run(ctx context.Context, sel ast.SelectionSet, obj 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Run_taskProcessingResults(ctx, field, obj)
+				})
+		case "missingSinceDateTime":
+			out.Values[i] = ec._Run_missingSinceDateTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "userProcessingResults":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Run_userProcessingResults(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -12854,6 +17668,164 @@ func (ec *executionContext) _TaskReportSummary(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var topTasksInsightsSummaryImplementors = []string{"TopTasksInsightsSummary"}
+
+func (ec *executionContext) _TopTasksInsightsSummary(ctx context.Context, sel ast.SelectionSet, obj *model.TopTasksInsightsSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, topTasksInsightsSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TopTasksInsightsSummary")
+		case "taskDefinitionId":
+			out.Values[i] = ec._TopTasksInsightsSummary_taskDefinitionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "taskDefinitionDisplayName":
+			out.Values[i] = ec._TopTasksInsightsSummary_taskDefinitionDisplayName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "taskDefinition":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TopTasksInsightsSummary_taskDefinition(ctx, field, obj)
+				})
+		case "totalTasks":
+			out.Values[i] = ec._TopTasksInsightsSummary_totalTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "successfulTasks":
+			out.Values[i] = ec._TopTasksInsightsSummary_successfulTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "failedTasks":
+			out.Values[i] = ec._TopTasksInsightsSummary_failedTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalUsers":
+			out.Values[i] = ec._TopTasksInsightsSummary_totalUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "successfulUsers":
+			out.Values[i] = ec._TopTasksInsightsSummary_successfulUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "failedUsers":
+			out.Values[i] = ec._TopTasksInsightsSummary_failedUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var topWorkflowsInsightsSummaryImplementors = []string{"TopWorkflowsInsightsSummary"}
+
+func (ec *executionContext) _TopWorkflowsInsightsSummary(ctx context.Context, sel ast.SelectionSet, obj *model.TopWorkflowsInsightsSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, topWorkflowsInsightsSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TopWorkflowsInsightsSummary")
+		case "workflowId":
+			out.Values[i] = ec._TopWorkflowsInsightsSummary_workflowId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "workflowDisplayName":
+			out.Values[i] = ec._TopWorkflowsInsightsSummary_workflowDisplayName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "workflowCategory":
+			out.Values[i] = ec._TopWorkflowsInsightsSummary_workflowCategory(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "workflowVersion":
+			out.Values[i] = ec._TopWorkflowsInsightsSummary_workflowVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "workflow":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TopWorkflowsInsightsSummary_workflow(ctx, field, obj)
+				})
+		case "totalRuns":
+			out.Values[i] = ec._TopWorkflowsInsightsSummary_totalRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "successfulRuns":
+			out.Values[i] = ec._TopWorkflowsInsightsSummary_successfulRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "failedRuns":
+			out.Values[i] = ec._TopWorkflowsInsightsSummary_failedRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalUsers":
+			out.Values[i] = ec._TopWorkflowsInsightsSummary_totalUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "successfulUsers":
+			out.Values[i] = ec._TopWorkflowsInsightsSummary_successfulUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "failedUsers":
+			out.Values[i] = ec._TopWorkflowsInsightsSummary_failedUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *db.User) graphql.Marshaler {
@@ -12868,21 +17840,222 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._User_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "displayName":
 			out.Values[i] = ec._User_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "userPrincipalName":
 			out.Values[i] = ec._User_userPrincipalName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "mail":
 			out.Values[i] = ec._User_mail(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "processingResults":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_processingResults(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userProcessingResultImplementors = []string{"UserProcessingResult", "Node"}
+
+func (ec *executionContext) _UserProcessingResult(ctx context.Context, sel ast.SelectionSet, obj *db.UserProcessingResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userProcessingResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UserProcessingResult")
+		case "id":
+			out.Values[i] = ec._UserProcessingResult_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "processingStatus":
+			out.Values[i] = ec._UserProcessingResult_processingStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "workflowExecutionType":
+			out.Values[i] = ec._UserProcessingResult_workflowExecutionType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "workflowVersion":
+			out.Values[i] = ec._UserProcessingResult_workflowVersion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scheduledDateTime":
+			out.Values[i] = ec._UserProcessingResult_scheduledDateTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startedDateTime":
+			out.Values[i] = ec._UserProcessingResult_startedDateTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "completedDateTime":
+			out.Values[i] = ec._UserProcessingResult_completedDateTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalTasksCount":
+			out.Values[i] = ec._UserProcessingResult_totalTasksCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "failedTasksCount":
+			out.Values[i] = ec._UserProcessingResult_failedTasksCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalUnprocessedTasksCount":
+			out.Values[i] = ec._UserProcessingResult_totalUnprocessedTasksCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subject":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UserProcessingResult_subject(ctx, field, obj)
+				})
+		case "run":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UserProcessingResult_run(ctx, field, obj)
+				})
+		case "workflow":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UserProcessingResult_workflow(ctx, field, obj)
+				})
+		case "version":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UserProcessingResult_version(ctx, field, obj)
+				})
+		case "taskProcessingResults":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UserProcessingResult_taskProcessingResults(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userProcessingResultConnectionImplementors = []string{"UserProcessingResultConnection"}
+
+func (ec *executionContext) _UserProcessingResultConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[db.UserProcessingResult]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userProcessingResultConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UserProcessingResultConnection")
+		case "edges":
+			out.Values[i] = ec._UserProcessingResultConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._UserProcessingResultConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._UserProcessingResultConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UserProcessingResultConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userProcessingResultEdgeImplementors = []string{"UserProcessingResultEdge"}
+
+func (ec *executionContext) _UserProcessingResultEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[db.UserProcessingResult]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userProcessingResultEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UserProcessingResultEdge")
+		case "cursor":
+			out.Values[i] = ec._UserProcessingResultEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._UserProcessingResultEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -13063,6 +18236,23 @@ func (ec *executionContext) _Workflow(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Workflow_userSummary(ctx, field, obj)
 				})
+		case "versions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Workflow_versions(ctx, field, obj)
+				})
+		case "missingSinceDateTime":
+			out.Values[i] = ec._Workflow_missingSinceDateTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "userProcessingResults":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Workflow_userProcessingResults(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13147,6 +18337,226 @@ func (ec *executionContext) _WorkflowEdge(ctx context.Context, sel ast.Selection
 			}
 		case "node":
 			out.Values[i] = ec._WorkflowEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workflowVersionImplementors = []string{"WorkflowVersion"}
+
+func (ec *executionContext) _WorkflowVersion(ctx context.Context, sel ast.SelectionSet, obj *db.WorkflowVersion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workflowVersionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkflowVersion")
+		case "versionNumber":
+			out.Values[i] = ec._WorkflowVersion_versionNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "displayName":
+			out.Values[i] = ec._WorkflowVersion_displayName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._WorkflowVersion_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "category":
+			out.Values[i] = ec._WorkflowVersion_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "isEnabled":
+			out.Values[i] = ec._WorkflowVersion_isEnabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "isSchedulingEnabled":
+			out.Values[i] = ec._WorkflowVersion_isSchedulingEnabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdDateTime":
+			out.Values[i] = ec._WorkflowVersion_createdDateTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastModifiedDateTime":
+			out.Values[i] = ec._WorkflowVersion_lastModifiedDateTime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "workflow":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowVersion_workflow(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workflowsInsightsByCategoryImplementors = []string{"WorkflowsInsightsByCategory"}
+
+func (ec *executionContext) _WorkflowsInsightsByCategory(ctx context.Context, sel ast.SelectionSet, obj *model.WorkflowsInsightsByCategory) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workflowsInsightsByCategoryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkflowsInsightsByCategory")
+		case "totalJoinerRuns":
+			out.Values[i] = ec._WorkflowsInsightsByCategory_totalJoinerRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "successfulJoinerRuns":
+			out.Values[i] = ec._WorkflowsInsightsByCategory_successfulJoinerRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failedJoinerRuns":
+			out.Values[i] = ec._WorkflowsInsightsByCategory_failedJoinerRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalMoverRuns":
+			out.Values[i] = ec._WorkflowsInsightsByCategory_totalMoverRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "successfulMoverRuns":
+			out.Values[i] = ec._WorkflowsInsightsByCategory_successfulMoverRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failedMoverRuns":
+			out.Values[i] = ec._WorkflowsInsightsByCategory_failedMoverRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalLeaverRuns":
+			out.Values[i] = ec._WorkflowsInsightsByCategory_totalLeaverRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "successfulLeaverRuns":
+			out.Values[i] = ec._WorkflowsInsightsByCategory_successfulLeaverRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failedLeaverRuns":
+			out.Values[i] = ec._WorkflowsInsightsByCategory_failedLeaverRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workflowsInsightsSummaryImplementors = []string{"WorkflowsInsightsSummary"}
+
+func (ec *executionContext) _WorkflowsInsightsSummary(ctx context.Context, sel ast.SelectionSet, obj *db.InsightsSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workflowsInsightsSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkflowsInsightsSummary")
+		case "totalRuns":
+			out.Values[i] = ec._WorkflowsInsightsSummary_totalRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "successfulRuns":
+			out.Values[i] = ec._WorkflowsInsightsSummary_successfulRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failedRuns":
+			out.Values[i] = ec._WorkflowsInsightsSummary_failedRuns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalUsers":
+			out.Values[i] = ec._WorkflowsInsightsSummary_totalUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "successfulUsers":
+			out.Values[i] = ec._WorkflowsInsightsSummary_successfulUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failedUsers":
+			out.Values[i] = ec._WorkflowsInsightsSummary_failedUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalTasks":
+			out.Values[i] = ec._WorkflowsInsightsSummary_totalTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "successfulTasks":
+			out.Values[i] = ec._WorkflowsInsightsSummary_successfulTasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failedTasks":
+			out.Values[i] = ec._WorkflowsInsightsSummary_failedTasks(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13557,6 +18967,30 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 	return res
 }
 
+func (ec *executionContext) marshalNFailureReasonCount2ᚕᚖlcwᚑgatewayᚋdbᚐFailureReasonCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.FailureReasonCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFailureReasonCount2ᚖlcwᚑgatewayᚋdbᚐFailureReasonCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFailureReasonCount2ᚖlcwᚑgatewayᚋdbᚐFailureReasonCount(ctx context.Context, sel ast.SelectionSet, v *db.FailureReasonCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FailureReasonCount!")
+		return graphql.Null
+	}
+	return ec._FailureReasonCount(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13567,6 +19001,52 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	res := graphql.MarshalID(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNInsights2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐInsights(ctx context.Context, sel ast.SelectionSet, v *model.Insights) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Insights!")
+		return graphql.Null
+	}
+	return ec._Insights(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInsightsGroup2ᚕᚖlcwᚑgatewayᚋdbᚐInsightsSummaryᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.InsightsSummary) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInsightsGroup2ᚖlcwᚑgatewayᚋdbᚐInsightsSummary(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInsightsGroup2ᚖlcwᚑgatewayᚋdbᚐInsightsSummary(ctx context.Context, sel ast.SelectionSet, v *db.InsightsSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InsightsGroup!")
+		return graphql.Null
+	}
+	return ec._InsightsGroup(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInsightsGroupBy2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInsightsGroupBy2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "InsightsGroupBy!")
 	}
 	return res
 }
@@ -14174,12 +19654,140 @@ func (ec *executionContext) unmarshalNTaskReportWhere2ᚖlcwᚑgatewayᚋdbᚐTa
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNTopTasksInsightsSummary2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐTopTasksInsightsSummaryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TopTasksInsightsSummary) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTopTasksInsightsSummary2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTopTasksInsightsSummary(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTopTasksInsightsSummary2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTopTasksInsightsSummary(ctx context.Context, sel ast.SelectionSet, v *model.TopTasksInsightsSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TopTasksInsightsSummary!")
+		return graphql.Null
+	}
+	return ec._TopTasksInsightsSummary(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTopWorkflowsInsightsSummary2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐTopWorkflowsInsightsSummaryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TopWorkflowsInsightsSummary) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTopWorkflowsInsightsSummary2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTopWorkflowsInsightsSummary(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTopWorkflowsInsightsSummary2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐTopWorkflowsInsightsSummary(ctx context.Context, sel ast.SelectionSet, v *model.TopWorkflowsInsightsSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TopWorkflowsInsightsSummary!")
+		return graphql.Null
+	}
+	return ec._TopWorkflowsInsightsSummary(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNUser2ᚖlcwᚑgatewayᚋdbᚐUser(ctx context.Context, sel ast.SelectionSet, v *db.User) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "User!")
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUserProcessingResult2ᚕᚖlcwᚑgatewayᚋdbᚐUserProcessingResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.UserProcessingResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUserProcessingResult2ᚖlcwᚑgatewayᚋdbᚐUserProcessingResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUserProcessingResult2ᚖlcwᚑgatewayᚋdbᚐUserProcessingResult(ctx context.Context, sel ast.SelectionSet, v *db.UserProcessingResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UserProcessingResult!")
+		return graphql.Null
+	}
+	return ec._UserProcessingResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUserProcessingResultConnection2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[db.UserProcessingResult]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UserProcessingResultConnection!")
+		return graphql.Null
+	}
+	return ec._UserProcessingResultConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUserProcessingResultEdge2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[db.UserProcessingResult]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUserProcessingResultEdge2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUserProcessingResultEdge2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[db.UserProcessingResult]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UserProcessingResultEdge!")
+		return graphql.Null
+	}
+	return ec._UserProcessingResultEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUserProcessingResultOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrder(ctx context.Context, v any) (*model.Order, error) {
+	res, err := ec.unmarshalInputUserProcessingResultOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUserProcessingResultOrderField2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUserProcessingResultOrderField2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "UserProcessingResultOrderField!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNUserProcessingResultWhere2ᚖlcwᚑgatewayᚋdbᚐUserProcessingResultWhere(ctx context.Context, v any) (*db.UserProcessingResultWhere, error) {
+	res, err := ec.unmarshalInputUserProcessingResultWhere(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNUserSummary2ᚖlcwᚑgatewayᚋdbᚐUserSummary(ctx context.Context, sel ast.SelectionSet, v *db.UserSummary) graphql.Marshaler {
@@ -14293,9 +19901,49 @@ func (ec *executionContext) marshalNWorkflowOrderField2string(ctx context.Contex
 	return res
 }
 
+func (ec *executionContext) marshalNWorkflowVersion2ᚕᚖlcwᚑgatewayᚋdbᚐWorkflowVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.WorkflowVersion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkflowVersion2ᚖlcwᚑgatewayᚋdbᚐWorkflowVersion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWorkflowVersion2ᚖlcwᚑgatewayᚋdbᚐWorkflowVersion(ctx context.Context, sel ast.SelectionSet, v *db.WorkflowVersion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkflowVersion!")
+		return graphql.Null
+	}
+	return ec._WorkflowVersion(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNWorkflowWhere2ᚖlcwᚑgatewayᚋdbᚐWorkflowWhere(ctx context.Context, v any) (*db.WorkflowWhere, error) {
 	res, err := ec.unmarshalInputWorkflowWhere(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWorkflowsInsightsByCategory2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐWorkflowsInsightsByCategory(ctx context.Context, sel ast.SelectionSet, v *model.WorkflowsInsightsByCategory) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkflowsInsightsByCategory!")
+		return graphql.Null
+	}
+	return ec._WorkflowsInsightsByCategory(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWorkflowsInsightsSummary2ᚖlcwᚑgatewayᚋdbᚐInsightsSummary(ctx context.Context, sel ast.SelectionSet, v *db.InsightsSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkflowsInsightsSummary!")
+		return graphql.Null
+	}
+	return ec._WorkflowsInsightsSummary(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -15078,6 +20726,55 @@ func (ec *executionContext) unmarshalOTaskReportWhere2ᚖlcwᚑgatewayᚋdbᚐTa
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOUserProcessingResult2ᚖlcwᚑgatewayᚋdbᚐUserProcessingResult(ctx context.Context, sel ast.SelectionSet, v *db.UserProcessingResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UserProcessingResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOUserProcessingResultOrder2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrderᚄ(ctx context.Context, v any) ([]*model.Order, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.Order, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUserProcessingResultOrder2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOUserProcessingResultWhere2ᚕᚖlcwᚑgatewayᚋdbᚐUserProcessingResultWhereᚄ(ctx context.Context, v any) ([]*db.UserProcessingResultWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*db.UserProcessingResultWhere, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUserProcessingResultWhere2ᚖlcwᚑgatewayᚋdbᚐUserProcessingResultWhere(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOUserProcessingResultWhere2ᚖlcwᚑgatewayᚋdbᚐUserProcessingResultWhere(ctx context.Context, v any) (*db.UserProcessingResultWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputUserProcessingResultWhere(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOWorkflow2ᚖlcwᚑgatewayᚋdbᚐWorkflow(ctx context.Context, sel ast.SelectionSet, v *db.Workflow) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -15162,6 +20859,13 @@ func (ec *executionContext) unmarshalOWorkflowOrder2ᚕᚖlcwᚑgatewayᚋgraph�
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOWorkflowVersion2ᚖlcwᚑgatewayᚋdbᚐWorkflowVersion(ctx context.Context, sel ast.SelectionSet, v *db.WorkflowVersion) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WorkflowVersion(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOWorkflowWhere2ᚕᚖlcwᚑgatewayᚋdbᚐWorkflowWhereᚄ(ctx context.Context, v any) ([]*db.WorkflowWhere, error) {

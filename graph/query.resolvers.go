@@ -14,8 +14,8 @@ import (
 )
 
 // Workflows is the resolver for the workflows field.
-func (r *queryResolver) Workflows(ctx context.Context, first *int, after *string, last *int, before *string, where *db.WorkflowWhere, orderBy []*model.Order) (*model.Connection[db.Workflow], error) {
-	page, count, err := r.Store.Workflows(ctx, model.PageArgs(first, after, last, before, orderBy, where))
+func (r *queryResolver) Workflows(ctx context.Context, first *int, after *string, last *int, before *string, where *db.WorkflowWhere, orderBy []*model.Order, includeDeleted *bool) (*model.Connection[db.Workflow], error) {
+	page, count, err := r.Store.Workflows(ctx, model.PageArgs(first, after, last, before, orderBy, where), includeDeleted != nil && *includeDeleted)
 	return connection(ctx, "Workflow", page, count, err)
 }
 

@@ -24,14 +24,19 @@ type relation interface {
 
 // The entities, by GraphQL type name.
 var (
-	workflows      = entity[db.Workflow]{"Workflow", func(l *loaders.Loaders) *loaders.ByID[db.Workflow] { return l.Workflow }}
-	runs           = entity[db.Run]{"Run", func(l *loaders.Loaders) *loaders.ByID[db.Run] { return l.Run }}
-	tasks          = entity[db.Task]{"Task", func(l *loaders.Loaders) *loaders.ByID[db.Task] { return l.Task }}
-	definitions    = entity[db.TaskDefinition]{"TaskDefinition", func(l *loaders.Loaders) *loaders.ByID[db.TaskDefinition] { return l.TaskDefinition }}
-	reports        = entity[db.TaskReport]{"TaskReport", func(l *loaders.Loaders) *loaders.ByID[db.TaskReport] { return l.TaskReport }}
-	results        = entity[db.TaskProcessingResult]{"TaskProcessingResult", func(l *loaders.Loaders) *loaders.ByID[db.TaskProcessingResult] { return l.TaskProcessingResult }}
-	users          = entity[db.User]{"User", func(l *loaders.Loaders) *loaders.ByID[db.User] { return l.User }}
-	workflowsTasks = entity[[]*db.Task]{"Task", func(l *loaders.Loaders) *loaders.ByID[[]*db.Task] { return l.TasksOfWorkflow }}
+	workflows         = entity[db.Workflow]{"Workflow", func(l *loaders.Loaders) *loaders.ByID[db.Workflow] { return l.Workflow }}
+	runs              = entity[db.Run]{"Run", func(l *loaders.Loaders) *loaders.ByID[db.Run] { return l.Run }}
+	tasks             = entity[db.Task]{"Task", func(l *loaders.Loaders) *loaders.ByID[db.Task] { return l.Task }}
+	definitions       = entity[db.TaskDefinition]{"TaskDefinition", func(l *loaders.Loaders) *loaders.ByID[db.TaskDefinition] { return l.TaskDefinition }}
+	reports           = entity[db.TaskReport]{"TaskReport", func(l *loaders.Loaders) *loaders.ByID[db.TaskReport] { return l.TaskReport }}
+	results           = entity[db.TaskProcessingResult]{"TaskProcessingResult", func(l *loaders.Loaders) *loaders.ByID[db.TaskProcessingResult] { return l.TaskProcessingResult }}
+	users             = entity[db.User]{"User", func(l *loaders.Loaders) *loaders.ByID[db.User] { return l.User }}
+	workflowsTasks    = entity[[]*db.Task]{"Task", func(l *loaders.Loaders) *loaders.ByID[[]*db.Task] { return l.TasksOfWorkflow }}
+	userResults       = entity[db.UserProcessingResult]{"UserProcessingResult", func(l *loaders.Loaders) *loaders.ByID[db.UserProcessingResult] { return l.UserProcessingResult }}
+	versions          = entity[db.WorkflowVersion]{"WorkflowVersion", func(l *loaders.Loaders) *loaders.ByID[db.WorkflowVersion] { return l.WorkflowVersion }}
+	workflowsVersions = entity[[]*db.WorkflowVersion]{"WorkflowVersion", func(l *loaders.Loaders) *loaders.ByID[[]*db.WorkflowVersion] {
+		return l.VersionsOfWorkflow
+	}}
 )
 
 // nodeKinds answers node(id) once the store has told which entity holds the id.
@@ -43,6 +48,7 @@ var nodeKinds = map[string]func(ctx context.Context, id string) (model.Node, err
 	"TaskReport":           nodeOf[db.TaskReport](reports),
 	"TaskProcessingResult": nodeOf[db.TaskProcessingResult](results),
 	"User":                 nodeOf[db.User](users),
+	"UserProcessingResult": nodeOf[db.UserProcessingResult](userResults),
 }
 
 // The nested connections.
@@ -64,6 +70,27 @@ var (
 		args: (*executionContext).field_TaskReport_taskProcessingResults_args}
 )
 
+// The user processing results: of a run, of a workflow, of a user (their history), and the
+// task processing results of one (those of its run for its subject).
+var (
+	runUserResults = &many[db.Run, db.UserProcessingResult]{parent: "Run", field: "userProcessingResults", child: "UserProcessingResult", by: db.ByRun,
+		id: func(r *db.Run) string { return r.ID }, pages: userResultPages,
+		args: (*executionContext).field_Run_userProcessingResults_args}
+	workflowUserResults = &many[db.Workflow, db.UserProcessingResult]{parent: "Workflow", field: "userProcessingResults", child: "UserProcessingResult", by: db.ByWorkflow,
+		id: func(w *db.Workflow) string { return w.ID }, pages: userResultPages,
+		args: (*executionContext).field_Workflow_userProcessingResults_args}
+	userHistory = &many[db.User, db.UserProcessingResult]{parent: "User", field: "processingResults", child: "UserProcessingResult", by: db.BySubject,
+		id: func(u *db.User) string { return u.ID }, pages: userResultPages,
+		args: (*executionContext).field_User_processingResults_args}
+	userResultTasks = &many[db.UserProcessingResult, db.TaskProcessingResult]{parent: "UserProcessingResult", field: "taskProcessingResults", child: "TaskProcessingResult",
+		by: db.ByRunAndSubject, id: func(u *db.UserProcessingResult) string { return db.RunSubjectKey(u.RunID, u.SubjectID) }, pages: resultPages,
+		args: (*executionContext).field_UserProcessingResult_taskProcessingResults_args}
+)
+
+func userResultPages(l *loaders.Loaders) *loaders.Pages[db.UserProcessingResult] {
+	return l.UserResultPages
+}
+
 func reportPages(l *loaders.Loaders) *loaders.Pages[db.TaskReport] { return l.TaskReportPages }
 func resultPages(l *loaders.Loaders) *loaders.Pages[db.TaskProcessingResult] {
 	return l.ResultPages
@@ -72,6 +99,19 @@ func resultPages(l *loaders.Loaders) *loaders.Pages[db.TaskProcessingResult] {
 // relations is the registry, by parent type and field.
 var relations = index(
 	workflowRuns, workflowReports, runReports, runResults, reportResults,
+	runUserResults, workflowUserResults, userHistory, userResultTasks,
+	one[db.UserProcessingResult](users, "UserProcessingResult", "subject", func(r *db.UserProcessingResult) string { return r.SubjectID }),
+	one[db.UserProcessingResult](runs, "UserProcessingResult", "run", func(r *db.UserProcessingResult) string { return r.RunID }),
+	one[db.UserProcessingResult](workflows, "UserProcessingResult", "workflow", func(r *db.UserProcessingResult) string { return r.WorkflowID }),
+	one[db.UserProcessingResult](versions, "UserProcessingResult", "version", func(r *db.UserProcessingResult) string {
+		return db.VersionID(r.WorkflowID, r.WorkflowVersion)
+	}),
+	one[db.Workflow](workflowsVersions, "Workflow", "versions", func(w *db.Workflow) string { return w.ID }),
+	one[db.WorkflowVersion](workflows, "WorkflowVersion", "workflow", func(v *db.WorkflowVersion) string { return v.WorkflowID }),
+	one[model.TopWorkflowsInsightsSummary](workflows, "TopWorkflowsInsightsSummary", "workflow",
+		func(t *model.TopWorkflowsInsightsSummary) string { return t.WorkflowID }),
+	one[model.TopTasksInsightsSummary](definitions, "TopTasksInsightsSummary", "taskDefinition",
+		func(t *model.TopTasksInsightsSummary) string { return t.TaskDefinitionID }),
 	one[db.Workflow](workflowsTasks, "Workflow", "tasks", func(w *db.Workflow) string { return w.ID }),
 	one[db.Run](workflows, "Run", "workflow", func(r *db.Run) string { return r.WorkflowID }),
 	one[db.TaskReport](tasks, "TaskReport", "task", func(r *db.TaskReport) string { return r.TaskID }),
@@ -165,13 +205,20 @@ func (r *toOne[P, C]) prefetch(ctx context.Context, l *loaders.Loaders, parents 
 	prefetch(ctx, l, r.target.name, flatten(children), f.Selections)
 }
 
-// flatten turns the lists of TasksOfWorkflow into one list of tasks; other children pass as they are.
+// flatten turns the lists of TasksOfWorkflow and VersionsOfWorkflow into one list; other
+// children pass as they are.
 func flatten[C any](children []*C) any {
-	lists, ok := any(children).([]*[]*db.Task)
-	if !ok {
-		return children
+	switch lists := any(children).(type) {
+	case []*[]*db.Task:
+		return concat(lists)
+	case []*[]*db.WorkflowVersion:
+		return concat(lists)
 	}
-	var out []*db.Task
+	return children
+}
+
+func concat[T any](lists []*[]*T) []*T {
+	var out []*T
 	for _, l := range lists {
 		out = append(out, *l...)
 	}

@@ -42,7 +42,11 @@ func (r *Resolver) Task() TaskResolver { return &taskResolver{r} }
 // TaskDefinition returns TaskDefinitionResolver implementation.
 func (r *Resolver) TaskDefinition() TaskDefinitionResolver { return &taskDefinitionResolver{r} }
 
+// User returns UserResolver implementation.
+func (r *Resolver) User() UserResolver { return &userResolver{r} }
+
 type (
 	taskResolver           struct{ *Resolver }
 	taskDefinitionResolver struct{ *Resolver }
+	userResolver           struct{ *Resolver }
 )

@@ -89,7 +89,7 @@ func TestImportDocsExample(t *testing.T) {
 }
 
 func TestImportKeepsTenantsApart(t *testing.T) {
-	dir := fixture(t)
+	dir := msgraphtest.HistoryExample(t) // every table has rows
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		store, dsn := storeFor(t, e)
 		for _, tenant := range []string{"contoso", "fabrikam"} {

@@ -30,6 +30,18 @@ func (w *walker) workflow(ctx context.Context, wf workflowRef) error {
 		return err
 	}
 
+	err = w.each(ctx, Request{Path: collectionPath(base, "versions")}, true, func(ctx context.Context, p *Page) error {
+		rows, err := decode(p, func(_ int, r *wireWorkflowVersion) (db.WorkflowVersion, error) { return r.model(wf.id) })
+		if err != nil {
+			return err
+		}
+		w.count("versions", len(rows), func(s *Stats) { s.WorkflowVersions += len(rows) })
+		return w.write(ctx, db.Batch{WorkflowVersions: rows})
+	})
+	if err != nil {
+		return err
+	}
+
 	// What earlier walks stored of this workflow.
 	var done *db.SyncWorkflow
 	marks := map[string]db.SyncRun{}
@@ -136,7 +148,7 @@ func (w *walker) workflow(ctx context.Context, wf workflowRef) error {
 			if err != nil {
 				return err
 			}
-			if err := w.run(ctx, base, wf, reportGroup{run: r.run, known: true, reports: reports}); err != nil {
+			if err := w.run(ctx, base, wf, reportGroup{run: r.run, pathID: r.pathID, known: true, reports: reports}); err != nil {
 				return err
 			}
 		}
@@ -162,7 +174,8 @@ func odataString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''"
 // reportGroup is a run and its reports: the unit a checkpoint covers.
 type reportGroup struct {
 	run     db.Run
-	known   bool // the run was listed: its checkpoint can be recorded
+	pathID  string // the run's id as Graph wrote it, for the URL path
+	known   bool   // the run was listed: its checkpoint can be recorded
 	reports []reportRef
 }
 
@@ -188,7 +201,7 @@ func groupByRun(reports []reportRef, runs []runRef, todo map[string]runRef) []re
 			at[rep.runID] = i
 			g := reportGroup{run: db.Run{ID: rep.runID}}
 			if r, ok := todo[rep.runID]; ok {
-				g.run, g.known = r.run, true
+				g.run, g.pathID, g.known = r.run, r.pathID, true
 			}
 			groups = append(groups, g)
 		}
@@ -198,7 +211,7 @@ func groupByRun(reports []reportRef, runs []runRef, todo map[string]runRef) []re
 		if _, ok := todo[r.run.ID]; ok {
 			if _, seen := at[r.run.ID]; !seen {
 				at[r.run.ID] = len(groups)
-				groups = append(groups, reportGroup{run: r.run, known: true})
+				groups = append(groups, reportGroup{run: r.run, pathID: r.pathID, known: true})
 			}
 		}
 	}
@@ -263,6 +276,15 @@ func (w *walker) run(ctx context.Context, base string, wf workflowRef, g reportG
 	if len(errs) > 0 {
 		return errs[0]
 	}
+	if g.known {
+		seen, err := w.userResults(ctx, base, wf, g)
+		if err != nil {
+			return err
+		}
+		for _, id := range seen {
+			subjects[id] = true
+		}
+	}
 	if w.opts.UsersByID {
 		if err := w.usersByID(ctx, slices.Sorted(maps.Keys(subjects))); err != nil {
 			return err
@@ -312,4 +334,51 @@ func (w *walker) results(ctx context.Context, base string, report reportRef) ([]
 		return w.write(ctx, db.Batch{Tasks: w.unsentTasks(tasks), Subjects: subjects, TaskProcessingResults: rows})
 	})
 	return seen, err
+}
+
+// userResults reads a run's user processing results (one per user) and returns the subjects
+// they name. A folder saved before the gateway read them has none: the collection is optional.
+func (w *walker) userResults(ctx context.Context, base string, wf workflowRef, g reportGroup) ([]string, error) {
+	var seen []string
+	req := Request{Path: collectionPath(base, "runs", g.pathID, "userProcessingResults")}
+	err := w.each(ctx, req, true, func(ctx context.Context, p *Page) error {
+		rows, err := decode(p, func(_ int, r *wireUserProcessingResult) (db.UserProcessingResult, error) {
+			return r.model(wf.id, g.run.ID)
+		})
+		if err != nil {
+			return err
+		}
+		var subjects []db.User
+		w.mu.Lock()
+		for _, r := range rows {
+			seen = append(seen, r.SubjectID)
+			if !w.users[r.SubjectID] {
+				w.users[r.SubjectID] = true
+				subjects = append(subjects, db.User{ID: r.SubjectID})
+			}
+		}
+		w.mu.Unlock()
+		w.count("userProcessingResults", len(rows), func(s *Stats) { s.UserProcessingResults += len(rows) })
+		return w.write(ctx, db.Batch{Subjects: subjects, UserProcessingResults: rows})
+	})
+	return seen, err
+}
+
+// deletedWorkflows stores the deleted workflows Graph still keeps (30 days), with their
+// deletedDateTime; what was stored of their runs stays. wanted, when not empty, narrows them.
+func (w *walker) deletedWorkflows(ctx context.Context, wanted map[string]bool) error {
+	return w.each(ctx, Request{Path: deletedWorkflows}, true, func(ctx context.Context, p *Page) error {
+		all, err := decode(p, func(_ int, r *wireWorkflow) (db.Workflow, error) { return r.model() })
+		if err != nil {
+			return err
+		}
+		var rows []db.Workflow
+		for _, row := range all {
+			if len(wanted) == 0 || wanted[row.ID] {
+				rows = append(rows, row)
+			}
+		}
+		w.count("deletedWorkflows", len(rows), func(s *Stats) { s.DeletedWorkflows += len(rows) })
+		return w.write(ctx, db.Batch{Workflows: rows})
+	})
 }

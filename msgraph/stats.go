@@ -16,6 +16,9 @@ type Stats struct {
 	Runs                  int
 	TaskReports           int
 	TaskProcessingResults int
+	UserProcessingResults int
+	WorkflowVersions      int
+	DeletedWorkflows      int
 	Users                 int
 	// UnchangedRuns counts runs an incremental walk listed but did not fetch again: their reports
 	// and results were stored already, as of the same version.
@@ -27,6 +30,10 @@ type Stats struct {
 func (s Stats) String() string {
 	out := fmt.Sprintf("%d task definitions, %d workflows, %d tasks, %d runs, %d task reports, %d task processing results, %d users",
 		s.TaskDefinitions, s.Workflows, s.Tasks, s.Runs, s.TaskReports, s.TaskProcessingResults, s.Users)
+	if s.UserProcessingResults+s.WorkflowVersions+s.DeletedWorkflows > 0 {
+		out += fmt.Sprintf(", %d user processing results, %d workflow versions, %d deleted workflows",
+			s.UserProcessingResults, s.WorkflowVersions, s.DeletedWorkflows)
+	}
 	if s.UnchangedRuns > 0 {
 		out += fmt.Sprintf(" (%d runs unchanged)", s.UnchangedRuns)
 	}
@@ -43,6 +50,7 @@ func (s Stats) Records() Stats {
 func (s Stats) RecordAttrs() []any {
 	return []any{"taskDefinitions", s.TaskDefinitions, "workflows", s.Workflows, "tasks", s.Tasks, "runs", s.Runs,
 		"unchangedRuns", s.UnchangedRuns, "taskReports", s.TaskReports, "taskProcessingResults", s.TaskProcessingResults,
+		"userProcessingResults", s.UserProcessingResults, "workflowVersions", s.WorkflowVersions, "deletedWorkflows", s.DeletedWorkflows,
 		"users", s.Users}
 }
 

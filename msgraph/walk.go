@@ -18,10 +18,11 @@ import (
 
 // Graph paths, relative to the service root.
 const (
-	lifecycleRoot   = "identityGovernance/lifecycleWorkflows"
-	taskDefinitions = lifecycleRoot + "/taskDefinitions"
-	workflows       = lifecycleRoot + "/workflows"
-	users           = "users"
+	lifecycleRoot    = "identityGovernance/lifecycleWorkflows"
+	taskDefinitions  = lifecycleRoot + "/taskDefinitions"
+	workflows        = lifecycleRoot + "/workflows"
+	deletedWorkflows = lifecycleRoot + "/deletedItems/workflows"
+	users            = "users"
 )
 
 // WalkOptions adapt a walk to a live sync. The zero value reads every collection once, in
@@ -198,6 +199,9 @@ func (w *walker) walk(ctx context.Context) error {
 		return err
 	}
 	refs = dedupe(refs, func(r workflowRef) string { return r.id })
+	if err := w.deletedWorkflows(ctx, wanted); err != nil {
+		return err
+	}
 	w.partial = true
 
 	var errs []error

@@ -105,6 +105,33 @@ type wireTaskProcessingResult struct {
 	Task              *wireTask `json:"task"`
 }
 
+// wireWorkflowVersion is one saved version of a workflow, listed under the workflow.
+type wireWorkflowVersion struct {
+	VersionNumber        int     `json:"versionNumber"`
+	DisplayName          string  `json:"displayName"`
+	Description          *string `json:"description"`
+	Category             string  `json:"category"`
+	IsEnabled            bool    `json:"isEnabled"`
+	IsSchedulingEnabled  bool    `json:"isSchedulingEnabled"`
+	CreatedDateTime      *string `json:"createdDateTime"`
+	LastModifiedDateTime *string `json:"lastModifiedDateTime"`
+}
+
+// wireUserProcessingResult is one user's execution of a run, listed under the run.
+type wireUserProcessingResult struct {
+	ID                         string   `json:"id"`
+	ProcessingStatus           string   `json:"processingStatus"`
+	WorkflowExecutionType      string   `json:"workflowExecutionType"`
+	WorkflowVersion            int      `json:"workflowVersion"`
+	ScheduledDateTime          *string  `json:"scheduledDateTime"`
+	StartedDateTime            *string  `json:"startedDateTime"`
+	CompletedDateTime          *string  `json:"completedDateTime"`
+	TotalTasksCount            int      `json:"totalTasksCount"`
+	FailedTasksCount           int      `json:"failedTasksCount"`
+	TotalUnprocessedTasksCount int      `json:"totalUnprocessedTasksCount"`
+	Subject                    *wireRef `json:"subject"`
+}
+
 type wireRef struct {
 	ID string `json:"id"`
 }
@@ -359,6 +386,67 @@ func (w *wireTaskProcessingResult) model(parent reportRef) (db.TaskProcessingRes
 		return out, err
 	}
 	if out.CreatedDateTime, err = requiredTime("createdDateTime", w.CreatedDateTime); err != nil {
+		return out, err
+	}
+	if out.StartedDateTime, err = parseTime("startedDateTime", w.StartedDateTime); err != nil {
+		return out, err
+	}
+	if out.CompletedDateTime, err = parseTime("completedDateTime", w.CompletedDateTime); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// model converts a version listed under workflowID; Graph keys it by its number there.
+func (w *wireWorkflowVersion) model(workflowID string) (db.WorkflowVersion, error) {
+	out := db.WorkflowVersion{
+		ID:                  db.VersionID(workflowID, w.VersionNumber),
+		WorkflowID:          workflowID,
+		VersionNumber:       w.VersionNumber,
+		DisplayName:         w.DisplayName,
+		Description:         w.Description,
+		Category:            db.WorkflowCategory(w.Category),
+		IsEnabled:           w.IsEnabled,
+		IsSchedulingEnabled: w.IsSchedulingEnabled,
+	}
+	if w.VersionNumber < 1 {
+		return out, fmt.Errorf("versionNumber %d: versions start at 1", w.VersionNumber)
+	}
+	var err error
+	if out.CreatedDateTime, err = parseTime("createdDateTime", w.CreatedDateTime); err != nil {
+		return out, err
+	}
+	if out.LastModifiedDateTime, err = parseTime("lastModifiedDateTime", w.LastModifiedDateTime); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// model converts a user processing result listed under a run: Graph's JSON names neither the
+// workflow nor the run, the URL path does.
+func (w *wireUserProcessingResult) model(workflowID, runID string) (db.UserProcessingResult, error) {
+	out := db.UserProcessingResult{
+		WorkflowID:                 workflowID,
+		RunID:                      runID,
+		ProcessingStatus:           db.ProcessingStatus(w.ProcessingStatus),
+		WorkflowExecutionType:      db.ExecutionType(w.WorkflowExecutionType),
+		WorkflowVersion:            w.WorkflowVersion,
+		TotalTasksCount:            w.TotalTasksCount,
+		FailedTasksCount:           w.FailedTasksCount,
+		TotalUnprocessedTasksCount: w.TotalUnprocessedTasksCount,
+	}
+	var err error
+	if out.ID, err = graphID("id", w.ID); err != nil {
+		return out, err
+	}
+	subject := ""
+	if w.Subject != nil {
+		subject = w.Subject.ID
+	}
+	if out.SubjectID, err = graphID("subject.id", subject); err != nil {
+		return out, err
+	}
+	if out.ScheduledDateTime, err = requiredTime("scheduledDateTime", w.ScheduledDateTime); err != nil {
 		return out, err
 	}
 	if out.StartedDateTime, err = parseTime("startedDateTime", w.StartedDateTime); err != nil {

@@ -31,10 +31,14 @@ type Loaders struct {
 	TaskReport           *ByID[db.TaskReport]
 	TaskProcessingResult *ByID[db.TaskProcessingResult]
 	User                 *ByID[db.User]
+	UserProcessingResult *ByID[db.UserProcessingResult]
+	WorkflowVersion      *ByID[db.WorkflowVersion]
 	TasksOfWorkflow      *ByID[[]*db.Task]
+	VersionsOfWorkflow   *ByID[[]*db.WorkflowVersion]
 	RunPages             *Pages[db.Run]
 	TaskReportPages      *Pages[db.TaskReport]
 	ResultPages          *Pages[db.TaskProcessingResult]
+	UserResultPages      *Pages[db.UserProcessingResult]
 
 	args sync.Map // canonical form of a ChildKey's arguments -> db.PageArgs
 }
@@ -49,10 +53,14 @@ func New(store *db.Store) *Loaders {
 	l.TaskReport = byID(store.TaskReportsByID)
 	l.TaskProcessingResult = byID(store.TaskProcessingResultsByID)
 	l.User = byID(store.UsersByID)
-	l.TasksOfWorkflow = byID(tasksOfWorkflow(store))
+	l.UserProcessingResult = byID(store.UserProcessingResultsByID)
+	l.WorkflowVersion = byID(store.WorkflowVersionsByID)
+	l.TasksOfWorkflow = byID(listsOf(store.TasksByWorkflow))
+	l.VersionsOfWorkflow = byID(listsOf(store.VersionsByWorkflow))
 	l.RunPages = newPages(l, store.RunPages, db.CountRuns, store)
 	l.TaskReportPages = newPages(l, store.TaskReportPages, db.CountTaskReports, store)
 	l.ResultPages = newPages(l, store.TaskProcessingResultPages, db.CountResults, store)
+	l.UserResultPages = newPages(l, store.UserProcessingResultPages, db.CountUserResults, store)
 	return l
 }
 
@@ -141,16 +149,17 @@ func distinct(ids []string) []string {
 	return out
 }
 
-func tasksOfWorkflow(store *db.Store) func(context.Context, []string) (map[string]*[]*db.Task, error) {
-	return func(ctx context.Context, ids []string) (map[string]*[]*db.Task, error) {
-		found, err := store.TasksByWorkflow(ctx, ids)
+// listsOf loads the lists of children of workflows (tasks, versions) by workflow id.
+func listsOf[V any](load func(context.Context, []string) (map[string][]*V, error)) func(context.Context, []string) (map[string]*[]*V, error) {
+	return func(ctx context.Context, ids []string) (map[string]*[]*V, error) {
+		found, err := load(ctx, ids)
 		if err != nil {
 			return nil, err
 		}
-		out := make(map[string]*[]*db.Task, len(ids))
+		out := make(map[string]*[]*V, len(ids))
 		for _, id := range ids {
-			tasks := found[tenant.NormalizeID(id)] // a workflow without tasks has an empty list
-			out[id] = &tasks
+			list := found[tenant.NormalizeID(id)] // a workflow without any has an empty list
+			out[id] = &list
 		}
 		return out, nil
 	}

@@ -79,4 +79,6 @@ type (
 	TaskProcessingResultEdge       = Edge[db.TaskProcessingResult]
 	TaskDefinitionConnection       = Connection[db.TaskDefinition]
 	TaskDefinitionEdge             = Edge[db.TaskDefinition]
+	UserProcessingResultConnection = Connection[db.UserProcessingResult]
+	UserProcessingResultEdge       = Edge[db.UserProcessingResult]
 )

@@ -60,6 +60,28 @@ type TaskReportChange struct {
 	TaskReport *db.TaskReport `json:"taskReport"`
 }
 
+// Graph's `workflowsInsightsByCategory`: runs per workflow category.
+type WorkflowsInsightsByCategory struct {
+	// Runs of joiner workflows.
+	TotalJoinerRuns int `json:"totalJoinerRuns"`
+	// Completed runs of joiner workflows.
+	SuccessfulJoinerRuns int `json:"successfulJoinerRuns"`
+	// Failed runs of joiner workflows.
+	FailedJoinerRuns int `json:"failedJoinerRuns"`
+	// Runs of mover workflows.
+	TotalMoverRuns int `json:"totalMoverRuns"`
+	// Completed runs of mover workflows.
+	SuccessfulMoverRuns int `json:"successfulMoverRuns"`
+	// Failed runs of mover workflows.
+	FailedMoverRuns int `json:"failedMoverRuns"`
+	// Runs of leaver workflows.
+	TotalLeaverRuns int `json:"totalLeaverRuns"`
+	// Completed runs of leaver workflows.
+	SuccessfulLeaverRuns int `json:"successfulLeaverRuns"`
+	// Failed runs of leaver workflows.
+	FailedLeaverRuns int `json:"failedLeaverRuns"`
+}
+
 // Sort direction of an `orderBy` entry.
 type OrderDirection string
 

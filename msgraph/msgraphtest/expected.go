@@ -17,10 +17,23 @@ func DocsExample(t testing.TB) string {
 	return Fixture(t, "msgraph-docs-example")
 }
 
-// Fixture is the folder name of testdata/fixtures at the module root. The root is found by
-// walking up from the working directory, which go test sets to the package's folder: that holds
-// under -trimpath too, where source file paths are not real paths.
+// HistoryExample is the docs example extended with user processing results, workflow versions
+// and a deleted workflow (testdata/history-fixtures, whose README describes it).
+func HistoryExample(t testing.TB) string {
+	t.Helper()
+	return testdata(t, "history-fixtures", "docs-example-history")
+}
+
+// Fixture is the folder name of testdata/fixtures at the module root.
 func Fixture(t testing.TB, name string) string {
+	t.Helper()
+	return testdata(t, "fixtures", name)
+}
+
+// testdata is a folder of the module root's testdata. The root is found by walking up from the
+// working directory, which go test sets to the package's folder: that holds under -trimpath too,
+// where source file paths are not real paths.
+func testdata(t testing.TB, folder, name string) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -36,7 +49,7 @@ func Fixture(t testing.TB, name string) string {
 		}
 		dir = parent
 	}
-	fixture := filepath.Join(dir, "testdata", "fixtures", name)
+	fixture := filepath.Join(dir, "testdata", folder, name)
 	if _, err := os.Stat(fixture); err != nil {
 		t.Fatalf("fixture %s: %v", name, err)
 	}
