@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"sort"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -109,8 +110,10 @@ func (s *Store) InsightsGroups(ctx context.Context, start, end time.Time, by Ins
 	runs = runsInWindowAll(runs, tableRuns, start, end).Select(runKey + ` AS key,
 		COUNT(DISTINCT runs.id) AS total_runs,
 		COUNT(DISTINCT CASE WHEN runs.processing_status = 'completed' THEN runs.id END) AS successful_runs,
-		COUNT(DISTINCT CASE WHEN runs.processing_status IN ('failed', 'completedWithErrors') THEN runs.id END) AS failed_runs`).
-		Group(runKey)
+		COUNT(DISTINCT CASE WHEN runs.processing_status IN ('failed', 'completedWithErrors') THEN runs.id END) AS failed_runs`)
+	if by != insightsAll { // PostgreSQL refuses to group by a constant
+		runs = runs.Group(runKey)
+	}
 	var runRows []*InsightsSummary
 	if err := runs.Scan(&runRows).Error; err != nil {
 		return nil, err
@@ -126,7 +129,7 @@ func (s *Store) InsightsGroups(ctx context.Context, start, end time.Time, by Ins
 	perUser := runsInWindowAll(results, "r", start, end).Select(key + " AS key, " + p + ".run_id, " + p + `.subject_id, COUNT(*) AS tasks,
 		SUM(CASE WHEN ` + p + `.processing_status IN ('failed', 'completedWithErrors') THEN 1 ELSE 0 END) AS failed,
 		SUM(CASE WHEN ` + p + `.processing_status = 'completed' THEN 1 ELSE 0 END) AS completed`).
-		Group(key + ", " + p + ".run_id, " + p + ".subject_id")
+		Group(strings.TrimPrefix(key+", ", "'', ") + p + ".run_id, " + p + ".subject_id")
 	var userRows []*InsightsSummary
 	err = s.db.WithContext(ctx).Raw(`SELECT key, COUNT(*) AS total_users,
 		COALESCE(SUM(CASE WHEN completed = tasks THEN 1 ELSE 0 END), 0) AS successful_users,
@@ -173,7 +176,7 @@ func (s *Store) FailuresByReason(ctx context.Context, start, end time.Time) ([]*
 	if err != nil {
 		return nil, err
 	}
-	q := s.scoped(ctx, tableResults).Joins("JOIN runs r ON "+sameTenant("r", tableResults)+" AND r.id = task_processing_results.run_id").
+	q := s.scoped(ctx, tableResults).Joins("JOIN runs r ON " + sameTenant("r", tableResults) + " AND r.id = task_processing_results.run_id").
 		Where("task_processing_results.processing_status IN ('failed', 'completedWithErrors')")
 	var out []*FailureReasonCount
 	err = runsInWindowAll(q, "r", start, end).Select("task_processing_results.failure_reason, COUNT(*) AS count").

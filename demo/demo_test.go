@@ -698,7 +698,8 @@ func TestSeedCopyMatchesInsert(t *testing.T) {
 	}
 	wantTotal := opts.Size().Rows() + secondary("task_definitions")*stats.TaskDefinitions + secondary("workflows")*stats.Workflows +
 		secondary("tasks")*stats.Tasks + secondary("users")*stats.Users + secondary("runs")*stats.Runs +
-		secondary("task_reports")*stats.TaskReports + secondary("task_processing_results")*stats.TaskProcessingResults
+		secondary("task_reports")*stats.TaskReports + secondary("task_processing_results")*stats.TaskProcessingResults +
+		secondary("user_processing_results")*stats.UserProcessingResults
 	if last != wantTotal || calls < stats.TaskProcessingResults/700 {
 		t.Errorf("progress ended at %d of %d after %d calls", last, wantTotal, calls)
 	}

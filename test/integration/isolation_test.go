@@ -18,10 +18,12 @@ import (
 
 	"lcw-gateway/auth"
 	"lcw-gateway/auth/authtest"
+	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
 	"lcw-gateway/demo"
 	"lcw-gateway/graph"
 	"lcw-gateway/msgraph"
+	"lcw-gateway/msgraph/msgraphtest"
 	"lcw-gateway/server"
 	"lcw-gateway/tenant"
 )
@@ -43,11 +45,29 @@ type tenantServer struct {
 func newTenantServer(t *testing.T, e dbtest.Engine) *tenantServer {
 	store := e.Open(t)
 	ctx := context.Background()
-	if _, err := msgraph.ImportDir(tenant.WithTenant(ctx, tenantA), store, fixtureDir(t, "msgraph-docs-example")); err != nil {
+	if _, err := msgraph.ImportDir(tenant.WithTenant(ctx, tenantA), store, msgraphtest.HistoryExample(t)); err != nil {
 		t.Fatal(err)
 	}
 	opts := demo.Options{Workflows: 3, RunsPerWorkflow: 3, Users: 12, Now: benchNow, Seed: 3}
-	if _, err := demo.Seed(tenant.WithTenant(ctx, tenantB), store, opts, nil); err != nil {
+	ctxB := tenant.WithTenant(ctx, tenantB)
+	if _, err := demo.Seed(ctxB, store, opts, nil); err != nil {
+		t.Fatal(err)
+	}
+	// B also holds a version of each workflow and a deleted workflow, so that a leak of either
+	// would show B's ids.
+	wfs, _, err := store.Workflows(ctxB, db.PageArgs{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var extra db.Batch
+	for _, w := range wfs.Items {
+		extra.WorkflowVersions = append(extra.WorkflowVersions, db.WorkflowVersion{ID: db.VersionID(w.ID, w.Version),
+			WorkflowID: w.ID, VersionNumber: w.Version, DisplayName: w.DisplayName, Category: w.Category})
+	}
+	gone := *wfs.Items[0]
+	gone.ID, gone.DeletedDateTime = "bbbbbbbb-dddd-4000-8000-0000000000de", &benchNow
+	extra.Workflows = append(extra.Workflows, gone)
+	if _, err := store.Write(ctxB, extra); err != nil {
 		t.Fatal(err)
 	}
 	iss := authtest.NewIssuer(t)
@@ -98,6 +118,17 @@ const everything = `{
 				taskProcessingResults(first: 500) { nodes { id subject { id } task { id } taskReport { id } } } } } } } } }
 	taskReports(first: 500) { totalCount nodes { id } }
 	taskDefinitions(first: 500) { totalCount nodes { id } }
+	all: workflows(first: 500, includeDeleted: true) { nodes { id versions { versionNumber workflow { id } }
+		userProcessingResults(first: 500) { totalCount nodes { id subject { id processingResults(first: 500) { totalCount nodes { id } } }
+			run { id } workflow { id } version { versionNumber } taskProcessingResults(first: 500) { totalCount nodes { id } } } }
+		runs(first: 500) { nodes { id userProcessingResults(first: 500) { totalCount nodes { id } } } } } }
+	deletedWorkflows(first: 500) { totalCount nodes { id } }
+	insights(startDateTime: "2000-01-01T00:00:00Z", endDateTime: "2100-01-01T00:00:00Z") {
+		workflowsProcessedSummary { totalRuns totalUsers totalTasks }
+		workflowsProcessedByCategory { totalJoinerRuns totalLeaverRuns totalMoverRuns }
+		topWorkflowsProcessedSummary(first: 500) { workflowId workflow { id } totalRuns }
+		topTasksProcessedSummary(first: 500) { taskDefinitionId taskDefinition { id } totalTasks }
+		groups(groupBy: workflow) { key totalRuns } failuresByReason { failureReason count } }
 }`
 
 // idsIn collects every GUID in a response.
@@ -142,8 +173,9 @@ func TestTenantIsolation(t *testing.T) {
 					ID   string
 					Runs struct {
 						Nodes []struct {
-							ID          string
-							TaskReports struct {
+							ID                    string
+							UserProcessingResults struct{ Nodes []struct{ ID string } }
+							TaskReports           struct {
 								Nodes []struct {
 									ID                    string
 									Task                  struct{ ID string }
@@ -161,6 +193,7 @@ func TestTenantIsolation(t *testing.T) {
 			}
 		}
 		raw, _ := json.Marshal(s.query(tenantB, `{ workflows(first: 1) { nodes { id runs(first: 1) { nodes { id
+			userProcessingResults(first: 1) { nodes { id } }
 			taskReports(first: 1) { nodes { id task { id } taskProcessingResults(first: 1) { nodes { id subject { id } } } } } } } } } }`, nil))
 		_ = json.Unmarshal(raw, &bIDs)
 		wf := bIDs.Workflows.Nodes[0]
@@ -175,7 +208,7 @@ func TestTenantIsolation(t *testing.T) {
 			}
 		}
 		vars := map[string]any{"wf": wf.ID, "run": run.ID, "report": report.ID, "result": result.ID, "task": report.Task.ID,
-			"user": result.Subject.ID, "def": bOnlyDefinition}
+			"user": result.Subject.ID, "def": bOnlyDefinition, "upr": run.UserProcessingResults.Nodes[0].ID}
 
 		cases := map[string]struct {
 			query string
@@ -190,9 +223,14 @@ func TestTenantIsolation(t *testing.T) {
 			"taskProcessingResult":  {`query($result: ID!) { taskProcessingResult(id: $result) { id } }`, isNull("taskProcessingResult")},
 			"taskDefinitions":       {`{ taskDefinitions(first: 500) { nodes { id } } }`, nil},
 			"taskDefinition":        {`query($def: ID!) { taskDefinition(id: $def) { id } }`, isNull("taskDefinition")},
-			"taskReportSummary":     {`query($wf: ID!) { taskReportSummary(workflowId: $wf, startDateTime: "2000-01-01T00:00:00Z", endDateTime: "2100-01-01T00:00:00Z") { totalTasks } }`, isNull("taskReportSummary")},
-			"node": {`query($wf: ID!, $run: ID!, $report: ID!, $result: ID!, $task: ID!, $user: ID!, $def: ID!) {
-				w: node(id: $wf) { id } r: node(id: $run) { id } tr: node(id: $report) { id } tpr: node(id: $result) { id }
+			"userProcessingResult":  {`query($upr: ID!) { userProcessingResult(id: $upr) { id } }`, isNull("userProcessingResult")},
+			"deletedWorkflows":      {`{ deletedWorkflows(first: 500) { totalCount nodes { id versions { versionNumber } } } }`, nil},
+			"insights": {`{ insights(startDateTime: "2000-01-01T00:00:00Z", endDateTime: "2100-01-01T00:00:00Z") {
+				topWorkflowsProcessedSummary(first: 500) { workflowId } topTasksProcessedSummary(first: 500) { taskDefinitionId }
+				groups(groupBy: workflow) { key } } }`, nil},
+			"taskReportSummary": {`query($wf: ID!) { taskReportSummary(workflowId: $wf, startDateTime: "2000-01-01T00:00:00Z", endDateTime: "2100-01-01T00:00:00Z") { totalTasks } }`, isNull("taskReportSummary")},
+			"node": {`query($wf: ID!, $run: ID!, $report: ID!, $result: ID!, $task: ID!, $user: ID!, $def: ID!, $upr: ID!) {
+				w: node(id: $wf) { id } r: node(id: $run) { id } tr: node(id: $report) { id } tpr: node(id: $result) { id } upr: node(id: $upr) { id }
 				t: node(id: $task) { id } u: node(id: $user) { id } d: node(id: $def) { id } }`, func(d map[string]any) bool {
 				for _, v := range d {
 					if v != nil {

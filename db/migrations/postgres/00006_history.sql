@@ -22,7 +22,7 @@ CREATE INDEX idx_workflow_versions_workflow ON workflow_versions (tenant_id, wor
 ALTER TABLE workflows ADD COLUMN missing_since_date_time TIMESTAMPTZ;
 ALTER TABLE runs ADD COLUMN missing_since_date_time TIMESTAMPTZ;
 -- Deleted workflows are listed apart from the others.
-CREATE INDEX idx_workflows_deleted ON workflows (tenant_id, deleted_date_time);
+CREATE INDEX idx_workflows_deleted ON workflows (tenant_id, deleted_date_time NULLS FIRST);
 
 -- +goose Down
 DROP INDEX idx_workflows_deleted;
