@@ -50,6 +50,7 @@ type fxUserResult struct {
 
 type fxWorkflow struct {
 	ID              string
+	DisplayName     string
 	Category        string
 	Version         int
 	DeletedDateTime *time.Time
@@ -239,7 +240,9 @@ func TestUserProcessingResults(t *testing.T) {
 				Node struct {
 					ProcessingResults struct{ Nodes []uprNode }
 				}
-				Workflow struct{ UserProcessingResults struct{ Nodes []struct{ ID string } } }
+				Workflow struct {
+					UserProcessingResults struct{ Nodes []struct{ ID string } }
+				}
 			}
 			wf := want[ids[0]].workflow
 			graphtest.MustData(t, h, `query($id: ID!, $wf: ID!) { node(id: $id) { ... on User { processingResults(first: 50) { nodes { `+uprFields+` } } } }
