@@ -50,11 +50,19 @@ func benchDemoOptions(results int) demo.Options {
 	return opts
 }
 
-// benchKey names a data set by its size and a hash of its options, so a change to the
-// generator's options never reuses a data set made with others.
+// benchGeneration changes whenever the generator writes something new for the same options
+// (2: user processing results), so a data set kept by an older build is not reused.
+const benchGeneration = 2
+
+// benchKey names a data set by its size and a hash of its options and generation, so a change
+// to the generator never reuses a data set made by another.
 func benchKey(results int) string {
-	key := sha1.Sum([]byte(fmt.Sprintf("%+v", benchDemoOptions(results))))
-	return strconv.Itoa(results) + "_" + hex.EncodeToString(key[:6])
+	return strconv.Itoa(results) + "_" + benchHash(benchDemoOptions(results))
+}
+
+func benchHash(opts demo.Options) string {
+	key := sha1.Sum([]byte(fmt.Sprintf("%d %+v", benchGeneration, opts)))
+	return hex.EncodeToString(key[:6])
 }
 
 // demoStore opens a store holding the demo data set sized for about `results` task processing
@@ -78,8 +86,7 @@ func demoStore(tb testing.TB, results int) *db.Store {
 func sqliteDemoStore(tb testing.TB, results int) *db.Store {
 	tb.Helper()
 	opts := benchDemoOptions(results)
-	key := sha1.Sum([]byte(fmt.Sprintf("%+v", opts)))
-	path := filepath.Join(os.TempDir(), "lcw-demo-"+strconv.Itoa(results)+"-"+hex.EncodeToString(key[:6])+".db")
+	path := filepath.Join(os.TempDir(), "lcw-demo-"+strconv.Itoa(results)+"-"+benchHash(opts)+".db")
 	if _, err := os.Stat(path + ".done"); err != nil {
 		for _, suffix := range []string{"", "-wal", "-shm"} {
 			_ = os.Remove(path + suffix)
