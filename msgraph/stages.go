@@ -60,12 +60,19 @@ func (w *walker) workflow(ctx context.Context, wf workflowRef) error {
 	}
 
 	var runs []runRef
+	wf.old = map[string]bool{}
 	storeRuns := func(ctx context.Context, p *Page) error {
-		rows, err := decode(p, func(_ int, r *wireRun) (db.Run, error) { return r.model(wf.id) })
+		all, err := decode(p, func(_ int, r *wireRun) (db.Run, error) { return r.model(wf.id) })
 		if err != nil {
 			return err
 		}
-		for i, r := range rows {
+		rows := all[:0:0]
+		for i, r := range all {
+			if r.ScheduledDateTime.Before(w.opts.KeepSince) {
+				wf.old[r.ID] = true // listed, but older than the history kept
+				continue
+			}
+			rows = append(rows, r)
 			runs = append(runs, runRef{pathID: pathID(p.Value[i]), run: r})
 		}
 		w.count("runs", len(rows), func(s *Stats) { s.Runs += len(rows) })
@@ -95,6 +102,20 @@ func (w *walker) workflow(ctx context.Context, wf workflowRef) error {
 		}
 	}
 	runs = dedupe(runs, func(r runRef) string { return r.run.ID })
+	if !incremental && w.opts.State != nil && len(w.opts.Workflows) == 0 {
+		// The listing was complete: a stored run it did not hold has aged out of Graph.
+		seen := slices.Collect(maps.Keys(wf.old))
+		for _, r := range runs {
+			seen = append(seen, r.run.ID)
+		}
+		n, err := w.opts.State.MarkRunsMissing(ctx, wf.id, seen, time.Now())
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			w.opts.Logger.Info("runs gone from Graph are marked missing; what is stored of them stays", "workflow", wf.id, "runs", n)
+		}
+	}
 
 	// The runs to read, in the order listed; the others are stored as of their listed version.
 	todo := map[string]runRef{}
@@ -250,9 +271,15 @@ func (w *walker) reports(ctx context.Context, base string, wf workflowRef, query
 		if err != nil {
 			return err
 		}
+		kept := rows[:0]
 		for i, r := range rows {
+			if wf.old[r.RunID] {
+				continue // a run older than the history kept
+			}
+			kept = append(kept, r)
 			out = append(out, reportRef{pathID: pathID(p.Value[i]), id: r.ID, workflowID: wf.id, runID: r.RunID, taskID: r.TaskID})
 		}
+		rows = kept
 		w.count("taskReports", len(rows), func(s *Stats) { s.TaskReports += len(rows) })
 		return w.write(ctx, db.Batch{TaskDefinitions: w.unsentDefs(defs), Tasks: w.unsentTasks(tasks), TaskReports: rows})
 	})
@@ -365,9 +392,11 @@ func (w *walker) userResults(ctx context.Context, base string, wf workflowRef, g
 }
 
 // deletedWorkflows stores the deleted workflows Graph still keeps (30 days), with their
-// deletedDateTime; what was stored of their runs stays. wanted, when not empty, narrows them.
-func (w *walker) deletedWorkflows(ctx context.Context, wanted map[string]bool) error {
-	return w.each(ctx, Request{Path: deletedWorkflows}, true, func(ctx context.Context, p *Page) error {
+// deletedDateTime, and returns their ids; what was stored of their runs stays. wanted, when not
+// empty, narrows them.
+func (w *walker) deletedWorkflows(ctx context.Context, wanted map[string]bool) ([]string, error) {
+	var ids []string
+	err := w.each(ctx, Request{Path: deletedWorkflows}, true, func(ctx context.Context, p *Page) error {
 		all, err := decode(p, func(_ int, r *wireWorkflow) (db.Workflow, error) { return r.model() })
 		if err != nil {
 			return err
@@ -376,9 +405,11 @@ func (w *walker) deletedWorkflows(ctx context.Context, wanted map[string]bool) e
 		for _, row := range all {
 			if len(wanted) == 0 || wanted[row.ID] {
 				rows = append(rows, row)
+				ids = append(ids, row.ID)
 			}
 		}
 		w.count("deletedWorkflows", len(rows), func(s *Stats) { s.DeletedWorkflows += len(rows) })
 		return w.write(ctx, db.Batch{Workflows: rows})
 	})
+	return ids, err
 }

@@ -49,6 +49,10 @@ type WalkOptions struct {
 	// KeepGoing: a workflow that fails stops alone; the walk goes on with the others and returns
 	// their errors (as *WorkflowError) with the Stats of what it stored.
 	KeepGoing bool
+	// KeepSince, when set, is the start of the history the gateway keeps (--retain): runs
+	// scheduled before it are neither stored nor read, so a pass does not bring back what
+	// pruning removed.
+	KeepSince time.Time
 	// Logger receives warnings the walk goes on after (nil: none).
 	Logger *slog.Logger
 	// Progress, when set, is told of every page stored: its collection and how many records.
@@ -66,6 +70,11 @@ type SyncState interface {
 	MarkRunSynced(ctx context.Context, run db.SyncRun) error
 	// CompleteWorkflowSync records a completed walk over a workflow and its new watermark.
 	CompleteWorkflowSync(ctx context.Context, workflowID string, watermark *time.Time) error
+	// MarkWorkflowsMissing marks the stored workflows that a complete listing of workflows and
+	// deleted workflows (seen) did not hold; MarkRunsMissing does the same for a workflow's runs
+	// after a complete listing of them. Nothing is deleted.
+	MarkWorkflowsMissing(ctx context.Context, seen []string, at time.Time) (int, error)
+	MarkRunsMissing(ctx context.Context, workflowID string, seen []string, at time.Time) (int, error)
 }
 
 // Walk reads every collection the gateway stores from src and hands it to sink in dependency
@@ -126,7 +135,12 @@ type walker struct {
 }
 
 // workflowRef keeps the id as Graph wrote it (for paths) and its stored form.
-type workflowRef struct{ pathID, id string }
+type workflowRef struct {
+	pathID, id string
+	// old are the runs listed but scheduled before WalkOptions.KeepSince: their reports are
+	// skipped too.
+	old map[string]bool
+}
 
 // runRef is a run as listed, with its version.
 type runRef struct {
@@ -199,8 +213,23 @@ func (w *walker) walk(ctx context.Context) error {
 		return err
 	}
 	refs = dedupe(refs, func(r workflowRef) string { return r.id })
-	if err := w.deletedWorkflows(ctx, wanted); err != nil {
+	deleted, err := w.deletedWorkflows(ctx, wanted)
+	if err != nil {
 		return err
+	}
+	if w.opts.State != nil && len(wanted) == 0 {
+		// Both listings are complete: a stored workflow in neither is gone from Graph.
+		seen := deleted
+		for _, r := range refs {
+			seen = append(seen, r.id)
+		}
+		n, err := w.opts.State.MarkWorkflowsMissing(ctx, seen, time.Now())
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			w.opts.Logger.Warn("workflows gone from Graph are marked missing; what is stored of them stays", "workflows", n)
+		}
 	}
 	w.partial = true
 

@@ -32,6 +32,7 @@ type Flags struct {
 	Concurrency      int           `name:"concurrency" env:"LCW_CONCURRENCY" default:"4" help:"Graph requests in flight at most."`
 	RequestTimeout   time.Duration `name:"request-timeout" env:"LCW_REQUEST_TIMEOUT" default:"60s" help:"Time limit of one Graph request, its body included."`
 	Overlap          time.Duration `name:"sync-overlap" env:"LCW_SYNC_OVERLAP" default:"10m" help:"How far before the last watermark an incremental sync looks for updated runs."`
+	Retain           time.Duration `name:"retain" env:"LCW_RETAIN" default:"0" help:"Keep this much history, e.g. 8760h: after each pass, runs scheduled longer ago are pruned with their reports and results, in small batches (0: keep everything)."`
 }
 
 // EnvClientSecret holds the secret: an environment variable, never a flag, so that it shows in
@@ -143,7 +144,12 @@ func (s *Syncer) Pass(ctx context.Context, full bool, progress func(collection s
 	s.mu.Unlock()
 
 	ctx = tenant.WithTenant(ctx, s.tenant)
+	var keepSince time.Time
+	if s.flags.Retain > 0 {
+		keepSince = start.Add(-s.flags.Retain)
+	}
 	stats, err := msgraph.WalkWith(ctx, s.client, s.store, msgraph.WalkOptions{
+		KeepSince:   keepSince,
 		Workflows:   s.flags.Workflows,
 		UsersByID:   true,
 		State:       s.store,
@@ -154,6 +160,17 @@ func (s *Syncer) Pass(ctx context.Context, full bool, progress func(collection s
 		Logger:      s.logger,
 		Progress:    progress,
 	})
+	if s.flags.Retain > 0 && ctx.Err() == nil {
+		// Pruning runs after the pass, a few runs per transaction, while the gateway serves.
+		pruned, perr := s.store.PruneBefore(ctx, keepSince)
+		if perr != nil {
+			s.logger.Error("could not prune history", "before", keepSince, "error", perr.Error())
+		} else if pruned.Runs > 0 {
+			s.logger.Info("pruned history", "before", keepSince, "runs", pruned.Runs, "taskReports", pruned.TaskReports,
+				"taskProcessingResults", pruned.TaskProcessingResults, "userProcessingResults", pruned.UserProcessingResults,
+				"transactions", pruned.Batches)
+		}
+	}
 	after := s.client.Stats()
 	report := Report{Stats: stats, Duration: time.Since(start), ClientStats: msgraph.ClientStats{
 		Requests: after.Requests - before.Requests, Retries: after.Retries - before.Retries,

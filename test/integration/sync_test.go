@@ -82,7 +82,7 @@ func TestSyncCommandAnswersExpected(t *testing.T) {
 		if strings.Contains(out, srv.Secret) {
 			t.Errorf("the client secret shows in the logs:\n%s", out)
 		}
-		closing := regexp.MustCompile(`msg="sync finished" tenant=` + syncTenant + ` duration=\S+ taskDefinitions=16 workflows=1 tasks=2 runs=2 unchangedRuns=0 taskReports=4 taskProcessingResults=8 users=4 requests=(\d+) retries=0 throttled=0`)
+		closing := regexp.MustCompile(`msg="sync finished" tenant=` + syncTenant + ` duration=\S+ taskDefinitions=16 workflows=1 tasks=2 runs=2 unchangedRuns=0 taskReports=4 taskProcessingResults=8 userProcessingResults=0 workflowVersions=0 deletedWorkflows=0 users=4 requests=(\d+) retries=0 throttled=0`)
 		m := closing.FindStringSubmatch(out)
 		if m == nil {
 			t.Fatalf("no closing line with counts, requests and retries in:\n%s", out)
