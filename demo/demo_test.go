@@ -37,6 +37,7 @@ type demoTables struct {
 	TaskReports     []db.TaskReport
 	Results         []db.TaskProcessingResult
 	UserResults     []db.UserProcessingResult
+	Versions        []db.WorkflowVersion
 }
 
 // gormDB opens GORM over the store's own connections, so tests read the tables directly.
@@ -63,7 +64,7 @@ func readDemoTables(t testing.TB, s *db.Store, tenant string) *demoTables {
 	t.Helper()
 	g := gormDB(t, s)
 	var out demoTables
-	for _, dst := range []any{&out.TaskDefinitions, &out.Workflows, &out.Tasks, &out.Users, &out.Runs, &out.TaskReports, &out.Results, &out.UserResults} {
+	for _, dst := range []any{&out.TaskDefinitions, &out.Workflows, &out.Tasks, &out.Users, &out.Runs, &out.TaskReports, &out.Results, &out.UserResults, &out.Versions} {
 		if err := g.Where("tenant_id = ?", tenant).Order("id").Find(dst).Error; err != nil {
 			t.Fatalf("read %T: %v", dst, err)
 		}
@@ -203,6 +204,7 @@ func checkCounts(t *testing.T, d *demoTables, size, stats demo.Stats) {
 		TaskDefinitions: int64(len(d.TaskDefinitions)), Workflows: int64(len(d.Workflows)), Tasks: int64(len(d.Tasks)),
 		Users: int64(len(d.Users)), Runs: int64(len(d.Runs)), TaskReports: int64(len(d.TaskReports)),
 		TaskProcessingResults: int64(len(d.Results)), UserProcessingResults: int64(len(d.UserResults)),
+		WorkflowVersions: int64(len(d.Versions)),
 	}
 	if !reflect.DeepEqual(got, size) {
 		t.Errorf("stored %+v, Size said %+v", got, size)
@@ -699,7 +701,7 @@ func TestSeedCopyMatchesInsert(t *testing.T) {
 	wantTotal := opts.Size().Rows() + secondary("task_definitions")*stats.TaskDefinitions + secondary("workflows")*stats.Workflows +
 		secondary("tasks")*stats.Tasks + secondary("users")*stats.Users + secondary("runs")*stats.Runs +
 		secondary("task_reports")*stats.TaskReports + secondary("task_processing_results")*stats.TaskProcessingResults +
-		secondary("user_processing_results")*stats.UserProcessingResults
+		secondary("user_processing_results")*stats.UserProcessingResults + secondary("workflow_versions")*stats.WorkflowVersions
 	if last != wantTotal || calls < stats.TaskProcessingResults/700 {
 		t.Errorf("progress ended at %d of %d after %d calls", last, wantTotal, calls)
 	}
@@ -789,10 +791,6 @@ func checkUserResults(t *testing.T, d *demoTables) {
 	for _, r := range d.Runs {
 		runs[r.ID] = r
 	}
-	workflows := map[string]db.Workflow{}
-	for _, w := range d.Workflows {
-		workflows[w.ID] = w
-	}
 	type userCounts struct{ total, successful, failed int }
 	perRun := map[string]*userCounts{}
 	for _, u := range d.UserResults {
@@ -810,7 +808,7 @@ func checkUserResults(t *testing.T, d *demoTables) {
 		}
 		run := runs[u.RunID]
 		if !u.ScheduledDateTime.Equal(run.ScheduledDateTime) || u.WorkflowExecutionType != run.WorkflowExecutionType ||
-			u.WorkflowID != run.WorkflowID || u.WorkflowVersion != workflows[run.WorkflowID].Version {
+			u.WorkflowID != run.WorkflowID || !versionRanAt(d, u.WorkflowID, u.WorkflowVersion, run.ScheduledDateTime) {
 			t.Errorf("user result %s does not carry its run's schedule, type, workflow and version", u.ID)
 		}
 		rc := perRun[u.RunID]
@@ -832,4 +830,20 @@ func checkUserResults(t *testing.T, d *demoTables) {
 				r.TotalUsersCount, r.SuccessfulUsersCount, r.FailedUsersCount, rc.total, rc.successful, rc.failed)
 		}
 	}
+}
+
+// versionRanAt tells whether version v of the workflow is a stored version, the newest saved by t
+// (or the first, before any).
+func versionRanAt(d *demoTables, workflowID string, v int, t time.Time) bool {
+	newest, found := 1, false
+	for _, ver := range d.Versions {
+		if ver.WorkflowID != workflowID {
+			continue
+		}
+		found = found || ver.VersionNumber == v
+		if ver.VersionNumber > newest && !ver.CreatedDateTime.After(t) {
+			newest = ver.VersionNumber
+		}
+	}
+	return found && newest == v
 }

@@ -188,6 +188,7 @@ func (p *demoPlan) size() Stats {
 	s := Stats{TaskDefinitions: int64(len(builtinDefinitions)), Users: int64(p.opts.Users)}
 	for _, w := range p.workflows {
 		s.Workflows++
+		s.WorkflowVersions += int64(w.version)
 		s.Tasks += int64(len(w.tasks))
 		for _, r := range w.runs {
 			s.Runs++
@@ -220,6 +221,39 @@ func (p *demoPlan) taskDefinitions(tenant string) []db.TaskDefinition {
 			TenantID: tenant, ID: d.id, Category: db.ParseTaskCategories(d.category),
 			Description: demoRef(d.description), DisplayName: d.displayName, Parameters: params, Version: 1,
 		}
+	}
+	return out
+}
+
+// versionSaved is when version k (1..pw.version) was saved: the first at creation, the last at
+// the last modification, the others evenly between.
+func (pw *demoWorkflow) versionSaved(k int) time.Time {
+	if pw.version == 1 {
+		return pw.created
+	}
+	return pw.created.Add(pw.modified.Sub(pw.created) * time.Duration(k-1) / time.Duration(pw.version-1))
+}
+
+// versionAt is the version in effect at t: the newest saved by then (the first before any).
+func (pw *demoWorkflow) versionAt(t time.Time) int {
+	v := 1
+	for k := 2; k <= pw.version; k++ {
+		if !pw.versionSaved(k).After(t) {
+			v = k
+		}
+	}
+	return v
+}
+
+// versions are the workflow's saved versions, as Graph's workflows/{id}/versions lists them.
+func (pw *demoWorkflow) versions(tenant string, now time.Time) []db.WorkflowVersion {
+	wf := pw.workflow(tenant, now)
+	out := make([]db.WorkflowVersion, pw.version)
+	for k := 1; k <= pw.version; k++ {
+		saved := pw.versionSaved(k)
+		out[k-1] = db.WorkflowVersion{TenantID: tenant, ID: db.VersionID(pw.id, k), WorkflowID: pw.id, VersionNumber: k,
+			DisplayName: wf.DisplayName, Description: wf.Description, Category: wf.Category, IsEnabled: wf.IsEnabled,
+			IsSchedulingEnabled: wf.IsSchedulingEnabled, CreatedDateTime: demoRef(saved), LastModifiedDateTime: demoRef(saved)}
 	}
 	return out
 }
@@ -488,7 +522,7 @@ func (p *demoPlan) generateRun(tenant string, pw *demoWorkflow, pr *demoRun, b *
 	for _, u := range users {
 		index[demoID(p.seed, 'u', u)] = u
 	}
-	b.userResults = db.DeriveUserResults(b.results, run, pw.version, func(subject string) string {
+	b.userResults = db.DeriveUserResults(b.results, run, pw.versionAt(run.ScheduledDateTime), func(subject string) string {
 		return demoTimedID(run.ScheduledDateTime, p.seed, 'q', pw.index, pr.index, index[subject])
 	})
 }

@@ -60,6 +60,7 @@ const (
 type Stats struct {
 	TaskDefinitions       int64
 	Workflows             int64
+	WorkflowVersions      int64
 	Tasks                 int64
 	Users                 int64
 	Runs                  int64
@@ -74,7 +75,7 @@ type Stats struct {
 
 // Rows is the number of rows of all tables together: the total Seed reports progress against.
 func (s Stats) Rows() int64 {
-	return s.TaskDefinitions + s.Workflows + s.Tasks + s.Users + s.Runs + s.TaskReports + s.TaskProcessingResults + s.UserProcessingResults
+	return s.TaskDefinitions + s.Workflows + s.WorkflowVersions + s.Tasks + s.Users + s.Runs + s.TaskReports + s.TaskProcessingResults + s.UserProcessingResults
 }
 
 // Size counts the rows Seed writes with these options, without generating them.
@@ -165,7 +166,8 @@ func Seed(ctx context.Context, store *db.Store, opts Options, progress func(done
 	}
 	load := db.LoadOptions{Copy: useCopy, Progress: progress, Expect: db.WriteStats{
 		TaskDefinitions: db.Counts{Created: int(stats.TaskDefinitions)}, Workflows: db.Counts{Created: int(stats.Workflows)},
-		Tasks: db.Counts{Created: int(stats.Tasks)}, Runs: db.Counts{Created: int(stats.Runs)},
+		WorkflowVersions: db.Counts{Created: int(stats.WorkflowVersions)},
+		Tasks:            db.Counts{Created: int(stats.Tasks)}, Runs: db.Counts{Created: int(stats.Runs)},
 		TaskReports: db.Counts{Created: int(stats.TaskReports)}, TaskProcessingResults: db.Counts{Created: int(stats.TaskProcessingResults)},
 		UserProcessingResults: db.Counts{Created: int(stats.UserProcessingResults)},
 		Users:                 db.Counts{Created: int(stats.Users)},
@@ -189,13 +191,15 @@ func Seed(ctx context.Context, store *db.Store, opts Options, progress func(done
 			}
 		}
 		var workflows []db.Workflow
+		var versions []db.WorkflowVersion
 		var tasks []db.Task
 		for i := range plan.workflows {
 			pw := &plan.workflows[i]
 			workflows = append(workflows, pw.workflow(tenant, opts.Now))
+			versions = append(versions, pw.versions(tenant, opts.Now)...)
 			tasks = append(tasks, plan.taskRows(tenant, pw)...)
 		}
-		if err := insert(db.Batch{Workflows: workflows, Tasks: tasks}); err != nil {
+		if err := insert(db.Batch{Workflows: workflows, WorkflowVersions: versions, Tasks: tasks}); err != nil {
 			return err
 		}
 		var b runBuffer
