@@ -58,14 +58,7 @@ func topWorkflows(ctx context.Context, s *db.Store, in *model.Insights, first *i
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(groups, func(a, b *db.InsightsSummary) int {
-		return cmp.Or(cmp.Compare(b.TotalRuns, a.TotalRuns), cmp.Compare(b.TotalUsers, a.TotalUsers), cmp.Compare(a.Key, b.Key))
-	})
-	groups = groups[:min(n, len(groups))]
-	ids := make([]string, len(groups))
-	for i, g := range groups {
-		ids[i] = g.Key
-	}
+	groups, ids := top(groups, n, func(g *db.InsightsSummary) int { return g.TotalRuns })
 	found, err := loaders.For(ctx).Workflow.Fill(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -97,14 +90,7 @@ func topTasks(ctx context.Context, s *db.Store, in *model.Insights, first *int) 
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(groups, func(a, b *db.InsightsSummary) int {
-		return cmp.Or(cmp.Compare(b.TotalTasks, a.TotalTasks), cmp.Compare(b.TotalUsers, a.TotalUsers), cmp.Compare(a.Key, b.Key))
-	})
-	groups = groups[:min(n, len(groups))]
-	ids := make([]string, len(groups))
-	for i, g := range groups {
-		ids[i] = g.Key
-	}
+	groups, ids := top(groups, n, func(g *db.InsightsSummary) int { return g.TotalTasks })
 	found, err := loaders.For(ctx).TaskDefinition.Fill(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -120,4 +106,17 @@ func topTasks(ctx context.Context, s *db.Store, in *model.Insights, first *int) 
 			TotalUsers: g.TotalUsers, SuccessfulUsers: g.SuccessfulUsers, FailedUsers: g.FailedUsers}
 	}
 	return out, nil
+}
+
+// top keeps the n groups with the most of by, then the most users, then by key, and their keys.
+func top(groups []*db.InsightsSummary, n int, by func(*db.InsightsSummary) int) ([]*db.InsightsSummary, []string) {
+	slices.SortFunc(groups, func(a, b *db.InsightsSummary) int {
+		return cmp.Or(cmp.Compare(by(b), by(a)), cmp.Compare(b.TotalUsers, a.TotalUsers), cmp.Compare(a.Key, b.Key))
+	})
+	groups = groups[:min(n, len(groups))]
+	ids := make([]string, len(groups))
+	for i, g := range groups {
+		ids[i] = g.Key
+	}
+	return groups, ids
 }

@@ -348,15 +348,10 @@ func (w *walker) results(ctx context.Context, base string, report reportRef) ([]
 		if err != nil {
 			return err
 		}
-		w.mu.Lock()
 		for _, r := range rows {
 			seen = append(seen, r.SubjectID)
-			if !w.users[r.SubjectID] {
-				w.users[r.SubjectID] = true
-				subjects = append(subjects, db.User{ID: r.SubjectID})
-			}
 		}
-		w.mu.Unlock()
+		subjects = w.newSubjects(seen[len(seen)-len(rows):])
 		w.count("taskProcessingResults", len(rows), func(s *Stats) { s.TaskProcessingResults += len(rows) })
 		return w.write(ctx, db.Batch{Tasks: w.unsentTasks(tasks), Subjects: subjects, TaskProcessingResults: rows})
 	})
@@ -375,16 +370,10 @@ func (w *walker) userResults(ctx context.Context, base string, wf workflowRef, g
 		if err != nil {
 			return err
 		}
-		var subjects []db.User
-		w.mu.Lock()
 		for _, r := range rows {
 			seen = append(seen, r.SubjectID)
-			if !w.users[r.SubjectID] {
-				w.users[r.SubjectID] = true
-				subjects = append(subjects, db.User{ID: r.SubjectID})
-			}
 		}
-		w.mu.Unlock()
+		subjects := w.newSubjects(seen[len(seen)-len(rows):])
 		w.count("userProcessingResults", len(rows), func(s *Stats) { s.UserProcessingResults += len(rows) })
 		return w.write(ctx, db.Batch{Subjects: subjects, UserProcessingResults: rows})
 	})
@@ -412,4 +401,18 @@ func (w *walker) deletedWorkflows(ctx context.Context, wanted map[string]bool) (
 		return w.write(ctx, db.Batch{Workflows: rows})
 	})
 	return ids, err
+}
+
+// newSubjects are the users among ids that this walk has not sent yet, as users known by id only.
+func (w *walker) newSubjects(ids []string) []db.User {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []db.User
+	for _, id := range ids {
+		if !w.users[id] {
+			w.users[id] = true
+			out = append(out, db.User{ID: id})
+		}
+	}
+	return out
 }

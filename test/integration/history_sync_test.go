@@ -194,19 +194,10 @@ func TestRetainPrunesOutsideTheWindow(t *testing.T) {
 		for _, extra := range [][]string{{"--retain", retain.String()}, {"--retain", retain.String(), "--full"}} {
 			syncPass(t, srv, dsn, extra...)
 			got := dbtest.Dump(t, dsn)
+			want, _ := withoutRuns(before, outside)
 			for _, table := range dbtest.Tables() {
-				var want []dbtest.Row
-				for _, row := range before[table] {
-					runID, _ := row["run_id"].(string)
-					if table == "runs" {
-						runID, _ = row["id"].(string)
-					}
-					if !outside[runID] {
-						want = append(want, row)
-					}
-				}
-				if !sameRows(got[table], want) {
-					t.Errorf("%v: %s after pruning:\n got %d rows\nwant %d rows", extra, table, len(got[table]), len(want))
+				if !sameRows(got[table], want[table]) {
+					t.Errorf("%v: %s after pruning:\n got %d rows\nwant %d rows", extra, table, len(got[table]), len(want[table]))
 				}
 			}
 		}
@@ -249,22 +240,10 @@ func TestPruneInBatches(t *testing.T) {
 			t.Errorf("pruned %+v, want %d runs in %d batches", st, len(outside), (len(outside)+db.PruneBatch-1)/db.PruneBatch)
 		}
 		got := dbtest.Dump(t, dsn)
-		removed := 0
+		want, removed := withoutRuns(before, outside)
 		for _, table := range dbtest.Tables() {
-			var want []dbtest.Row
-			for _, row := range before[table] {
-				runID, _ := row["run_id"].(string)
-				if table == "runs" {
-					runID, _ = row["id"].(string)
-				}
-				if outside[runID] {
-					removed++
-					continue
-				}
-				want = append(want, row)
-			}
-			if !sameRows(got[table], want) {
-				t.Errorf("%s after pruning: %d rows, want %d", table, len(got[table]), len(want))
+			if !sameRows(got[table], want[table]) {
+				t.Errorf("%s after pruning: %d rows, want %d", table, len(got[table]), len(want[table]))
 			}
 		}
 		if removed != st.Runs+st.TaskReports+st.TaskProcessingResults+st.UserProcessingResults {
@@ -276,4 +255,24 @@ func TestPruneInBatches(t *testing.T) {
 // sameRows compares two tables' rows, an empty table equal to an absent one.
 func sameRows(a, b []dbtest.Row) bool {
 	return len(a) == 0 && len(b) == 0 || reflect.DeepEqual(a, b)
+}
+
+// withoutRuns is the dump without the runs named and every row under them, and how many rows
+// that leaves out.
+func withoutRuns(dump map[string][]dbtest.Row, runs map[string]bool) (map[string][]dbtest.Row, int) {
+	out, removed := map[string][]dbtest.Row{}, 0
+	for table, rows := range dump {
+		for _, row := range rows {
+			runID, _ := row["run_id"].(string)
+			if table == "runs" {
+				runID, _ = row["id"].(string)
+			}
+			if runs[runID] {
+				removed++
+				continue
+			}
+			out[table] = append(out[table], row)
+		}
+	}
+	return out, removed
 }
