@@ -183,6 +183,7 @@ func (c *Client) follow(current, link string) (string, error) {
 // RequestError is a Graph request that failed: an error answer (with Graph's error envelope),
 // or no usable answer at all (Err).
 type RequestError struct {
+	Method          string // "" is GET
 	URL             string
 	Status          int    // HTTP status; 0 when no answer arrived
 	Code, Message   string // Graph's error.code and error.message
@@ -193,7 +194,11 @@ type RequestError struct {
 
 func (e *RequestError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "GET %s: ", e.URL)
+	method := e.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	fmt.Fprintf(&b, "%s %s: ", method, e.URL)
 	if e.Status != 0 {
 		fmt.Fprintf(&b, "%d %s", e.Status, http.StatusText(e.Status))
 		if e.Code != "" || e.Message != "" {
@@ -201,7 +206,9 @@ func (e *RequestError) Error() string {
 		}
 		switch e.Status {
 		case http.StatusForbidden:
-			if strings.Contains(e.URL, "/users") {
+			if method == http.MethodPost {
+				b.WriteString(" (the caller, or the app with application identity, needs LifecycleWorkflows-Workflow.Activate or LifecycleWorkflows.ReadWrite.All, and an Entra role that may run workflows)")
+			} else if strings.Contains(e.URL, "/users") {
 				b.WriteString(" (the app needs the application permission User.Read.All, with admin consent)")
 			} else {
 				b.WriteString(" (the app needs the application permission LifecycleWorkflows-Reports.Read.All or LifecycleWorkflows.Read.All, with admin consent, and the tenant a Microsoft Entra ID Governance license)")

@@ -78,5 +78,7 @@ type (
 	TaskProcessingResultConnection = Connection[db.TaskProcessingResult]
 	TaskProcessingResultEdge       = Edge[db.TaskProcessingResult]
 	TaskDefinitionConnection       = Connection[db.TaskDefinition]
+	ActionResultConnection         = Connection[db.Action]
+	ActionResultEdge               = Edge[db.Action]
 	TaskDefinitionEdge             = Edge[db.TaskDefinition]
 )
