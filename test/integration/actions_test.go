@@ -582,7 +582,11 @@ func TestActionsStayInTheCallersTenant(t *testing.T) {
 		}
 		a := env.send(writerA, mutations["reprocessRun"], map[string]any{"run": docsRun}).action(t, "reprocessRun")
 		var bRun struct {
-			Workflows struct{ Nodes []struct{ Runs struct{ Nodes []struct{ ID string } } } }
+			Workflows struct {
+				Nodes []struct {
+					Runs struct{ Nodes []struct{ ID string } }
+				}
+			}
 		}
 		r := env.send(writerB, `{ workflows(first: 1) { nodes { runs(first: 1) { nodes { id } } } } }`, nil)
 		raw, _ := json.Marshal(r.Data)
@@ -624,7 +628,9 @@ func TestActionResyncsTheWorkflow(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(loop.Stop)
-		waitUntil(t, "the first pass", func() bool { return len(env.graph.Requests()) > 0 && strings.Contains(loop.Readiness(), "last success") })
+		waitUntil(t, "the first pass", func() bool {
+			return len(env.graph.Requests()) > 0 && strings.Contains(loop.Readiness(), "last success")
+		})
 
 		// Graph starts a new run for the activation: the double serves it from now on.
 		newRun := "0f0f0f0f-0000-4000-8000-000000000001"
