@@ -2,8 +2,8 @@ package integration_test
 
 import (
 	"context"
-	"os"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
