@@ -127,6 +127,10 @@ type idempotencyRow struct {
 
 func (idempotencyRow) TableName() string { return tableIdempotency }
 
+// abandonedClaim is how long a claimed key may wait for its action before another request with
+// it acts instead: longer than any request may run (--graphql-timeout, --write-timeout).
+const abandonedClaim = 5 * time.Minute
+
 // ClaimIdempotencyKey reserves key for a principal's request (digest names its arguments) until
 // ttl from now. It returns "" when the key is new: the caller acts, then calls
 // CompleteIdempotencyKey. A key already answered returns its action's id; one still acting
@@ -137,7 +141,7 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, principal, key, digest 
 	var existing idempotencyRow
 	err := s.Atomic(ctx, func(ctx context.Context) error {
 		tx := ctx.Value(txKey{s}).(*gorm.DB).WithContext(ctx)
-		if err := tx.Where("tenant_id = ? AND expires_at < ?", tenant.From(ctx), now).Delete(&idempotencyRow{}).Error; err != nil {
+		if err := s.scopedIn(tx, ctx, tableIdempotency).Where("expires_at < ?", now).Delete(&idempotencyRow{}).Error; err != nil {
 			return err
 		}
 		row := idempotencyRow{TenantID: tenant.From(ctx), PrincipalID: principal, IdempotencyKey: key, RequestDigest: digest,
@@ -149,7 +153,16 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, principal, key, digest 
 		if res.RowsAffected == 1 {
 			return nil
 		}
-		return s.scopedIn(tx, ctx, tableIdempotency).Where("principal_id = ? AND idempotency_key = ?", principal, key).Take(&existing).Error
+		if err := s.scopedIn(tx, ctx, tableIdempotency).Where("principal_id = ? AND idempotency_key = ?", principal, key).Take(&existing).Error; err != nil {
+			return err
+		}
+		if existing.ActionID == "" && existing.RequestDigest == digest && now.After(existing.ExpiresAt.Add(-ttl).Add(abandonedClaim)) {
+			// The first request never finished (its process ended): this one acts in its place.
+			existing = idempotencyRow{}
+			return s.scopedIn(tx, ctx, tableIdempotency).Where("principal_id = ? AND idempotency_key = ?", principal, key).
+				Update("expires_at", row.ExpiresAt).Error
+		}
+		return nil
 	})
 	switch {
 	case err != nil:
@@ -166,8 +179,7 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, principal, key, digest 
 
 // CompleteIdempotencyKey ties a claimed key to the action that answered it.
 func (s *Store) CompleteIdempotencyKey(ctx context.Context, principal, key, actionID string) error {
-	err := s.db.WithContext(ctx).Table(tableIdempotency).
-		Where("tenant_id = ? AND principal_id = ? AND idempotency_key = ?", tenant.From(ctx), principal, key).
+	err := s.scoped(ctx, tableIdempotency).Where("principal_id = ? AND idempotency_key = ?", principal, key).
 		Update("action_id", actionID).Error
 	if err != nil {
 		return fmt.Errorf("complete idempotency key: %w", err)
@@ -178,8 +190,7 @@ func (s *Store) CompleteIdempotencyKey(ctx context.Context, principal, key, acti
 // ReleaseIdempotencyKey forgets a claimed key whose request failed before acting, so that the
 // client's retry acts instead of waiting for the key to expire.
 func (s *Store) ReleaseIdempotencyKey(ctx context.Context, principal, key string) error {
-	return s.db.WithContext(ctx).
-		Where("tenant_id = ? AND principal_id = ? AND idempotency_key = ? AND action_id = ''", tenant.From(ctx), principal, key).
+	return s.scoped(ctx, tableIdempotency).Where("principal_id = ? AND idempotency_key = ? AND action_id = ''", principal, key).
 		Delete(&idempotencyRow{}).Error
 }
 

@@ -664,3 +664,24 @@ func resyncVia(l **syncer.Loop) actions.Resyncer { return loopRef{l} }
 func (r loopRef) Resync(tenantID, workflowID string, delay time.Duration) bool {
 	return (*r.loop).Resync(tenantID, workflowID, delay)
 }
+
+// TestApplicationIdentityActsInItsOwnTenant: with --actions application, Graph is called with the
+// gateway's client-credentials token (no exchange), and only for callers of the app's tenant.
+func TestApplicationIdentityActsInItsOwnTenant(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		env := newActionsEnv(t, e, "application")
+		a := env.send(env.token(tenantA, "admin-1", writeScope), mutations["reprocessRun"], map[string]any{"run": docsRun}).action(t, "reprocessRun")
+		posts := env.graph.Posts()
+		if a.Outcome != "SUCCEEDED" || a.Identity != "application" || len(posts) != 1 {
+			t.Fatalf("%+v, %d POSTs", a, len(posts))
+		}
+		if len(env.graph.Exchanges()) != 0 || !strings.HasPrefix(posts[0].Token, "token-") {
+			t.Errorf("application identity: POST with %q after %d exchanges; want the client-credentials token", posts[0].Token, len(env.graph.Exchanges()))
+		}
+		// A caller of another tenant must not use the app's identity, whatever ids it names.
+		r := env.send(env.token(tenantB, "admin-b", writeScope), mutations["reprocessRun"], map[string]any{"run": docsRun})
+		if r.code() != "FORBIDDEN" || len(env.graph.Posts()) != 1 {
+			t.Errorf("tenant B with the app's identity: %s", r.Raw)
+		}
+	})
+}
