@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/expirable"
@@ -30,15 +32,19 @@ type Config struct {
 	Mode           string        `name:"actions" env:"LCW_ACTIONS" enum:"off,delegated,application" default:"off" help:"Mutations that act on Microsoft Graph: off, delegated (as the caller, through the on-behalf-of flow; needs --auth jwt) or application (as the gateway's own app registration)."`
 	MaxSubjects    int           `name:"action-max-subjects" env:"LCW_ACTION_MAX_SUBJECTS" default:"100" help:"Users or processing results one mutation may name at most."`
 	IdempotencyTTL time.Duration `name:"idempotency-ttl" env:"LCW_IDEMPOTENCY_TTL" default:"24h" help:"How long an Idempotency-Key is remembered: a mutation sent again with it within this time answers with its first result."`
+	Permissions    []string      `name:"action-permissions" env:"LCW_ACTION_PERMISSIONS" placeholder:"PERMISSION,..." help:"With --auth jwt, a caller may act only with one of these in scp or roles. Default: LifecycleWorkflows-Workflow.Activate, LifecycleWorkflows.ReadWrite.All."`
 	ResyncDelay    time.Duration `name:"action-resync-delay" env:"LCW_ACTION_RESYNC_DELAY" default:"20s" help:"With a background sync, sync an acted-on workflow again this long after the action, so its new run appears."`
 }
 
 // Enabled tells whether mutations may act.
 func (c Config) Enabled() bool { return c.Mode == "delegated" || c.Mode == "application" }
 
-// WritePermissions are Graph's permissions that let a caller run or cancel workflows; the read
-// permissions never suffice.
+// WritePermissions are Graph's permissions that let a caller run or cancel workflows, the default
+// of --action-permissions; the read permissions never suffice.
 var WritePermissions = []string{"LifecycleWorkflows-Workflow.Activate", "LifecycleWorkflows.ReadWrite.All"}
+
+// readPermissions never let a caller act, whatever --action-permissions says.
+var readPermissions = []string{"LifecycleWorkflows-Reports.Read.All", "LifecycleWorkflows.Read.All"}
 
 // activateLimit is the most subjects Graph takes in one activate call.
 const activateLimit = 10
@@ -76,6 +82,14 @@ type Options struct {
 
 // New checks the flags; with actions off it returns a service that refuses every mutation.
 func New(cfg Config, o Options) (*Service, error) {
+	if len(cfg.Permissions) == 0 {
+		cfg.Permissions = WritePermissions
+	}
+	for _, p := range cfg.Permissions {
+		if slices.Contains(readPermissions, p) {
+			return nil, fmt.Errorf("--action-permissions: %s is a read permission; acting needs a write permission", p)
+		}
+	}
 	s := &Service{cfg: cfg, store: o.Store, authOn: o.AuthOn, resync: o.Resync, logger: o.Logger}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -158,8 +172,8 @@ func (s *Service) authorize(ctx context.Context) (*caller, error) {
 		// --auth none: the operator on this machine, as the application (New allows nothing else).
 		return &caller{id: "anonymous", identity: "application", tokens: s.app}, nil
 	}
-	if !p.Has(WritePermissions...) {
-		return nil, refuse(errcode.Forbidden, "acting on workflows needs the permission LifecycleWorkflows-Workflow.Activate or LifecycleWorkflows.ReadWrite.All in the token; read permissions do not suffice")
+	if !p.Has(s.cfg.Permissions...) {
+		return nil, refuse(errcode.Forbidden, "acting on workflows needs one of the permissions %s in the token; read permissions do not suffice", strings.Join(s.cfg.Permissions, ", "))
 	}
 	if s.cfg.Mode == "application" {
 		if tenant.From(ctx) != s.appTenant {
@@ -184,8 +198,12 @@ func (s *Service) authorize(ctx context.Context) (*caller, error) {
 // CanRead tells whether the caller may read the audit trail: with --auth jwt, the write
 // permission; with --auth none, the operator.
 func (s *Service) CanRead(ctx context.Context) error {
-	if p, authed := auth.PrincipalFrom(ctx); authed && !p.Has(WritePermissions...) {
-		return refuse(errcode.Forbidden, "the audit trail of actions needs the permission LifecycleWorkflows-Workflow.Activate or LifecycleWorkflows.ReadWrite.All in the token")
+	perms := WritePermissions
+	if s != nil {
+		perms = s.cfg.Permissions
+	}
+	if p, authed := auth.PrincipalFrom(ctx); authed && !p.Has(perms...) {
+		return refuse(errcode.Forbidden, "the audit trail of actions needs one of the permissions %s in the token", strings.Join(perms, ", "))
 	}
 	return nil
 }
