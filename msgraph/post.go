@@ -3,7 +3,6 @@ package msgraph
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
-	"github.com/google/uuid"
 )
 
 // PostRequest is an action on Graph (activate, activateWithScope, cancelProcessing).
@@ -92,17 +90,11 @@ func (c *Client) postOnce(ctx context.Context, tokens TokenSource, u string, bod
 	}
 	actx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, u, bytes.NewReader(body))
+	req, re, err := c.newRequest(actx, http.MethodPost, u, bytes.NewReader(body), token)
 	if err != nil {
 		return nil, backoff.Permanent(err)
 	}
-	re := &RequestError{Method: http.MethodPost, URL: u, ClientRequestID: uuid.NewString()}
-	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("client-request-id", re.ClientRequestID)
-	req.Header.Set("return-client-request-id", "true")
-	req.Header.Set("User-Agent", "lcw-gateway")
 	c.requests.Add(1)
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -123,26 +115,8 @@ func (c *Client) postOnce(ctx context.Context, tokens TokenSource, u string, bod
 	if resp.StatusCode/100 == 2 {
 		return &PostResult{Status: resp.StatusCode, ClientRequestID: re.ClientRequestID, RequestID: re.RequestID}, nil
 	}
-	var envelope struct {
-		Error struct{ Code, Message string } `json:"error"`
+	if err := c.failed(resp, answer, re, tokens, token, refreshed); err != nil {
+		return nil, err
 	}
-	if json.Unmarshal(answer, &envelope) == nil {
-		re.Code, re.Message = envelope.Error.Code, envelope.Error.Message
-	}
-	switch resp.StatusCode {
-	case http.StatusUnauthorized:
-		if *refreshed {
-			return nil, backoff.Permanent(re)
-		}
-		*refreshed = true
-		tokens.Invalidate(token)
-		return nil, &waitThen{re, &backoff.RetryAfterError{}}
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		c.throttled.Add(1)
-		if d, ok := retryAfter(resp.Header.Get("Retry-After")); ok {
-			c.pause(d)
-			return nil, &waitThen{re, &backoff.RetryAfterError{Duration: d}}
-		}
-	}
-	return nil, backoff.Permanent(re)
+	return nil, backoff.Permanent(re) // anything else may have run, or will fail the same again
 }
