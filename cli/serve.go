@@ -61,6 +61,11 @@ func (c *serveCmd) Run(env *runEnv) error {
 		return err
 	}
 	defer loop.Stop()
+	acts, err := actions.New(c.Actions, actions.Options{Graph: c.Sync.Graph, AuthOn: c.Auth.Mode == "jwt", Store: store,
+		Resync: resyncer(loop), Logger: env.logger})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
@@ -71,11 +76,6 @@ func (c *serveCmd) Run(env *runEnv) error {
 	}
 	defer func() { _ = flush(context.Background()) }()
 	go live.Prune(env.ctx, store, c.Live.Retention, env.logger)
-	acts, err := actions.New(c.Actions, actions.Options{Graph: c.Sync.Graph, AuthOn: c.Auth.Mode == "jwt", Store: store,
-		Resync: resyncer(loop), Logger: env.logger})
-	if err != nil {
-		return err
-	}
 	opts := []server.Option{server.WithTracer(tp), server.WithPolicy(c.Policy), server.WithLive(c.Live), server.WithActions(acts)}
 	if loop != nil {
 		opts = append(opts, server.WithAddons(loop))
