@@ -44,7 +44,7 @@ const (
 // actionsEnv is a gateway with actions on, over the real HTTP server, a real store and the Graph
 // double: tenant A holds the docs fixture (one result failed), tenant B a generated data set.
 type actionsEnv struct {
-	t     *testing.T
+	t     testing.TB
 	graph *msgraphtest.Server
 	dir   string
 	store *db.Store
@@ -56,7 +56,7 @@ type actionsEnv struct {
 
 type actionsOption func(*actions.Config, *actions.Options)
 
-func newActionsEnv(t *testing.T, e dbtest.Engine, mode string, opts ...actionsOption) *actionsEnv {
+func newActionsEnv(t testing.TB, e dbtest.Engine, mode string, opts ...actionsOption) *actionsEnv {
 	t.Helper()
 	env := &actionsEnv{t: t, logs: &lockedBuffer{}}
 	env.dir = msgraphtest.CopyFixture(t, fixtureDir(t, "msgraph-docs-example"))
@@ -173,7 +173,7 @@ type actionResult struct {
 const resultFields = `id kind outcome identity principalId workflowId targetId message dryRun replayed
 	calls { url body sent status clientRequestId requestId errorCode } subjects { subjectId taskIds subject { id } }`
 
-func (r gqlReply) action(t *testing.T, field string) actionResult {
+func (r gqlReply) action(t testing.TB, field string) actionResult {
 	t.Helper()
 	var a actionResult
 	raw, ok := r.Data[field]
@@ -684,4 +684,33 @@ func TestApplicationIdentityActsInItsOwnTenant(t *testing.T) {
 			t.Errorf("tenant B with the app's identity: %s", r.Raw)
 		}
 	})
+}
+
+// BenchmarkActions: what one mutation costs the gateway, through the HTTP server, against the
+// Graph double (SQLite): statements per mutation and allocations, for a dry run (store only) and
+// a reprocess sent to Graph (lookup, idempotency key, audit row).
+func BenchmarkActions(b *testing.B) {
+	env := newActionsEnv(b, dbtest.Engines(b)[0], "delegated")
+	writer := env.token(tenantA, "admin-1", writeScope)
+	for _, c := range []struct {
+		name    string
+		dry     bool
+		withKey bool
+	}{{"dryRun", true, false}, {"reprocessRun", false, false}, {"reprocessRun+key", false, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			before := env.store.Statements()
+			b.ReportAllocs()
+			for i := range b.N {
+				var headers []string
+				if c.withKey {
+					headers = []string{"Idempotency-Key", fmt.Sprintf("bench-%d", i)}
+				}
+				r := env.send(writer, mutations["reprocessRun"], map[string]any{"run": docsRun, "dry": c.dry}, headers...)
+				if len(r.Errors) > 0 {
+					b.Fatal(r.Raw)
+				}
+			}
+			b.ReportMetric(float64(env.store.Statements()-before)/float64(b.N), "statements/op")
+		})
+	}
 }
