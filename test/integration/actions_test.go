@@ -642,6 +642,10 @@ func TestActionResyncsTheWorkflow(t *testing.T) {
 			return append(runs, r)
 		})
 		writer := env.token(tenantA, "admin-1", readScope+" "+writeScope)
+		seq, err := env.store.LatestChange(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		env.graph.ResetLog()
 		env.send(writer, mutations["reprocessRun"], map[string]any{"run": docsRun}).action(t, "reprocessRun")
 		waitUntil(t, "the new run to be synced", func() bool {
@@ -652,6 +656,11 @@ func TestActionResyncsTheWorkflow(t *testing.T) {
 			if strings.HasPrefix(l.Path, "identityGovernance/lifecycleWorkflows/workflows/") && !strings.Contains(l.Path, docsWorkflow) {
 				t.Errorf("the re-sync read another workflow: %s", l)
 			}
+		}
+		// The change feed, which subscriptions are fed from, has the new run.
+		changes, err := env.store.TenantChangesAfter(tenant.WithTenant(ctx, tenantA), db.ChangeFilter{Entity: "Run"}, seq, 100)
+		if err != nil || !slices.ContainsFunc(changes, func(c db.Change) bool { return c.ID == newRun }) {
+			t.Errorf("the change feed after the action: %+v, %v; want run %s", changes, err, newRun)
 		}
 	})
 }
@@ -713,4 +722,36 @@ func BenchmarkActions(b *testing.B) {
 			b.ReportMetric(float64(env.store.Statements()-before)/float64(b.N), "statements/op")
 		})
 	}
+}
+
+// TestRefusedExchangeShowsNoSecret: when the identity platform refuses the on-behalf-of exchange
+// (here, a wrong client secret), the caller gets FORBIDDEN with the platform's reason, nothing is
+// sent to Graph, and neither the secret nor the caller's token shows in the answer or the log.
+func TestRefusedExchangeShowsNoSecret(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		wrong := "wr0ng-Secret~value.for_this_test"
+		env := newActionsEnv(t, e, "delegated", func(c *actions.Config, o *actions.Options) {
+			file := filepath.Join(t.TempDir(), "wrong-secret")
+			if err := os.WriteFile(file, []byte(wrong), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			o.Graph.ClientSecretFile = file
+		})
+		writer := env.token(tenantA, "admin-1", writeScope)
+		r := env.send(writer, mutations["reprocessRun"], map[string]any{"run": docsRun})
+		if r.code() != "FORBIDDEN" || !strings.Contains(r.Raw, "AADSTS7000215") || len(env.graph.Posts()) != 0 {
+			t.Fatalf("refused exchange: %s, %d POSTs", r.Raw, len(env.graph.Posts()))
+		}
+		a := r.action(t, "reprocessRun")
+		if a.Outcome != "FAILED" || a.Calls[0].Sent {
+			t.Errorf("refused exchange: %+v", a)
+		}
+		env.checkAudited(writer, a)
+		everything := r.Raw + env.logs.String() + env.send(writer, auditQuery, nil).Raw
+		for _, secret := range []string{wrong, writer, strings.Split(writer, ".")[2]} {
+			if strings.Contains(everything, secret) {
+				t.Errorf("the answer, the log or the audit trail shows %q", secret)
+			}
+		}
+	})
 }
