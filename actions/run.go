@@ -55,8 +55,10 @@ const workflowsPath = "identityGovernance/lifecycleWorkflows/workflows/"
 // plan is what an action asks of Graph, and of whom.
 type plan struct {
 	workflowID, targetID string
-	calls                []msgraph.PostRequest
-	subjects             db.ActionSubjects
+	// resync are the workflows to sync again after the action (workflowID when nil).
+	resync   []string
+	calls    []msgraph.PostRequest
+	subjects db.ActionSubjects
 }
 
 func (p *plan) post(path string, beta bool, body any) {
@@ -129,8 +131,8 @@ func (s *Service) ReprocessResults(ctx context.Context, ids []string, tasks stri
 		if len(missing) > 0 {
 			return nil, refuse(errcode.NotFound, "no task processing result %s in this tenant's store", strings.Join(missing, ", "))
 		}
-		p := &plan{workflowID: results[0].WorkflowID, targetID: results[0].ID}
-		for _, wf := range slices.Sorted(maps.Keys(byWorkflow)) {
+		p := &plan{workflowID: results[0].WorkflowID, targetID: results[0].ID, resync: slices.Sorted(maps.Keys(byWorkflow))}
+		for _, wf := range p.resync {
 			// Graph's documented request spells this @odata.type without the leading '#'.
 			p.post(wf+"/activateWithScope", false, map[string]any{"scope": map[string]any{
 				"@odata.type":       "microsoft.graph.identityGovernance.activateProcessingResultScope",
@@ -339,7 +341,13 @@ func (s *Service) do(ctx context.Context, kind string, args db.ActionArgs, dryRu
 		a.Outcome, a.Message = "failed", failure.Message
 	}
 	if accepted > 0 && s.resync != nil {
-		s.resync.Resync(tenant.From(ctx), a.WorkflowID, s.cfg.ResyncDelay)
+		workflows := p.resync
+		if workflows == nil {
+			workflows = []string{p.workflowID}
+		}
+		for _, wf := range workflows {
+			s.resync.Resync(tenant.From(ctx), wf, s.cfg.ResyncDelay)
+		}
 	}
 	// The audit row and the key outlive a client that has gone.
 	bg := context.WithoutCancel(ctx)
