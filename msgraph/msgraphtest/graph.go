@@ -2,7 +2,9 @@
 // 127.0.0.1. It serves a fixture folder laid out by URL path (fixtures/README.md), cut into pages
 // linked by @odata.nextLink, evaluates the few $filter forms the sync sends, and can be told to
 // fail requests the ways Graph does: 429 and 503 with Retry-After, a connection reset in mid-body,
-// malformed JSON, 403, 400, or a token that expires.
+// malformed JSON, 403, 400, or a token that expires. It records every action (POST to /v1.0 or
+// /beta) and answers 204 as Graph does, or 403, 404, 406, 429 and 500 when told; its token
+// endpoint also grants the on-behalf-of exchange and records each.
 package msgraphtest
 
 import (
