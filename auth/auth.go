@@ -80,9 +80,27 @@ func (c Config) CheckAddr(addr string) error {
 type Principal struct {
 	ID       string // oid, or appid/azp for an application without a user
 	TenantID string
+	// Permissions are what the token grants: its delegated scopes (scp) and application roles.
+	Permissions []string
+	// Delegated: the token is a user's (it has scp), so the gateway may act on their behalf.
+	Delegated bool
+}
+
+// Has tells whether the principal was granted one of perms.
+func (p Principal) Has(perms ...string) bool {
+	return slices.ContainsFunc(p.Permissions, func(g string) bool { return slices.Contains(perms, g) })
 }
 
 type principalKey struct{}
+
+type bearerKey struct{}
+
+// BearerToken is the access token the request was authenticated with ("" with --auth none). Only
+// the on-behalf-of exchange reads it; it is never logged.
+func BearerToken(ctx context.Context) string {
+	t, _ := ctx.Value(bearerKey{}).(string)
+	return t
+}
 
 // PrincipalFrom is the request's principal; ok is false when auth is off.
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
@@ -215,6 +233,8 @@ func (g *Guard) Middleware(next http.Handler) http.Handler {
 				return
 			}
 			ctx = tenant.WithTenant(context.WithValue(ctx, principalKey{}, p), p.TenantID)
+			_, raw, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+			ctx = context.WithValue(ctx, bearerKey{}, strings.TrimSpace(raw))
 			key = p.TenantID + "/" + p.ID
 			limit = g.cfg.RateLimit
 		}
@@ -275,7 +295,7 @@ func (g *Guard) check(ctx context.Context, authorization string) (Principal, tim
 	if c.ExpiresAt != nil { // required by the parser: always set
 		exp = c.ExpiresAt.Add(g.cfg.ClockSkew)
 	}
-	return Principal{ID: id, TenantID: tenant.NormalizeID(c.TenantID)}, exp, 0, ""
+	return Principal{ID: id, TenantID: tenant.NormalizeID(c.TenantID), Permissions: granted, Delegated: c.Scope != ""}, exp, 0, ""
 }
 
 // tokenProblem names what is wrong with a token without echoing it.

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 
+	"lcw-gateway/actions"
 	"lcw-gateway/auth"
 	"lcw-gateway/endpoint"
 	"lcw-gateway/live"
@@ -23,6 +24,7 @@ type serveCmd struct {
 	Policy  endpoint.Policy        `embed:""`
 	Live    live.Config            `embed:""`
 	Limits  server.Limits          `embed:""`
+	Actions actions.Config         `embed:""`
 	// MetricsAddr moves /metrics to a listener of its own, for a scraper on a private network.
 	MetricsAddr string `name:"metrics-addr" env:"LCW_METRICS_ADDR" help:"Serve /metrics on this address instead of the main one (where, with --auth jwt, it needs a token)."`
 }
@@ -59,6 +61,11 @@ func (c *serveCmd) Run(env *runEnv) error {
 		return err
 	}
 	defer loop.Stop()
+	acts, err := actions.New(c.Actions, actions.Options{Graph: c.Sync.Graph, AuthOn: c.Auth.Mode == "jwt", Store: store,
+		Resync: resyncer(loop), Logger: env.logger})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
@@ -69,7 +76,7 @@ func (c *serveCmd) Run(env *runEnv) error {
 	}
 	defer func() { _ = flush(context.Background()) }()
 	go live.Prune(env.ctx, store, c.Live.Retention, env.logger)
-	opts := []server.Option{server.WithTracer(tp), server.WithPolicy(c.Policy), server.WithLive(c.Live)}
+	opts := []server.Option{server.WithTracer(tp), server.WithPolicy(c.Policy), server.WithLive(c.Live), server.WithActions(acts)}
 	if loop != nil {
 		opts = append(opts, server.WithAddons(loop))
 	}
@@ -100,4 +107,13 @@ func (c *serveCmd) Run(env *runEnv) error {
 		return <-metricsErr
 	}
 	return nil
+}
+
+// resyncer is the loop as the actions' re-sync, or nil without a background sync (a nil *Loop
+// in the interface would not be nil).
+func resyncer(loop *syncer.Loop) actions.Resyncer {
+	if loop == nil {
+		return nil
+	}
+	return loop
 }

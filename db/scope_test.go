@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -17,7 +18,7 @@ import (
 
 // tenantTables are the tables whose rows belong to a tenant: every read of one must be scoped.
 func tenantTables() []string {
-	return append(dbtest.Tables(), "sync_runs", "sync_workflows", "sync_tenants")
+	return append(dbtest.Tables(), "sync_runs", "sync_workflows", "sync_tenants", "actions", "action_idempotency")
 }
 
 var (
@@ -91,6 +92,13 @@ func TestEveryReadIsScoped(t *testing.T) {
 		must(t, s.RecordSync(ctx, time.Now(), nil))
 		must(t, s.CompleteWorkflowSync(ctx, "w1", nil))
 		must(t, s.MarkRunSynced(ctx, db.SyncRun{ID: "r1", WorkflowID: "w1", ProcessingStatus: db.StatusCompleted}))
+		for _, tn := range []string{storeTenant, decoyTenant} {
+			for _, id := range []string{"a1", "a2"} {
+				must(t, s.RecordAction(tenant.WithTenant(context.Background(), tn), &db.Action{ID: id, CreatedDateTime: time.Now(), Kind: "cancelRun"}))
+			}
+			_, err := s.ClaimIdempotencyKey(tenant.WithTenant(context.Background(), tn), "p", "k", "d", time.Hour)
+			must(t, err)
+		}
 
 		var mu sync.Mutex
 		var current string
@@ -247,6 +255,23 @@ func TestEveryReadIsScoped(t *testing.T) {
 			{"SummarizeUsers", func() error { _, err := s.SummarizeUsers(ctx, "w1", from, to); return err }},
 			{"SyncState", func() error { _, _, err := s.SyncState(ctx, "w1"); return err }},
 			{"LastSync", func() error { _, _, err := s.LastSync(ctx); return err }},
+			{"ActionsByID", func() error { _, err := s.ActionsByID(ctx, []string{"a1"}); return err }},
+			{"Actions", func() error {
+				return pages(func(a db.PageArgs) ([]string, db.Counter, error) {
+					p, c, err := s.Actions(ctx, a)
+					if err != nil {
+						return nil, nil, err
+					}
+					return p.Cursors(), c, nil
+				}, db.PageArgs{})
+			}},
+			{"ResultsOfRun", func() error { _, err := s.ResultsOfRun(ctx, "r1"); return err }},
+			{"ClaimIdempotencyKey", func() error { // reads the key claimed above
+				if _, err := s.ClaimIdempotencyKey(ctx, "p", "k", "d", time.Hour); !errors.Is(err, db.ErrIdempotencyKeyInUse) {
+					return fmt.Errorf("want the key in use, got %v", err)
+				}
+				return nil
+			}},
 		}
 		for _, c := range calls {
 			mu.Lock()

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"lcw-gateway/actions"
 	"lcw-gateway/errcode"
 	"lcw-gateway/graph"
 
@@ -50,7 +51,21 @@ func PresentError(logger *slog.Logger, suggestions bool) graphql.ErrorPresenterF
 		var input *db.InputError
 		var notFound *graph.NotFoundError
 		var plain *gqlerror.Error
+		var action *actions.Error
 		switch {
+		case errors.As(err, &action):
+			// Worded for the client: no token, no secret, Graph's request id when it answered.
+			gqlErr.Message = action.Message
+			setCode(gqlErr, action.Code)
+			if action.GraphStatus != 0 {
+				gqlErr.Extensions["graphStatus"] = action.GraphStatus
+			}
+			if action.GraphRequestID != "" {
+				gqlErr.Extensions["graphRequestId"] = action.GraphRequestID
+			}
+			if action.ClientRequestID != "" {
+				gqlErr.Extensions["graphClientRequestId"] = action.ClientRequestID
+			}
 		case errors.As(err, &input):
 			gqlErr.Message = input.Message
 			setCode(gqlErr, errcode.BadUserInput)

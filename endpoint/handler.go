@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/rules"
 	"go.opentelemetry.io/otel/trace"
 
+	"lcw-gateway/actions"
 	"lcw-gateway/auth"
 	"lcw-gateway/db"
 	"lcw-gateway/errcode"
@@ -35,6 +36,8 @@ type Options struct {
 	// Auth verifies the tokens of WebSocket connections (connection_init) and the expiry of SSE
 	// streams; nil when no guard runs.
 	Auth *auth.Guard
+	// Actions runs the mutations; nil refuses them.
+	Actions *actions.Service
 }
 
 // NewHandler is the GraphQL endpoint: GraphQL over HTTP (POST and GET) behind the policy's HTTP
@@ -65,7 +68,7 @@ func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...gra
 	limits := operationLimits{maxDepth: policy.MaxDepth, maxAliases: policy.MaxAliases, maxRootFields: policy.MaxRootFields,
 		maxCost: policy.MaxCost, maxFields: policy.MaxFields, maxDirectives: policy.MaxDirectives}
 	cache := newDocumentCache(1000)
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Schema: graph.ClientSafeSchema(), Resolvers: &graph.Resolver{Store: store, Live: opts.Live}}))
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Schema: graph.ClientSafeSchema(), Resolvers: &graph.Resolver{Store: store, Live: opts.Live, Actions: opts.Actions}}))
 	pre := &preflight{limits: limits, maxTokens: policy.MaxTokens, cache: cache}
 	addStreamTransports(srv, &policy, opts)
 	srv.AddTransport(overHTTP{pre: pre})
@@ -106,8 +109,16 @@ func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...gra
 	for _, e := range extra {
 		srv.Use(e)
 	}
-	withLoaders := loaders.Middleware(store, srv)
+	withLoaders := actionRequest(loaders.Middleware(store, srv))
 	return serveStreams(&policy, opts, guardHTTP(&policy, withLoaders), withLoaders)
+}
+
+// actionRequest hands the mutations the request id and the Idempotency-Key header.
+func actionRequest(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := actions.WithRequest(r.Context(), actions.Request{ID: RequestID(r.Context()), IdempotencyKey: r.Header.Get("Idempotency-Key")})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // rulesWithoutIntrospection are gqlparser's rules plus graphql-js's NoSchemaIntrospectionCustomRule:

@@ -109,7 +109,7 @@ func (p *Policy) CORS(next http.Handler) http.Handler {
 	return cors.New(cors.Options{
 		AllowedOrigins: p.CORSOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost},
-		AllowedHeaders: []string{"Content-Type", "Accept", "Authorization"},
+		AllowedHeaders: []string{"Content-Type", "Accept", "Authorization", "Idempotency-Key"}, // the last for the mutations
 		ExposedHeaders: []string{"X-Request-Id"},
 		// Bearer tokens, not cookies, authenticate: credentials mode would only widen what an
 		// allowed origin can do.

@@ -124,7 +124,7 @@ func TestCORS(t *testing.T) {
 		r := httptest.NewRequest(http.MethodOptions, "/graphql", nil)
 		r.Header.Set("Origin", origin)
 		r.Header.Set("Access-Control-Request-Method", "POST")
-		r.Header.Set("Access-Control-Request-Headers", "authorization,content-type") // as browsers write it
+		r.Header.Set("Access-Control-Request-Headers", "authorization,content-type,idempotency-key") // as browsers write it
 		rec := httptest.NewRecorder()
 		p.CORS(h).ServeHTTP(rec, r)
 		return rec

@@ -16,6 +16,12 @@ const (
 	// ServiceUnavailable: the gateway is overloaded (no database connection came free before the
 	// request's time limit); the client may retry later. The HTTP status is 503.
 	ServiceUnavailable = "SERVICE_UNAVAILABLE"
+	// UpstreamUnavailable: Microsoft Graph or the identity platform did not take an action
+	// (throttled, failing or unreachable); the client may retry later, with the same
+	// Idempotency-Key. The error names Graph's request id.
+	UpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
+	// Conflict: an Idempotency-Key whose first request is still acting.
+	Conflict = "CONFLICT"
 )
 
 // Codes gqlgen gives to documents that do not parse or validate. They stay: Apollo Server and

@@ -32,7 +32,10 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	ActionResult() ActionResultResolver
+	ActionSubject() ActionSubjectResolver
 	Insights() InsightsResolver
+	Mutation() MutationResolver
 	Query() QueryResolver
 	Run() RunResolver
 	Subscription() SubscriptionResolver
@@ -53,9 +56,57 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	ActionResult struct {
+		Arguments       func(childComplexity int) int
+		Calls           func(childComplexity int) int
+		CreatedDateTime func(childComplexity int) int
+		DryRun          func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Identity        func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		Message         func(childComplexity int) int
+		Outcome         func(childComplexity int) int
+		PrincipalID     func(childComplexity int) int
+		Replayed        func(childComplexity int) int
+		RequestID       func(childComplexity int) int
+		Subjects        func(childComplexity int) int
+		TargetID        func(childComplexity int) int
+		WorkflowID      func(childComplexity int) int
+	}
+
+	ActionResultConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ActionResultEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ActionSubject struct {
+		Subject   func(childComplexity int) int
+		SubjectID func(childComplexity int) int
+		TaskIDs   func(childComplexity int) int
+	}
+
 	FailureReasonCount struct {
 		Count         func(childComplexity int) int
 		FailureReason func(childComplexity int) int
+	}
+
+	GraphCall struct {
+		Body            func(childComplexity int) int
+		ClientRequestID func(childComplexity int) int
+		ErrorCode       func(childComplexity int) int
+		ErrorMessage    func(childComplexity int) int
+		Method          func(childComplexity int) int
+		RequestID       func(childComplexity int) int
+		Sent            func(childComplexity int) int
+		Status          func(childComplexity int) int
+		URL             func(childComplexity int) int
 	}
 
 	Insights struct {
@@ -87,6 +138,13 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	Mutation struct {
+		ActivateWorkflow               func(childComplexity int, workflowID string, subjectIds []string, dryRun *bool, idempotencyKey *string) int
+		CancelRun                      func(childComplexity int, runID string, idempotencyKey *string) int
+		ReprocessRun                   func(childComplexity int, runID string, users *model.ActionUserScope, tasks *model.ActionTaskScope, dryRun *bool, idempotencyKey *string) int
+		ReprocessTaskProcessingResults func(childComplexity int, ids []string, tasks *model.ActionTaskScope, dryRun *bool, idempotencyKey *string) int
+	}
+
 	PageInfo struct {
 		EndCursor       func(childComplexity int) int
 		HasNextPage     func(childComplexity int) int
@@ -101,6 +159,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Actions               func(childComplexity int, first *int, after *string, last *int, before *string) int
 		DeletedWorkflows      func(childComplexity int, first *int, after *string, last *int, before *string, where *db.WorkflowWhere, orderBy []*model.Order) int
 		Insights              func(childComplexity int, startDateTime time.Time, endDateTime time.Time) int
 		Node                  func(childComplexity int, id string) int
@@ -441,6 +500,16 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type ActionResultResolver interface {
+	Outcome(ctx context.Context, obj *db.Action) (model.ActionOutcome, error)
+
+	Arguments(ctx context.Context, obj *db.Action) (string, error)
+	Calls(ctx context.Context, obj *db.Action) ([]*db.GraphCall, error)
+	Subjects(ctx context.Context, obj *db.Action) ([]*db.ActionSubject, error)
+}
+type ActionSubjectResolver interface {
+	Subject(ctx context.Context, obj *db.ActionSubject) (*db.User, error)
+}
 type InsightsResolver interface {
 	WorkflowsProcessedSummary(ctx context.Context, obj *model.Insights) (*db.InsightsSummary, error)
 	WorkflowsProcessedByCategory(ctx context.Context, obj *model.Insights) (*model.WorkflowsInsightsByCategory, error)
@@ -448,6 +517,12 @@ type InsightsResolver interface {
 	TopTasksProcessedSummary(ctx context.Context, obj *model.Insights, first *int) ([]*model.TopTasksInsightsSummary, error)
 	Groups(ctx context.Context, obj *model.Insights, groupBy string) ([]*db.InsightsSummary, error)
 	FailuresByReason(ctx context.Context, obj *model.Insights) ([]*db.FailureReasonCount, error)
+}
+type MutationResolver interface {
+	ReprocessRun(ctx context.Context, runID string, users *model.ActionUserScope, tasks *model.ActionTaskScope, dryRun *bool, idempotencyKey *string) (*db.Action, error)
+	ReprocessTaskProcessingResults(ctx context.Context, ids []string, tasks *model.ActionTaskScope, dryRun *bool, idempotencyKey *string) (*db.Action, error)
+	ActivateWorkflow(ctx context.Context, workflowID string, subjectIds []string, dryRun *bool, idempotencyKey *string) (*db.Action, error)
+	CancelRun(ctx context.Context, runID string, idempotencyKey *string) (*db.Action, error)
 }
 type QueryResolver interface {
 	Workflows(ctx context.Context, first *int, after *string, last *int, before *string, where *db.WorkflowWhere, orderBy []*model.Order, includeDeleted *bool) (*model.Connection[db.Workflow], error)
@@ -463,6 +538,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	DeletedWorkflows(ctx context.Context, first *int, after *string, last *int, before *string, where *db.WorkflowWhere, orderBy []*model.Order) (*model.Connection[db.Workflow], error)
 	Insights(ctx context.Context, startDateTime time.Time, endDateTime time.Time) (*model.Insights, error)
+	Actions(ctx context.Context, first *int, after *string, last *int, before *string) (*model.Connection[db.Action], error)
 	UserProcessingResult(ctx context.Context, id string) (*db.UserProcessingResult, error)
 }
 type RunResolver interface {
@@ -555,6 +631,154 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "ActionResult.arguments":
+		if e.ComplexityRoot.ActionResult.Arguments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.Arguments(childComplexity), true
+	case "ActionResult.calls":
+		if e.ComplexityRoot.ActionResult.Calls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.Calls(childComplexity), true
+	case "ActionResult.createdDateTime":
+		if e.ComplexityRoot.ActionResult.CreatedDateTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.CreatedDateTime(childComplexity), true
+	case "ActionResult.dryRun":
+		if e.ComplexityRoot.ActionResult.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.DryRun(childComplexity), true
+	case "ActionResult.id":
+		if e.ComplexityRoot.ActionResult.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.ID(childComplexity), true
+	case "ActionResult.identity":
+		if e.ComplexityRoot.ActionResult.Identity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.Identity(childComplexity), true
+	case "ActionResult.kind":
+		if e.ComplexityRoot.ActionResult.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.Kind(childComplexity), true
+	case "ActionResult.message":
+		if e.ComplexityRoot.ActionResult.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.Message(childComplexity), true
+	case "ActionResult.outcome":
+		if e.ComplexityRoot.ActionResult.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.Outcome(childComplexity), true
+	case "ActionResult.principalId":
+		if e.ComplexityRoot.ActionResult.PrincipalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.PrincipalID(childComplexity), true
+	case "ActionResult.replayed":
+		if e.ComplexityRoot.ActionResult.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.Replayed(childComplexity), true
+	case "ActionResult.requestId":
+		if e.ComplexityRoot.ActionResult.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.RequestID(childComplexity), true
+	case "ActionResult.subjects":
+		if e.ComplexityRoot.ActionResult.Subjects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.Subjects(childComplexity), true
+	case "ActionResult.targetId":
+		if e.ComplexityRoot.ActionResult.TargetID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.TargetID(childComplexity), true
+	case "ActionResult.workflowId":
+		if e.ComplexityRoot.ActionResult.WorkflowID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResult.WorkflowID(childComplexity), true
+
+	case "ActionResultConnection.edges":
+		if e.ComplexityRoot.ActionResultConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResultConnection.Edges(childComplexity), true
+	case "ActionResultConnection.nodes":
+		if e.ComplexityRoot.ActionResultConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResultConnection.Nodes(childComplexity), true
+	case "ActionResultConnection.pageInfo":
+		if e.ComplexityRoot.ActionResultConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResultConnection.PageInfo(childComplexity), true
+	case "ActionResultConnection.totalCount":
+		if e.ComplexityRoot.ActionResultConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResultConnection.TotalCount(childComplexity), true
+
+	case "ActionResultEdge.cursor":
+		if e.ComplexityRoot.ActionResultEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResultEdge.Cursor(childComplexity), true
+	case "ActionResultEdge.node":
+		if e.ComplexityRoot.ActionResultEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionResultEdge.Node(childComplexity), true
+
+	case "ActionSubject.subject":
+		if e.ComplexityRoot.ActionSubject.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionSubject.Subject(childComplexity), true
+	case "ActionSubject.subjectId":
+		if e.ComplexityRoot.ActionSubject.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionSubject.SubjectID(childComplexity), true
+	case "ActionSubject.taskIds":
+		if e.ComplexityRoot.ActionSubject.TaskIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActionSubject.TaskIDs(childComplexity), true
+
 	case "FailureReasonCount.count":
 		if e.ComplexityRoot.FailureReasonCount.Count == nil {
 			break
@@ -567,6 +791,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FailureReasonCount.FailureReason(childComplexity), true
+
+	case "GraphCall.body":
+		if e.ComplexityRoot.GraphCall.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphCall.Body(childComplexity), true
+	case "GraphCall.clientRequestId":
+		if e.ComplexityRoot.GraphCall.ClientRequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphCall.ClientRequestID(childComplexity), true
+	case "GraphCall.errorCode":
+		if e.ComplexityRoot.GraphCall.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphCall.ErrorCode(childComplexity), true
+	case "GraphCall.errorMessage":
+		if e.ComplexityRoot.GraphCall.ErrorMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphCall.ErrorMessage(childComplexity), true
+	case "GraphCall.method":
+		if e.ComplexityRoot.GraphCall.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphCall.Method(childComplexity), true
+	case "GraphCall.requestId":
+		if e.ComplexityRoot.GraphCall.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphCall.RequestID(childComplexity), true
+	case "GraphCall.sent":
+		if e.ComplexityRoot.GraphCall.Sent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphCall.Sent(childComplexity), true
+	case "GraphCall.status":
+		if e.ComplexityRoot.GraphCall.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphCall.Status(childComplexity), true
+	case "GraphCall.url":
+		if e.ComplexityRoot.GraphCall.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GraphCall.URL(childComplexity), true
 
 	case "Insights.endDateTime":
 		if e.ComplexityRoot.Insights.EndDateTime == nil {
@@ -706,6 +985,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.KeyValuePair.Value(childComplexity), true
 
+	case "Mutation.activateWorkflow":
+		if e.ComplexityRoot.Mutation.ActivateWorkflow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_activateWorkflow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ActivateWorkflow(childComplexity, args["workflowId"].(string), args["subjectIds"].([]string), args["dryRun"].(*bool), args["idempotencyKey"].(*string)), true
+	case "Mutation.cancelRun":
+		if e.ComplexityRoot.Mutation.CancelRun == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelRun_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelRun(childComplexity, args["runId"].(string), args["idempotencyKey"].(*string)), true
+	case "Mutation.reprocessRun":
+		if e.ComplexityRoot.Mutation.ReprocessRun == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reprocessRun_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReprocessRun(childComplexity, args["runId"].(string), args["users"].(*model.ActionUserScope), args["tasks"].(*model.ActionTaskScope), args["dryRun"].(*bool), args["idempotencyKey"].(*string)), true
+	case "Mutation.reprocessTaskProcessingResults":
+		if e.ComplexityRoot.Mutation.ReprocessTaskProcessingResults == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reprocessTaskProcessingResults_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReprocessTaskProcessingResults(childComplexity, args["ids"].([]string), args["tasks"].(*model.ActionTaskScope), args["dryRun"].(*bool), args["idempotencyKey"].(*string)), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -750,6 +1074,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Parameter.Values(childComplexity), true
 
+	case "Query.actions":
+		if e.ComplexityRoot.Query.Actions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_actions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Actions(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.deletedWorkflows":
 		if e.ComplexityRoot.Query.DeletedWorkflows == nil {
 			break
@@ -2405,6 +2740,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 			return &response
 		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 	case ast.Subscription:
 		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
 
@@ -3001,6 +3351,203 @@ type FailureReasonCount {
   failureReason: String
   "Failed task executions with this reason."
   count: Int!
+}
+`, BuiltIn: false},
+	{Name: "../schema/mutation.graphqls", Input: `"""
+Actions on Microsoft Graph: run a workflow again for the users and tasks a report shows failed,
+run it on demand for chosen users, or cancel a run. Off unless the gateway is served with
+` + "`" + `--actions` + "`" + `; with ` + "`" + `--auth jwt` + "`" + ` the caller's token needs ` + "`" + `LifecycleWorkflows-Workflow.Activate` + "`" + ` or
+` + "`" + `LifecycleWorkflows.ReadWrite.All` + "`" + ` (read permissions never suffice), and Graph is called on behalf
+of the caller, so Graph's own role checks apply too. Every mutation is checked before anything
+reaches Graph, answers with what was asked of Graph per call and what Graph said, and is audited
+(` + "`" + `Query.actions` + "`" + `). Send an ` + "`" + `Idempotency-Key` + "`" + ` header (or the ` + "`" + `idempotencyKey` + "`" + ` argument) to make a
+retried mutation answer with its first result instead of acting twice.
+"""
+type Mutation {
+  """
+  Run a run's users and tasks again (Graph's ` + "`" + `activateWithScope` + "`" + ` with an ` + "`" + `activateRunScope` + "`" + `),
+  by default only the failed users and their failed tasks. Graph starts a new run.
+  """
+  reprocessRun(
+    "The run whose users to process again (in the caller's tenant)."
+    runId: ID!
+    "Which users: the run's failed users (default) or all of them."
+    users: ActionUserScope = FAILED
+    "Which tasks: each user's failed tasks (default) or all of them."
+    tasks: ActionTaskScope = FAILED
+    "Answer with the users and tasks it would cover, from the store, without calling Graph."
+    dryRun: Boolean = false
+    "Makes a retry a no-op that answers with the first result (the ` + "`" + `Idempotency-Key` + "`" + ` header does the same)."
+    idempotencyKey: String
+  ): ActionResult!
+  """
+  Run chosen task processing results again (Graph's ` + "`" + `activateWithScope` + "`" + ` with an
+  ` + "`" + `activateProcessingResultScope` + "`" + `), one call per workflow they belong to.
+  """
+  reprocessTaskProcessingResults(
+    "The results to process again (in the caller's tenant), at most ` + "`" + `--action-max-subjects` + "`" + `."
+    ids: [ID!]!
+    "Which tasks: the failed ones (default) or all of them."
+    tasks: ActionTaskScope = FAILED
+    "Answer with the users and tasks it would cover, from the store, without calling Graph."
+    dryRun: Boolean = false
+    "Makes a retry a no-op that answers with the first result."
+    idempotencyKey: String
+  ): ActionResult!
+  """
+  Run a workflow on demand for chosen users (Graph's ` + "`" + `activate` + "`" + `), in calls of at most 10 users
+  each, as Graph takes them.
+  """
+  activateWorkflow(
+    "The workflow to run (in the caller's tenant)."
+    workflowId: ID!
+    "The users (Entra object ids) to run it for, at most ` + "`" + `--action-max-subjects` + "`" + `."
+    subjectIds: [ID!]!
+    "Answer with the users it would cover without calling Graph."
+    dryRun: Boolean = false
+    "Makes a retry a no-op that answers with the first result."
+    idempotencyKey: String
+  ): ActionResult!
+  "Cancel a queued or running run (Graph's ` + "`" + `cancelProcessing` + "`" + `, a beta API)."
+  cancelRun(
+    "The run to cancel (in the caller's tenant)."
+    runId: ID!
+    "Makes a retry a no-op that answers with the first result."
+    idempotencyKey: String
+  ): ActionResult!
+}
+
+extend type Query {
+  """
+  The audit trail of actions in the caller's tenant, newest first: every mutation, refused ones
+  included. Needs the same write permission as the mutations.
+  """
+  actions(
+    "Page size from the start (default 50, at most 500)."
+    first: Int
+    "Return items after this cursor."
+    after: String
+    "Page size from the end (at most 500)."
+    last: Int
+    "Return items before this cursor."
+    before: String
+  ): ActionResultConnection!
+}
+
+"Which users of a run to process again."
+enum ActionUserScope {
+  "The users whose processing failed (Graph's ` + "`" + `failedUsers` + "`" + `)."
+  FAILED
+  "Every user of the run (Graph's ` + "`" + `allUsers` + "`" + `)."
+  ALL
+}
+
+"Which tasks to process again."
+enum ActionTaskScope {
+  "The tasks that failed (Graph's ` + "`" + `failedTasks` + "`" + `)."
+  FAILED
+  "Every task (Graph's ` + "`" + `allTasks` + "`" + `)."
+  ALL
+}
+
+"How an action ended."
+enum ActionOutcome {
+  "A dry run: nothing was sent to Graph."
+  DRY_RUN
+  "Graph accepted every call."
+  SUCCEEDED
+  "Graph accepted some calls and refused one; the calls after it were not sent."
+  PARTIAL
+  "Graph accepted no call."
+  FAILED
+  "Stopped by the gateway before Graph (permission, tenant, unknown id, limit)."
+  REFUSED
+}
+
+"One mutation and its audit record: who asked what, and what Graph answered, call by call."
+type ActionResult {
+  "The action's id in the audit trail."
+  id: ID!
+  "When the gateway received it."
+  createdDateTime: DateTime!
+  "The mutation, e.g. ` + "`" + `reprocessRun` + "`" + `."
+  kind: String!
+  "Who asked (the token's oid, or the app id of an application)."
+  principalId: String!
+  "How Graph was called: ` + "`" + `delegated` + "`" + ` (on behalf of the caller), ` + "`" + `application` + "`" + `, or ` + "`" + `none` + "`" + ` (refused before)."
+  identity: String!
+  "The workflow acted on (empty when refused before it was known)."
+  workflowId: String!
+  "The run, workflow or first result acted on."
+  targetId: String!
+  "True for a dry run."
+  dryRun: Boolean!
+  "How it ended."
+  outcome: ActionOutcome!
+  "Why it did not succeed, in words (empty on success)."
+  message: String!
+  "The arguments as given, as JSON text."
+  arguments: String!
+  "What was (or, in a dry run, would be) sent to Graph, one entry per call, in order."
+  calls: [GraphCall!]!
+  "The users the action covers, with their tasks, as the store knows them."
+  subjects: [ActionSubject!]!
+  "The gateway's request id (X-Request-Id) of the request that acted."
+  requestId: String!
+  "True when this is the first answer, given again for a repeated idempotency key: nothing was sent this time."
+  replayed: Boolean!
+}
+
+"One request to Microsoft Graph and its answer."
+type GraphCall {
+  "The HTTP method (POST)."
+  method: String!
+  "The URL."
+  url: String!
+  "The JSON body sent."
+  body: String!
+  "False when it was not sent: a dry run, or an earlier call failed."
+  sent: Boolean!
+  "Graph's HTTP status (204 when accepted); 0 when not sent or not answered."
+  status: Int!
+  "The client-request-id the gateway sent."
+  clientRequestId: String
+  "Graph's request-id, for Microsoft support."
+  requestId: String
+  "The gateway's error code for a failed call."
+  errorCode: String
+  "Why the call failed."
+  errorMessage: String
+}
+
+"A user an action covers."
+type ActionSubject {
+  "The user's Entra object id."
+  subjectId: ID!
+  "The user, when the store knows them."
+  subject: User
+  "The tasks processed again for this user; null means every task of the workflow."
+  taskIds: [ID!]
+}
+
+"A page of the audit trail."
+type ActionResultConnection {
+  "The items of this page with their cursors."
+  edges: [ActionResultEdge!]!
+  "The items of this page."
+  nodes: [ActionResult!]!
+  "Where this page sits in the whole list."
+  pageInfo: PageInfo!
+  "How many items the whole list holds (counted only when asked for)."
+  totalCount: Int!
+}
+
+"An action with its cursor."
+type ActionResultEdge {
+  "Where this item sits, for after/before."
+  cursor: String!
+  "The action."
+  node: ActionResult!
 }
 `, BuiltIn: false},
 	{Name: "../schema/query.graphqls", Input: `"Read-only entry points. Unknown ids give ` + "`" + `null` + "`" + `, never an error."
@@ -3917,6 +4464,78 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_ActionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ActionResult_id(ctx, field)
+	case "createdDateTime":
+		return ec.fieldContext_ActionResult_createdDateTime(ctx, field)
+	case "kind":
+		return ec.fieldContext_ActionResult_kind(ctx, field)
+	case "principalId":
+		return ec.fieldContext_ActionResult_principalId(ctx, field)
+	case "identity":
+		return ec.fieldContext_ActionResult_identity(ctx, field)
+	case "workflowId":
+		return ec.fieldContext_ActionResult_workflowId(ctx, field)
+	case "targetId":
+		return ec.fieldContext_ActionResult_targetId(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_ActionResult_dryRun(ctx, field)
+	case "outcome":
+		return ec.fieldContext_ActionResult_outcome(ctx, field)
+	case "message":
+		return ec.fieldContext_ActionResult_message(ctx, field)
+	case "arguments":
+		return ec.fieldContext_ActionResult_arguments(ctx, field)
+	case "calls":
+		return ec.fieldContext_ActionResult_calls(ctx, field)
+	case "subjects":
+		return ec.fieldContext_ActionResult_subjects(ctx, field)
+	case "requestId":
+		return ec.fieldContext_ActionResult_requestId(ctx, field)
+	case "replayed":
+		return ec.fieldContext_ActionResult_replayed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActionResult", field.Name)
+}
+
+func (ec *executionContext) childFields_ActionResultConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ActionResultConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ActionResultConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ActionResultConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ActionResultConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActionResultConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ActionResultEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ActionResultEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ActionResultEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActionResultEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ActionSubject(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subjectId":
+		return ec.fieldContext_ActionSubject_subjectId(ctx, field)
+	case "subject":
+		return ec.fieldContext_ActionSubject_subject(ctx, field)
+	case "taskIds":
+		return ec.fieldContext_ActionSubject_taskIds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActionSubject", field.Name)
+}
+
 func (ec *executionContext) childFields_FailureReasonCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "failureReason":
@@ -3925,6 +4544,30 @@ func (ec *executionContext) childFields_FailureReasonCount(ctx context.Context, 
 		return ec.fieldContext_FailureReasonCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FailureReasonCount", field.Name)
+}
+
+func (ec *executionContext) childFields_GraphCall(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "method":
+		return ec.fieldContext_GraphCall_method(ctx, field)
+	case "url":
+		return ec.fieldContext_GraphCall_url(ctx, field)
+	case "body":
+		return ec.fieldContext_GraphCall_body(ctx, field)
+	case "sent":
+		return ec.fieldContext_GraphCall_sent(ctx, field)
+	case "status":
+		return ec.fieldContext_GraphCall_status(ctx, field)
+	case "clientRequestId":
+		return ec.fieldContext_GraphCall_clientRequestId(ctx, field)
+	case "requestId":
+		return ec.fieldContext_GraphCall_requestId(ctx, field)
+	case "errorCode":
+		return ec.fieldContext_GraphCall_errorCode(ctx, field)
+	case "errorMessage":
+		return ec.fieldContext_GraphCall_errorMessage(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GraphCall", field.Name)
 }
 
 func (ec *executionContext) childFields_Insights(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4795,6 +5438,150 @@ func (ec *executionContext) field_Insights_topWorkflowsProcessedSummary_args(ctx
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_activateWorkflow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "workflowId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["workflowId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "subjectIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subjectIds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "dryRun",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dryRun"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelRun_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "runId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["runId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reprocessRun_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "runId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["runId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "users",
+		func(ctx context.Context, v any) (*model.ActionUserScope, error) {
+			return ec.unmarshalOActionUserScope2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐActionUserScope(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["users"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "tasks",
+		func(ctx context.Context, v any) (*model.ActionTaskScope, error) {
+			return ec.unmarshalOActionTaskScope2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐActionTaskScope(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tasks"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "dryRun",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dryRun"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reprocessTaskProcessingResults_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tasks",
+		func(ctx context.Context, v any) (*model.ActionTaskScope, error) {
+			return ec.unmarshalOActionTaskScope2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐActionTaskScope(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tasks"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "dryRun",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dryRun"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idempotencyKey"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4806,6 +5593,44 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_actions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -6031,6 +6856,621 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
+func (ec *executionContext) _ActionResult_id(ctx context.Context, field graphql.CollectedField, obj *db.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ActionResult_createdDateTime(ctx context.Context, field graphql.CollectedField, obj *db.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_createdDateTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedDateTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_createdDateTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ActionResult_kind(ctx context.Context, field graphql.CollectedField, obj *db.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActionResult_principalId(ctx context.Context, field graphql.CollectedField, obj *db.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_principalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PrincipalID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_principalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActionResult_identity(ctx context.Context, field graphql.CollectedField, obj *db.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_identity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Identity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_identity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActionResult_workflowId(ctx context.Context, field graphql.CollectedField, obj *db.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_workflowId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WorkflowID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_workflowId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActionResult_targetId(ctx context.Context, field graphql.CollectedField, obj *db.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_targetId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TargetID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_targetId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActionResult_dryRun(ctx context.Context, field graphql.CollectedField, obj *db.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ActionResult_outcome(ctx context.Context, field graphql.CollectedField, obj *db.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ActionResult().Outcome(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ActionOutcome) graphql.Marshaler {
+			return ec.marshalNActionOutcome2lcwᚑgatewayᚋgraphᚋmodelᚐActionOutcome(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, true, true, "ActionOutcome")
+}
+
+func (ec *executionContext) _ActionResult_message(ctx context.Context, field graphql.CollectedField, obj *db.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActionResult_arguments(ctx context.Context, field graphql.CollectedField, obj *db.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_arguments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ActionResult().Arguments(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_arguments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, true, true, "String")
+}
+
+func (ec *executionContext) _ActionResult_calls(ctx context.Context, field graphql.CollectedField, obj *db.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_calls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ActionResult().Calls(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.GraphCall) graphql.Marshaler {
+			return ec.marshalNGraphCall2ᚕᚖlcwᚑgatewayᚋdbᚐGraphCallᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_calls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionResult",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GraphCall(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActionResult_subjects(ctx context.Context, field graphql.CollectedField, obj *db.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_subjects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ActionResult().Subjects(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.ActionSubject) graphql.Marshaler {
+			return ec.marshalNActionSubject2ᚕᚖlcwᚑgatewayᚋdbᚐActionSubjectᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_subjects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionResult",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionSubject(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActionResult_requestId(ctx context.Context, field graphql.CollectedField, obj *db.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActionResult_replayed(ctx context.Context, field graphql.CollectedField, obj *db.Action) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResult_replayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResult_replayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ActionResultConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[db.Action]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResultConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[db.Action]) graphql.Marshaler {
+			return ec.marshalNActionResultEdge2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResultConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionResultConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionResultEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActionResultConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.Connection[db.Action]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResultConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.Action) graphql.Marshaler {
+			return ec.marshalNActionResult2ᚕᚖlcwᚑgatewayᚋdbᚐActionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResultConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionResultConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActionResultConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Connection[db.Action]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResultConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2lcwᚑgatewayᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResultConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionResultConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActionResultConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Connection[db.Action]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResultConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResultConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResultConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _ActionResultEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[db.Action]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResultEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResultEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionResultEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActionResultEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[db.Action]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionResultEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Action) graphql.Marshaler {
+			return ec.marshalNActionResult2ᚖlcwᚑgatewayᚋdbᚐAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionResultEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionResultEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActionSubject_subjectId(ctx context.Context, field graphql.CollectedField, obj *db.ActionSubject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionSubject_subjectId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActionSubject_subjectId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionSubject", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ActionSubject_subject(ctx context.Context, field graphql.CollectedField, obj *db.ActionSubject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionSubject_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ActionSubject().Subject(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖlcwᚑgatewayᚋdbᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActionSubject_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ActionSubject",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ActionSubject_taskIds(ctx context.Context, field graphql.CollectedField, obj *db.ActionSubject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActionSubject_taskIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaskIDs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActionSubject_taskIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActionSubject", field, false, false, "ID")
+}
+
 func (ec *executionContext) _FailureReasonCount_failureReason(ctx context.Context, field graphql.CollectedField, obj *db.FailureReasonCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6075,6 +7515,213 @@ func (ec *executionContext) _FailureReasonCount_count(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_FailureReasonCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FailureReasonCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GraphCall_method(ctx context.Context, field graphql.CollectedField, obj *db.GraphCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphCall_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphCall_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphCall", field, false, false, "String")
+}
+
+func (ec *executionContext) _GraphCall_url(ctx context.Context, field graphql.CollectedField, obj *db.GraphCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphCall_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphCall_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphCall", field, false, false, "String")
+}
+
+func (ec *executionContext) _GraphCall_body(ctx context.Context, field graphql.CollectedField, obj *db.GraphCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphCall_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphCall_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphCall", field, false, false, "String")
+}
+
+func (ec *executionContext) _GraphCall_sent(ctx context.Context, field graphql.CollectedField, obj *db.GraphCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphCall_sent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphCall_sent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphCall", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _GraphCall_status(ctx context.Context, field graphql.CollectedField, obj *db.GraphCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphCall_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GraphCall_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphCall", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GraphCall_clientRequestId(ctx context.Context, field graphql.CollectedField, obj *db.GraphCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphCall_clientRequestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClientRequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GraphCall_clientRequestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphCall", field, false, false, "String")
+}
+
+func (ec *executionContext) _GraphCall_requestId(ctx context.Context, field graphql.CollectedField, obj *db.GraphCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphCall_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GraphCall_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphCall", field, false, false, "String")
+}
+
+func (ec *executionContext) _GraphCall_errorCode(ctx context.Context, field graphql.CollectedField, obj *db.GraphCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphCall_errorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GraphCall_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphCall", field, false, false, "String")
+}
+
+func (ec *executionContext) _GraphCall_errorMessage(ctx context.Context, field graphql.CollectedField, obj *db.GraphCall) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GraphCall_errorMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorMessage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GraphCall_errorMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GraphCall", field, false, false, "String")
 }
 
 func (ec *executionContext) _Insights_startDateTime(ctx context.Context, field graphql.CollectedField, obj *model.Insights) (ret graphql.Marshaler) {
@@ -6625,6 +8272,182 @@ func (ec *executionContext) _KeyValuePair_value(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_KeyValuePair_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("KeyValuePair", field, false, false, "String")
+}
+
+func (ec *executionContext) _Mutation_reprocessRun(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reprocessRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReprocessRun(ctx, fc.Args["runId"].(string), fc.Args["users"].(*model.ActionUserScope), fc.Args["tasks"].(*model.ActionTaskScope), fc.Args["dryRun"].(*bool), fc.Args["idempotencyKey"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Action) graphql.Marshaler {
+			return ec.marshalNActionResult2ᚖlcwᚑgatewayᚋdbᚐAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reprocessRun(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reprocessRun_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reprocessTaskProcessingResults(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reprocessTaskProcessingResults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReprocessTaskProcessingResults(ctx, fc.Args["ids"].([]string), fc.Args["tasks"].(*model.ActionTaskScope), fc.Args["dryRun"].(*bool), fc.Args["idempotencyKey"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Action) graphql.Marshaler {
+			return ec.marshalNActionResult2ᚖlcwᚑgatewayᚋdbᚐAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reprocessTaskProcessingResults(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reprocessTaskProcessingResults_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_activateWorkflow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_activateWorkflow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ActivateWorkflow(ctx, fc.Args["workflowId"].(string), fc.Args["subjectIds"].([]string), fc.Args["dryRun"].(*bool), fc.Args["idempotencyKey"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Action) graphql.Marshaler {
+			return ec.marshalNActionResult2ᚖlcwᚑgatewayᚋdbᚐAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_activateWorkflow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_activateWorkflow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelRun(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelRun(ctx, fc.Args["runId"].(string), fc.Args["idempotencyKey"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Action) graphql.Marshaler {
+			return ec.marshalNActionResult2ᚖlcwᚑgatewayᚋdbᚐAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelRun(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelRun_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -7354,6 +9177,50 @@ func (ec *executionContext) fieldContext_Query_insights(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_insights_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_actions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_actions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Actions(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[db.Action]) graphql.Marshaler {
+			return ec.marshalNActionResultConnection2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_actions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActionResultConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_actions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16075,6 +17942,244 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 // region    **************************** object.gotpl ****************************
 
+var actionResultImplementors = []string{"ActionResult"}
+
+func (ec *executionContext) _ActionResult(ctx context.Context, sel ast.SelectionSet, obj *db.Action) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, actionResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActionResult")
+		case "id":
+			out.Values[i] = ec._ActionResult_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdDateTime":
+			out.Values[i] = ec._ActionResult_createdDateTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._ActionResult_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "principalId":
+			out.Values[i] = ec._ActionResult_principalId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "identity":
+			out.Values[i] = ec._ActionResult_identity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "workflowId":
+			out.Values[i] = ec._ActionResult_workflowId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "targetId":
+			out.Values[i] = ec._ActionResult_targetId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dryRun":
+			out.Values[i] = ec._ActionResult_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outcome":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ActionResult_outcome(ctx, field, obj)
+				})
+		case "message":
+			out.Values[i] = ec._ActionResult_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "arguments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ActionResult_arguments(ctx, field, obj)
+				})
+		case "calls":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ActionResult_calls(ctx, field, obj)
+				})
+		case "subjects":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ActionResult_subjects(ctx, field, obj)
+				})
+		case "requestId":
+			out.Values[i] = ec._ActionResult_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "replayed":
+			out.Values[i] = ec._ActionResult_replayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var actionResultConnectionImplementors = []string{"ActionResultConnection"}
+
+func (ec *executionContext) _ActionResultConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[db.Action]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, actionResultConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActionResultConnection")
+		case "edges":
+			out.Values[i] = ec._ActionResultConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._ActionResultConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ActionResultConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ActionResultConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var actionResultEdgeImplementors = []string{"ActionResultEdge"}
+
+func (ec *executionContext) _ActionResultEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[db.Action]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, actionResultEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActionResultEdge")
+		case "cursor":
+			out.Values[i] = ec._ActionResultEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ActionResultEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var actionSubjectImplementors = []string{"ActionSubject"}
+
+func (ec *executionContext) _ActionSubject(ctx context.Context, sel ast.SelectionSet, obj *db.ActionSubject) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, actionSubjectImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActionSubject")
+		case "subjectId":
+			out.Values[i] = ec._ActionSubject_subjectId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subject":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ActionSubject_subject(ctx, field, obj)
+				})
+		case "taskIds":
+			out.Values[i] = ec._ActionSubject_taskIds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var failureReasonCountImplementors = []string{"FailureReasonCount"}
 
 func (ec *executionContext) _FailureReasonCount(ctx context.Context, sel ast.SelectionSet, obj *db.FailureReasonCount) graphql.Marshaler {
@@ -16094,6 +18199,79 @@ func (ec *executionContext) _FailureReasonCount(ctx context.Context, sel ast.Sel
 		case "count":
 			out.Values[i] = ec._FailureReasonCount_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var graphCallImplementors = []string{"GraphCall"}
+
+func (ec *executionContext) _GraphCall(ctx context.Context, sel ast.SelectionSet, obj *db.GraphCall) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, graphCallImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GraphCall")
+		case "method":
+			out.Values[i] = ec._GraphCall_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._GraphCall_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "body":
+			out.Values[i] = ec._GraphCall_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sent":
+			out.Values[i] = ec._GraphCall_sent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._GraphCall_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clientRequestId":
+			out.Values[i] = ec._GraphCall_clientRequestId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "requestId":
+			out.Values[i] = ec._GraphCall_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errorCode":
+			out.Values[i] = ec._GraphCall_errorCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errorMessage":
+			out.Values[i] = ec._GraphCall_errorMessage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -16303,6 +18481,70 @@ func (ec *executionContext) _KeyValuePair(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var mutationImplementors = []string{"Mutation"}
+
+func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Mutation",
+	})
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
+			Object: field.Name,
+			Field:  field,
+		})
+
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Mutation")
+		case "reprocessRun":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reprocessRun(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reprocessTaskProcessingResults":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reprocessTaskProcessingResults(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activateWorkflow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_activateWorkflow(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelRun":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelRun(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
@@ -16490,6 +18732,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_insights(ctx, field)
+				})
+		case "actions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_actions(ctx, field)
 				})
 		case "userProcessingResult":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -18939,6 +21187,96 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNActionOutcome2lcwᚑgatewayᚋgraphᚋmodelᚐActionOutcome(ctx context.Context, v any) (model.ActionOutcome, error) {
+	var res model.ActionOutcome
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNActionOutcome2lcwᚑgatewayᚋgraphᚋmodelᚐActionOutcome(ctx context.Context, sel ast.SelectionSet, v model.ActionOutcome) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNActionResult2ᚕᚖlcwᚑgatewayᚋdbᚐActionᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.Action) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNActionResult2ᚖlcwᚑgatewayᚋdbᚐAction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNActionResult2ᚖlcwᚑgatewayᚋdbᚐAction(ctx context.Context, sel ast.SelectionSet, v *db.Action) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActionResult!")
+		return graphql.Null
+	}
+	return ec._ActionResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNActionResultConnection2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[db.Action]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActionResultConnection!")
+		return graphql.Null
+	}
+	return ec._ActionResultConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNActionResultEdge2ᚕᚖlcwᚑgatewayᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[db.Action]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNActionResultEdge2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNActionResultEdge2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[db.Action]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActionResultEdge!")
+		return graphql.Null
+	}
+	return ec._ActionResultEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNActionSubject2ᚕᚖlcwᚑgatewayᚋdbᚐActionSubjectᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.ActionSubject) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNActionSubject2ᚖlcwᚑgatewayᚋdbᚐActionSubject(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNActionSubject2ᚖlcwᚑgatewayᚋdbᚐActionSubject(ctx context.Context, sel ast.SelectionSet, v *db.ActionSubject) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ActionSubject!")
+		return graphql.Null
+	}
+	return ec._ActionSubject(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18991,6 +21329,30 @@ func (ec *executionContext) marshalNFailureReasonCount2ᚖlcwᚑgatewayᚋdbᚐF
 	return ec._FailureReasonCount(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNGraphCall2ᚕᚖlcwᚑgatewayᚋdbᚐGraphCallᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.GraphCall) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGraphCall2ᚖlcwᚑgatewayᚋdbᚐGraphCall(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGraphCall2ᚖlcwᚑgatewayᚋdbᚐGraphCall(ctx context.Context, sel ast.SelectionSet, v *db.GraphCall) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GraphCall!")
+		return graphql.Null
+	}
+	return ec._GraphCall(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19003,6 +21365,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNInsights2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐInsights(ctx context.Context, sel ast.SelectionSet, v *model.Insights) graphql.Marshaler {
@@ -20088,6 +22479,38 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 	return res
 }
 
+func (ec *executionContext) unmarshalOActionTaskScope2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐActionTaskScope(ctx context.Context, v any) (*model.ActionTaskScope, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ActionTaskScope)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOActionTaskScope2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐActionTaskScope(ctx context.Context, sel ast.SelectionSet, v *model.ActionTaskScope) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOActionUserScope2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐActionUserScope(ctx context.Context, v any) (*model.ActionUserScope, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ActionUserScope)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOActionUserScope2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐActionUserScope(ctx context.Context, sel ast.SelectionSet, v *model.ActionUserScope) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -20504,6 +22927,18 @@ func (ec *executionContext) unmarshalORunWhere2ᚖlcwᚑgatewayᚋdbᚐRunWhere(
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -20724,6 +23159,13 @@ func (ec *executionContext) unmarshalOTaskReportWhere2ᚖlcwᚑgatewayᚋdbᚐTa
 	}
 	res, err := ec.unmarshalInputTaskReportWhere(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUser2ᚖlcwᚑgatewayᚋdbᚐUser(ctx context.Context, sel ast.SelectionSet, v *db.User) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._User(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOUserProcessingResult2ᚖlcwᚑgatewayᚋdbᚐUserProcessingResult(ctx context.Context, sel ast.SelectionSet, v *db.UserProcessingResult) graphql.Marshaler {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vikstrous/dataloadgen"
 
+	"lcw-gateway/actions"
 	"lcw-gateway/db"
 	"lcw-gateway/graph/loaders"
 	"lcw-gateway/graph/model"
@@ -19,6 +20,8 @@ import (
 type Resolver struct {
 	Store *db.Store
 	Live  *live.Broker // nil: no subscriptions
+	// Actions runs the mutations; nil refuses them all.
+	Actions *actions.Service
 }
 
 // connection wraps a top-level store page, prefetches what the request selected on its items,

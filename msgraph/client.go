@@ -183,6 +183,7 @@ func (c *Client) follow(current, link string) (string, error) {
 // RequestError is a Graph request that failed: an error answer (with Graph's error envelope),
 // or no usable answer at all (Err).
 type RequestError struct {
+	Method          string // "" is GET
 	URL             string
 	Status          int    // HTTP status; 0 when no answer arrived
 	Code, Message   string // Graph's error.code and error.message
@@ -193,7 +194,11 @@ type RequestError struct {
 
 func (e *RequestError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "GET %s: ", e.URL)
+	method := e.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	fmt.Fprintf(&b, "%s %s: ", method, e.URL)
 	if e.Status != 0 {
 		fmt.Fprintf(&b, "%d %s", e.Status, http.StatusText(e.Status))
 		if e.Code != "" || e.Message != "" {
@@ -201,7 +206,9 @@ func (e *RequestError) Error() string {
 		}
 		switch e.Status {
 		case http.StatusForbidden:
-			if strings.Contains(e.URL, "/users") {
+			if method == http.MethodPost {
+				b.WriteString(" (the caller, or the app with application identity, needs LifecycleWorkflows-Workflow.Activate or LifecycleWorkflows.ReadWrite.All, and an Entra role that may run workflows)")
+			} else if strings.Contains(e.URL, "/users") {
 				b.WriteString(" (the app needs the application permission User.Read.All, with admin consent)")
 			} else {
 				b.WriteString(" (the app needs the application permission LifecycleWorkflows-Reports.Read.All or LifecycleWorkflows.Read.All, with admin consent, and the tenant a Microsoft Entra ID Governance license)")
@@ -334,17 +341,11 @@ func (c *Client) attempt(ctx context.Context, u string, entity bool, refreshed *
 	}
 	actx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodGet, u, nil)
+	req, re, err := c.newRequest(actx, http.MethodGet, u, nil, token)
 	if err != nil {
 		return nil, backoff.Permanent(err)
 	}
-	re := &RequestError{URL: u, ClientRequestID: uuid.NewString()}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Prefer", "include-unknown-enum-members") // evolvable enums arrive as sent, not as unknownFutureValue
-	req.Header.Set("client-request-id", re.ClientRequestID)
-	req.Header.Set("return-client-request-id", "true")
-	req.Header.Set("User-Agent", "lcw-gateway")
 	c.requests.Add(1)
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -378,6 +379,47 @@ func (c *Client) attempt(ctx context.Context, u string, entity bool, refreshed *
 		return page, nil
 	}
 
+	if err := c.failed(resp, body, re, c.cfg.Tokens, token, refreshed); err != nil {
+		return nil, err
+	}
+	switch resp.StatusCode {
+	case http.StatusUnauthorized:
+		return nil, backoff.Permanent(re)
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		return nil, re // no Retry-After: the exponential backoff decides
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return nil, re
+	case http.StatusNotFound:
+		return nil, backoff.Permanent(fmt.Errorf("%w: %w", ErrNotFound, re))
+	case http.StatusBadRequest:
+		return nil, backoff.Permanent(fmt.Errorf("%w: %w", ErrBadRequest, re))
+	}
+	return nil, backoff.Permanent(re)
+}
+
+// newRequest is a request with what every Graph request carries: the token, a
+// client-request-id (in the RequestError it returns, for the failures to name) and who sends it.
+func (c *Client) newRequest(ctx context.Context, method, u string, body io.Reader, token string) (*http.Request, *RequestError, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	re := &RequestError{URL: u, ClientRequestID: uuid.NewString()}
+	if method != http.MethodGet {
+		re.Method = method
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("client-request-id", re.ClientRequestID)
+	req.Header.Set("return-client-request-id", "true")
+	req.Header.Set("User-Agent", "lcw-gateway")
+	return req, re, nil
+}
+
+// failed reads Graph's error envelope into re and returns the error to retry with when Graph told
+// when to try again (nil otherwise), which GET and POST alike obey: a 401 (once, with a new token, at once) and a 429 or 503 with
+// Retry-After (then, and every request of the client waits with it).
+func (c *Client) failed(resp *http.Response, body []byte, re *RequestError, tokens TokenSource, token string, refreshed *bool) error {
 	var envelope struct {
 		Error struct{ Code, Message string } `json:"error"`
 	}
@@ -387,27 +429,20 @@ func (c *Client) attempt(ctx context.Context, u string, entity bool, refreshed *
 	switch resp.StatusCode {
 	case http.StatusUnauthorized:
 		if *refreshed {
-			return nil, backoff.Permanent(re)
+			return nil
 		}
 		// An expired or revoked token: fetch a new one once and try again at once.
 		*refreshed = true
-		c.cfg.Tokens.Invalidate(token)
-		return nil, &waitThen{re, &backoff.RetryAfterError{}}
+		tokens.Invalidate(token)
+		return &waitThen{re, &backoff.RetryAfterError{}}
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		c.throttled.Add(1)
 		if d, ok := retryAfter(resp.Header.Get("Retry-After")); ok {
 			c.pause(d)
-			return nil, &waitThen{re, &backoff.RetryAfterError{Duration: d}}
+			return &waitThen{re, &backoff.RetryAfterError{Duration: d}}
 		}
-		return nil, re
-	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
-		return nil, re
-	case http.StatusNotFound:
-		return nil, backoff.Permanent(fmt.Errorf("%w: %w", ErrNotFound, re))
-	case http.StatusBadRequest:
-		return nil, backoff.Permanent(fmt.Errorf("%w: %w", ErrBadRequest, re))
 	}
-	return nil, backoff.Permanent(re)
+	return nil
 }
 
 // entityPage wraps a single entity's answer as a page of one record.

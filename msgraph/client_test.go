@@ -2,9 +2,13 @@ package msgraph
 
 import (
 	"context"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -65,5 +69,39 @@ func TestRetryAfter(t *testing.T) {
 		if ok != tc.ok || d < tc.min || d > tc.max {
 			t.Errorf("retryAfter(%q) = %s, %v; want %v in [%s, %s]", tc.header, d, ok, tc.ok, tc.min, tc.max)
 		}
+	}
+}
+
+// A POST that could not be sent (connection refused) is tried again; one the server cut after
+// reading it is not, since Graph may have acted on it. The beta root sits beside the configured one.
+func TestPostRetriesOnlyWhatWasNotSent(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + ln.Addr().String() + "/v1.0"
+	_ = ln.Close() // nothing listens there now
+	c, err := NewClient(ClientConfig{BaseURL: refused, Tokens: fixedToken("t"), MaxTries: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.PostURL(PostRequest{Path: "a/b", Beta: true}), "http://"+ln.Addr().String()+"/beta/a/b"; got != want {
+		t.Errorf("beta URL %s, want %s", got, want)
+	}
+	if _, err := c.Post(context.Background(), PostRequest{Path: "x", Body: []byte("{}")}); err == nil || c.Stats().Requests != 3 {
+		t.Errorf("refused connection: %d attempts, error %v; want 3 attempts and an error", c.Stats().Requests, err)
+	}
+
+	var received atomic.Int64
+	cut := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		received.Add(1)
+		_, _ = io.ReadAll(r.Body)
+		conn, _, _ := http.NewResponseController(w).Hijack()
+		_ = conn.Close() // read, then gone without an answer
+	}))
+	defer cut.Close()
+	c, _ = NewClient(ClientConfig{BaseURL: cut.URL + "/v1.0", Tokens: fixedToken("t"), MaxTries: 3, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	if _, err := c.Post(context.Background(), PostRequest{Path: "x", Body: []byte("{}")}); err == nil || received.Load() != 1 {
+		t.Errorf("connection cut after sending: the server got it %d times (want 1), error %v", received.Load(), err)
 	}
 }

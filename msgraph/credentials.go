@@ -36,6 +36,9 @@ type CredentialsConfig struct {
 	PrivateKey   *rsa.PrivateKey
 	// HTTPClient sends token requests; nil: a client with a 30s timeout.
 	HTTPClient *http.Client
+	// OnBehalfOf, when set, is a caller's access token to exchange (OAuth 2.0 on-behalf-of flow)
+	// for a Graph token that acts as that caller, instead of the client credentials grant.
+	OnBehalfOf string
 }
 
 // Credentials is a TokenSource for the OAuth 2.0 client credentials grant. It keeps a token until
@@ -110,15 +113,21 @@ func (c *Credentials) fetch(ctx context.Context) (*oauth2.Token, error) {
 		Scopes:       []string{c.cfg.Scope},
 		AuthStyle:    oauth2.AuthStyleInParams, // Entra's documented form; no auto-detect round trip
 	}
+	cc.EndpointParams = url.Values{}
 	if c.cfg.Certificate != nil {
 		assertion, err := c.assertion()
 		if err != nil {
 			return nil, err
 		}
-		cc.EndpointParams = url.Values{
-			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
-			"client_assertion":      {assertion},
-		}
+		cc.EndpointParams.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		cc.EndpointParams.Set("client_assertion", assertion)
+	}
+	if c.cfg.OnBehalfOf != "" {
+		// Microsoft identity platform's on-behalf-of request: the caller's token as the assertion,
+		// the app's own credentials as above (clientcredentials lets grant_type be replaced).
+		cc.EndpointParams.Set("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer")
+		cc.EndpointParams.Set("assertion", c.cfg.OnBehalfOf)
+		cc.EndpointParams.Set("requested_token_use", "on_behalf_of")
 	}
 	c.fetched.Add(1)
 	tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient))
@@ -149,10 +158,20 @@ func (c *Credentials) describe(err error) error {
 }
 
 func (c *Credentials) redact(s string) string {
-	if len(c.cfg.ClientSecret) >= 4 {
-		s = strings.ReplaceAll(s, c.cfg.ClientSecret, "[redacted]")
+	for _, secret := range []string{c.cfg.ClientSecret, c.cfg.OnBehalfOf} {
+		if len(secret) >= 4 {
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+		}
 	}
 	return s
+}
+
+// OnBehalfOf is a token source that acts as the caller whose access token is given: the same app
+// credentials, the on-behalf-of grant, a token URL of the caller's tenant, and a cache of its own.
+func (c *Credentials) OnBehalfOf(tokenURL, callerToken string) *Credentials {
+	cfg := c.cfg
+	cfg.TokenURL, cfg.OnBehalfOf = tokenURL, callerToken
+	return &Credentials{cfg: cfg}
 }
 
 // assertion is the signed JWT that stands for a secret with certificate credentials (RFC 7523,

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"lcw-gateway/actions"
 	"lcw-gateway/auth"
 	"lcw-gateway/db"
 	"lcw-gateway/endpoint"
@@ -41,6 +42,7 @@ type config struct {
 	live   live.Config
 	// metrics, when set, serves /metrics instead of the main mux (--metrics-addr).
 	metrics *http.ServeMux
+	actions *actions.Service
 }
 
 // Option adds to what New serves.
@@ -59,6 +61,9 @@ func WithPolicy(p endpoint.Policy) Option { return func(c *config) { c.policy = 
 
 // WithLive sets the limits of subscriptions (live.DefaultConfig() without it).
 func WithLive(c live.Config) Option { return func(cfg *config) { cfg.live = c } }
+
+// WithActions runs the mutations (without it they are refused).
+func WithActions(a *actions.Service) Option { return func(c *config) { c.actions = a } }
 
 // WithMetricsMux serves /metrics on mux (a listener of its own) instead of the main one.
 func WithMetricsMux(mux *http.ServeMux) Option { return func(c *config) { c.metrics = mux } }
@@ -88,7 +93,7 @@ func New(store *db.Store, logger *slog.Logger, guard *auth.Guard, opts ...Option
 	registry.MustRegister(broker.Collectors()...)
 
 	mux := http.NewServeMux()
-	api := recordPrincipal(endpoint.NewHandler(store, logger, endpoint.Options{Metrics: registry, Tracer: cfg.tracer, Policy: cfg.policy, Live: broker, Auth: guard}))
+	api := recordPrincipal(endpoint.NewHandler(store, logger, endpoint.Options{Metrics: registry, Tracer: cfg.tracer, Policy: cfg.policy, Live: broker, Auth: guard, Actions: cfg.actions}))
 	if guard != nil {
 		api = endpoint.Guarded(guard, broker, api)
 	}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +35,11 @@ type Loop struct {
 	done     chan struct{}
 	records  *prometheus.CounterVec
 	metrics  []prometheus.Collector
+
+	// Workflows an action asked to sync again, and the signal that some are due.
+	mu      sync.Mutex
+	pending map[string]bool
+	wake    chan struct{}
 }
 
 // Start begins the loop when an interval is set; it returns nil otherwise, and a nil loop serves
@@ -49,7 +57,8 @@ func (b *BackgroundFlags) Start(ctx context.Context, logger *slog.Logger, store 
 		s.lastSuccess = *last.LastSuccessAt
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	l := &Loop{s: s, interval: b.SyncInterval, started: time.Now(), cancel: cancel, done: make(chan struct{})}
+	l := &Loop{s: s, interval: b.SyncInterval, started: time.Now(), cancel: cancel, done: make(chan struct{}),
+		pending: map[string]bool{}, wake: make(chan struct{}, 1)}
 	l.metrics = l.newMetrics()
 	logger.Info("syncing from Microsoft Graph in the background", "every", b.SyncInterval, "graph", b.Graph.GraphURL, "tenant", s.tenant)
 	go l.run(ctx)
@@ -64,12 +73,56 @@ func (l *Loop) run(ctx context.Context) {
 		// A pass that outlasts the interval is followed by the next at once, not by a pile-up.
 		report, err := l.s.Pass(ctx, false, l.count)
 		l.s.Summarize(ctx, report, err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+		for wait := true; wait; {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				wait = false
+			case <-l.wake:
+				l.resyncPending(ctx)
+			}
 		}
 	}
+}
+
+// Resync syncs a workflow of the loop's tenant again after delay (an action has just started a
+// run of it), without waiting for the next interval; other tenants' workflows are not the loop's.
+// Requests that arrive before the pass are synced together.
+func (l *Loop) Resync(tenantID, workflowID string, delay time.Duration) bool {
+	if l == nil || tenantID != l.s.tenant {
+		return false
+	}
+	if ws := l.s.flags.Workflows; len(ws) > 0 && !slices.Contains(ws, workflowID) {
+		return false
+	}
+	time.AfterFunc(delay, func() {
+		l.mu.Lock()
+		l.pending[workflowID] = true
+		l.mu.Unlock()
+		select {
+		case l.wake <- struct{}{}:
+		default: // a wake-up is already due; it takes this workflow too
+		}
+	})
+	return true
+}
+
+func (l *Loop) resyncPending(ctx context.Context) {
+	l.mu.Lock()
+	ids := slices.Sorted(maps.Keys(l.pending))
+	clear(l.pending)
+	l.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	report, err := l.s.pass(ctx, false, ids, l.count)
+	attrs := append([]any{"tenant", l.s.tenant, "workflows", ids, "duration", report.Duration.Round(time.Millisecond)}, report.Stats.WrittenAttrs()...)
+	if err != nil {
+		l.s.logger.Warn("re-sync after an action failed; the next pass retries", append(attrs, "error", err.Error())...)
+		return
+	}
+	l.s.logger.Info("re-synced after an action", attrs...)
 }
 
 // Stop ends the loop, interrupting a pass (its checkpoints let the next process resume), and

@@ -66,31 +66,9 @@ func New(logger *slog.Logger, f Flags, store *db.Store) (*Syncer, error) {
 	if f.TenantID == "" {
 		return nil, errors.New("sync: --tenant-id (LCW_TENANT_ID) names the Entra tenant to sync")
 	}
-	graphURL, err := url.Parse(f.GraphURL)
-	if err != nil || graphURL.Host == "" {
-		return nil, fmt.Errorf("sync: --graph-url %q is not a URL", f.GraphURL)
-	}
-	tokenURL := f.TokenURL
-	if tokenURL == "" {
-		tokenURL = "https://login.microsoftonline.com/" + url.PathEscape(f.TenantID) + "/oauth2/v2.0/token"
-	}
-	cc := msgraph.CredentialsConfig{
-		TokenURL: tokenURL,
-		ClientID: f.ClientID,
-		// .default: the application permissions consented to the app, for Graph's host.
-		Scope: graphURL.Scheme + "://" + graphURL.Host + "/.default",
-	}
-	if cc.ClientSecret, err = clientSecret(f.ClientSecretFile); err != nil {
+	cc, err := f.CredentialsConfig()
+	if err != nil {
 		return nil, err
-	}
-	if f.CertificateFile != "" {
-		pemData, err := os.ReadFile(f.CertificateFile)
-		if err != nil {
-			return nil, fmt.Errorf("sync: --client-certificate-file: %w", err)
-		}
-		if cc.Certificate, cc.PrivateKey, err = msgraph.LoadCertificate(pemData); err != nil {
-			return nil, fmt.Errorf("sync: --client-certificate-file %s: %w", f.CertificateFile, err)
-		}
 	}
 	creds, err := msgraph.NewCredentials(cc)
 	if err != nil {
@@ -102,6 +80,45 @@ func New(logger *slog.Logger, f Flags, store *db.Store) (*Syncer, error) {
 		return nil, fmt.Errorf("sync: %w", err)
 	}
 	return &Syncer{flags: f, store: store, client: client, logger: logger, tenant: f.StoredTenant()}, nil
+}
+
+// CredentialsConfig is the gateway's app as the flags name it: client id, secret or certificate,
+// the token endpoint of --tenant-id (or --token-url) and Graph's .default scope. TokenURL is ""
+// when neither --token-url nor --tenant-id is given (the actions' on-behalf-of exchange then uses
+// each caller's tenant).
+func (f Flags) CredentialsConfig() (msgraph.CredentialsConfig, error) {
+	graphURL, err := url.Parse(f.GraphURL)
+	if err != nil || graphURL.Host == "" {
+		return msgraph.CredentialsConfig{}, fmt.Errorf("sync: --graph-url %q is not a URL", f.GraphURL)
+	}
+	tokenURL := f.TokenURL
+	if tokenURL == "" && f.TenantID != "" {
+		tokenURL = TokenURLOf(f.TenantID)
+	}
+	cc := msgraph.CredentialsConfig{
+		TokenURL: tokenURL,
+		ClientID: f.ClientID,
+		// .default: the application permissions consented to the app, for Graph's host.
+		Scope: graphURL.Scheme + "://" + graphURL.Host + "/.default",
+	}
+	if cc.ClientSecret, err = clientSecret(f.ClientSecretFile); err != nil {
+		return cc, err
+	}
+	if f.CertificateFile != "" {
+		pemData, err := os.ReadFile(f.CertificateFile)
+		if err != nil {
+			return cc, fmt.Errorf("sync: --client-certificate-file: %w", err)
+		}
+		if cc.Certificate, cc.PrivateKey, err = msgraph.LoadCertificate(pemData); err != nil {
+			return cc, fmt.Errorf("sync: --client-certificate-file %s: %w", f.CertificateFile, err)
+		}
+	}
+	return cc, nil
+}
+
+// TokenURLOf is the Microsoft identity platform's token endpoint of a tenant.
+func TokenURLOf(tenantID string) string {
+	return "https://login.microsoftonline.com/" + url.PathEscape(tenantID) + "/oauth2/v2.0/token"
 }
 
 // StoredTenant is the tenant the records are stored under: --store-tenant, else --tenant-id,
@@ -137,11 +154,24 @@ func clientSecret(file string) (string, error) {
 
 // Pass syncs once, incrementally unless full.
 func (s *Syncer) Pass(ctx context.Context, full bool, progress func(collection string, records int)) (Report, error) {
+	return s.pass(ctx, full, nil, progress)
+}
+
+// pass syncs the flags' workflows, or only the given ones: a targeted pass (after an action)
+// neither counts as the tenant's sync nor changes its status.
+func (s *Syncer) pass(ctx context.Context, full bool, only []string, progress func(collection string, records int)) (Report, error) {
+	targeted := len(only) > 0
+	workflows := s.flags.Workflows
+	if targeted {
+		workflows = only
+	}
 	start := time.Now()
 	before := s.client.Stats()
-	s.mu.Lock()
-	s.running, s.lastAttempt = true, start
-	s.mu.Unlock()
+	if !targeted {
+		s.mu.Lock()
+		s.running, s.lastAttempt = true, start
+		s.mu.Unlock()
+	}
 
 	ctx = tenant.WithTenant(ctx, s.tenant)
 	var keepSince time.Time
@@ -150,7 +180,7 @@ func (s *Syncer) Pass(ctx context.Context, full bool, progress func(collection s
 	}
 	stats, err := msgraph.WalkWith(ctx, s.client, s.store, msgraph.WalkOptions{
 		KeepSince:   keepSince,
-		Workflows:   s.flags.Workflows,
+		Workflows:   workflows,
 		UsersByID:   true,
 		State:       s.store,
 		Full:        full,
@@ -175,6 +205,12 @@ func (s *Syncer) Pass(ctx context.Context, full bool, progress func(collection s
 	report := Report{Stats: stats, Duration: time.Since(start), ClientStats: msgraph.ClientStats{
 		Requests: after.Requests - before.Requests, Retries: after.Retries - before.Retries,
 		Throttled: after.Throttled - before.Throttled, Pages: after.Pages - before.Pages}}
+	if targeted {
+		if err != nil {
+			return report, fmt.Errorf("sync of %s: %w", strings.Join(only, ", "), err)
+		}
+		return report, nil
+	}
 	if ctx.Err() == nil {
 		// A cancelled pass (shutdown) is neither a success nor worth an operator's attention.
 		if rerr := s.store.RecordSync(context.WithoutCancel(ctx), start, err); rerr != nil {

@@ -78,6 +78,8 @@ type (
 	TaskProcessingResultConnection = Connection[db.TaskProcessingResult]
 	TaskProcessingResultEdge       = Edge[db.TaskProcessingResult]
 	TaskDefinitionConnection       = Connection[db.TaskDefinition]
+	ActionResultConnection         = Connection[db.Action]
+	ActionResultEdge               = Edge[db.Action]
 	TaskDefinitionEdge             = Edge[db.TaskDefinition]
 	UserProcessingResultConnection = Connection[db.UserProcessingResult]
 	UserProcessingResultEdge       = Edge[db.UserProcessingResult]

@@ -16,6 +16,17 @@ type Node interface {
 	IsNode()
 }
 
+// Actions on Microsoft Graph: run a workflow again for the users and tasks a report shows failed,
+// run it on demand for chosen users, or cancel a run. Off unless the gateway is served with
+// `--actions`; with `--auth jwt` the caller's token needs `LifecycleWorkflows-Workflow.Activate` or
+// `LifecycleWorkflows.ReadWrite.All` (read permissions never suffice), and Graph is called on behalf
+// of the caller, so Graph's own role checks apply too. Every mutation is checked before anything
+// reaches Graph, answers with what was asked of Graph per call and what Graph said, and is audited
+// (`Query.actions`). Send an `Idempotency-Key` header (or the `idempotencyKey` argument) to make a
+// retried mutation answer with its first result instead of acting twice.
+type Mutation struct {
+}
+
 // Read-only entry points. Unknown ids give `null`, never an error.
 type Query struct {
 }
@@ -80,6 +91,189 @@ type WorkflowsInsightsByCategory struct {
 	SuccessfulLeaverRuns int `json:"successfulLeaverRuns"`
 	// Failed runs of leaver workflows.
 	FailedLeaverRuns int `json:"failedLeaverRuns"`
+}
+
+// How an action ended.
+type ActionOutcome string
+
+const (
+	// A dry run: nothing was sent to Graph.
+	ActionOutcomeDryRun ActionOutcome = "DRY_RUN"
+	// Graph accepted every call.
+	ActionOutcomeSucceeded ActionOutcome = "SUCCEEDED"
+	// Graph accepted some calls and refused one; the calls after it were not sent.
+	ActionOutcomePartial ActionOutcome = "PARTIAL"
+	// Graph accepted no call.
+	ActionOutcomeFailed ActionOutcome = "FAILED"
+	// Stopped by the gateway before Graph (permission, tenant, unknown id, limit).
+	ActionOutcomeRefused ActionOutcome = "REFUSED"
+)
+
+var AllActionOutcome = []ActionOutcome{
+	ActionOutcomeDryRun,
+	ActionOutcomeSucceeded,
+	ActionOutcomePartial,
+	ActionOutcomeFailed,
+	ActionOutcomeRefused,
+}
+
+func (e ActionOutcome) IsValid() bool {
+	switch e {
+	case ActionOutcomeDryRun, ActionOutcomeSucceeded, ActionOutcomePartial, ActionOutcomeFailed, ActionOutcomeRefused:
+		return true
+	}
+	return false
+}
+
+func (e ActionOutcome) String() string {
+	return string(e)
+}
+
+func (e *ActionOutcome) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ActionOutcome(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ActionOutcome", str)
+	}
+	return nil
+}
+
+func (e ActionOutcome) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ActionOutcome) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ActionOutcome) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Which tasks to process again.
+type ActionTaskScope string
+
+const (
+	// The tasks that failed (Graph's `failedTasks`).
+	ActionTaskScopeFailed ActionTaskScope = "FAILED"
+	// Every task (Graph's `allTasks`).
+	ActionTaskScopeAll ActionTaskScope = "ALL"
+)
+
+var AllActionTaskScope = []ActionTaskScope{
+	ActionTaskScopeFailed,
+	ActionTaskScopeAll,
+}
+
+func (e ActionTaskScope) IsValid() bool {
+	switch e {
+	case ActionTaskScopeFailed, ActionTaskScopeAll:
+		return true
+	}
+	return false
+}
+
+func (e ActionTaskScope) String() string {
+	return string(e)
+}
+
+func (e *ActionTaskScope) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ActionTaskScope(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ActionTaskScope", str)
+	}
+	return nil
+}
+
+func (e ActionTaskScope) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ActionTaskScope) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ActionTaskScope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Which users of a run to process again.
+type ActionUserScope string
+
+const (
+	// The users whose processing failed (Graph's `failedUsers`).
+	ActionUserScopeFailed ActionUserScope = "FAILED"
+	// Every user of the run (Graph's `allUsers`).
+	ActionUserScopeAll ActionUserScope = "ALL"
+)
+
+var AllActionUserScope = []ActionUserScope{
+	ActionUserScopeFailed,
+	ActionUserScopeAll,
+}
+
+func (e ActionUserScope) IsValid() bool {
+	switch e {
+	case ActionUserScopeFailed, ActionUserScopeAll:
+		return true
+	}
+	return false
+}
+
+func (e ActionUserScope) String() string {
+	return string(e)
+}
+
+func (e *ActionUserScope) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ActionUserScope(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ActionUserScope", str)
+	}
+	return nil
+}
+
+func (e ActionUserScope) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ActionUserScope) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ActionUserScope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Sort direction of an `orderBy` entry.

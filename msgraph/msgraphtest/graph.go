@@ -2,7 +2,9 @@
 // 127.0.0.1. It serves a fixture folder laid out by URL path (fixtures/README.md), cut into pages
 // linked by @odata.nextLink, evaluates the few $filter forms the sync sends, and can be told to
 // fail requests the ways Graph does: 429 and 503 with Retry-After, a connection reset in mid-body,
-// malformed JSON, 403, 400, or a token that expires.
+// malformed JSON, 403, 400, or a token that expires. It records every action (POST to /v1.0 or
+// /beta) and answers 204 as Graph does, or 403, 404, 406, 429 and 500 when told; its token
+// endpoint also grants the on-behalf-of exchange and records each.
 package msgraphtest
 
 import (
@@ -12,6 +14,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -42,10 +45,13 @@ const (
 	BadRequest                     // 400 BadRequest
 	ExpireToken                    // every token issued so far expires: 401 InvalidAuthenticationToken
 	Hang                           // no answer until the client gives up on the request
+	NotFound                       // 404 ResourceNotFound (actions)
+	NotAcceptable                  // 406, as activateWithScope answers subjects that do not exist
+	ServerError                    // 500 InternalServerError
 )
 
 func (k FaultKind) String() string {
-	return [...]string{"429", "503", "reset", "malformed JSON", "403", "400", "expired token", "hang"}[k]
+	return [...]string{"429", "503", "reset", "malformed JSON", "403", "400", "expired token", "hang", "404", "406", "500"}[k]
 }
 
 // Fault fails the next Times requests whose logged form (see Logged.String) contains Match.
@@ -100,6 +106,8 @@ type Server struct {
 
 	mu        sync.Mutex
 	log       []Logged
+	posts     []Posted
+	exchanges []Exchange
 	faults    []*Fault
 	tokens    map[string]bool
 	issued    int
@@ -115,6 +123,8 @@ func New(t testing.TB, dir string) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", s.token)
 	mux.HandleFunc("GET /v1.0/", s.graph)
+	mux.HandleFunc("POST /v1.0/", s.post)
+	mux.HandleFunc("POST /beta/", s.post)
 	srv := httptest.NewServer(mux) // listens on 127.0.0.1
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
@@ -176,8 +186,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
+	obo := f.Get("grant_type") == "urn:ietf:params:oauth:grant-type:jwt-bearer"
 	switch {
-	case f.Get("grant_type") != "client_credentials":
+	case obo && (f.Get("requested_token_use") != "on_behalf_of" || f.Get("assertion") == ""):
+		oauthError(w, http.StatusBadRequest, "invalid_request", "AADSTS50027: on-behalf-of needs requested_token_use=on_behalf_of and an assertion")
+		return
+	case !obo && f.Get("grant_type") != "client_credentials":
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "AADSTS70003: only client_credentials here")
 		return
 	case f.Get("client_id") != s.ClientID:
@@ -199,6 +213,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.issued++
 	tok := fmt.Sprintf("token-%d", s.issued)
+	if obo {
+		tok = fmt.Sprintf("obo-token-%d", s.issued)
+		s.exchanges = append(s.exchanges, Exchange{Assertion: f.Get("assertion"), ClientID: f.Get("client_id"),
+			SecretOK: f.Get("client_secret") == s.Secret, CertificateOK: f.Get("client_assertion") != "", Scope: f.Get("scope"),
+			Path: r.URL.Path, Issued: tok})
+	}
 	s.tokens[tok] = true
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
@@ -456,4 +476,102 @@ func field(raw json.RawMessage, name string) string {
 	_ = json.Unmarshal(raw, &m)
 	s, _ := m[name].(string)
 	return s
+}
+
+// Posted is an action the double received (a POST), whatever it answered.
+type Posted struct {
+	Path            string // below the service root, e.g. identityGovernance/.../activate
+	Beta            bool   // sent to /beta rather than /v1.0
+	Body            string
+	Token           string // the bearer token it carried
+	ClientRequestID string
+	Status          int
+	Fault           string
+}
+
+// Exchange is an on-behalf-of token request the token endpoint granted.
+type Exchange struct {
+	Assertion     string // the caller's token the gateway exchanged
+	ClientID      string
+	SecretOK      bool // the app proved itself with the registered secret
+	CertificateOK bool // or with a certificate assertion
+	Scope         string
+	Path          string // the token endpoint's path (a tenant's, in production)
+	Issued        string // the token handed out
+}
+
+// Posts returns every action received so far, failed ones included.
+func (s *Server) Posts() []Posted {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.posts)
+}
+
+// Exchanges returns the on-behalf-of exchanges granted so far.
+func (s *Server) Exchanges() []Exchange {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.exchanges)
+}
+
+// post records an action and answers 204 No Content, as Graph answers an accepted one, or the
+// fault queued for it (Match is compared with the path).
+func (s *Server) post(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	p := Posted{Path: strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/v1.0/"), "/beta/"), Beta: strings.HasPrefix(r.URL.Path, "/beta/"),
+		Body: string(body), Token: strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), ClientRequestID: r.Header.Get("client-request-id")}
+	w.Header().Set("request-id", "srv-"+p.ClientRequestID)
+	s.mu.Lock()
+	valid := s.tokens[p.Token]
+	var fault *Fault
+	for _, f := range s.faults {
+		if f.Times > 0 && strings.Contains(p.Path, f.Match) {
+			f.Times--
+			fault = f
+			break
+		}
+	}
+	s.mu.Unlock()
+	p.Status = http.StatusNoContent
+	switch {
+	case !valid:
+		p.Status = http.StatusUnauthorized
+		graphError(w, p.Status, "InvalidAuthenticationToken", "Access token validation failure.")
+	case r.Header.Get("Content-Type") != "application/json" || !json.Valid(body):
+		p.Status = http.StatusBadRequest
+		graphError(w, p.Status, "BadRequest", "Request body is not JSON")
+	case fault != nil:
+		p.Fault = fault.Kind.String()
+		switch fault.Kind {
+		case Throttle, Unavailable:
+			if fault.RetryAfter != "" {
+				w.Header().Set("Retry-After", fault.RetryAfter)
+			}
+			p.Status = map[FaultKind]int{Throttle: http.StatusTooManyRequests, Unavailable: http.StatusServiceUnavailable}[fault.Kind]
+			graphError(w, p.Status, "TooManyRequests", "Too many requests")
+		case Forbidden:
+			p.Status = http.StatusForbidden
+			graphError(w, p.Status, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+		case NotFound:
+			p.Status = http.StatusNotFound
+			graphError(w, p.Status, "ResourceNotFound", "Resource '"+p.Path+"' does not exist")
+		case NotAcceptable:
+			p.Status = http.StatusNotAcceptable
+			w.WriteHeader(p.Status) // Graph's documented answer has no body
+		case BadRequest:
+			p.Status = http.StatusBadRequest
+			graphError(w, p.Status, "BadRequest", "Invalid request")
+		case ServerError:
+			p.Status = http.StatusInternalServerError
+			graphError(w, p.Status, "InternalServerError", "An internal server error occurred")
+		default:
+			p.Status = http.StatusInternalServerError
+			graphError(w, p.Status, "InternalServerError", "fault "+fault.Kind.String()+" is not one actions answer with")
+		}
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+	s.mu.Lock()
+	s.posts = append(s.posts, p)
+	s.mu.Unlock()
 }

@@ -29,9 +29,10 @@ import (
 )
 
 const (
-	tenantA     = "aaaaaaaa-0000-4000-8000-00000000000a"
-	tenantB     = "bbbbbbbb-0000-4000-8000-00000000000b"
-	tenantEmpty = "eeeeeeee-0000-4000-8000-00000000000e"
+	tenantBAction = "bbbbbbbb-0000-4000-8000-0000000000ac"
+	tenantA       = "aaaaaaaa-0000-4000-8000-00000000000a"
+	tenantB       = "bbbbbbbb-0000-4000-8000-00000000000b"
+	tenantEmpty   = "eeeeeeee-0000-4000-8000-00000000000e"
 )
 
 // tenantServer is the real mux behind JWT auth, holding the docs fixture in tenant A and a
@@ -70,6 +71,11 @@ func newTenantServer(t *testing.T, e dbtest.Engine) *tenantServer {
 	if _, err := store.Write(ctxB, extra); err != nil {
 		t.Fatal(err)
 	}
+	// An audit row of tenant B, for Query.actions to keep from tenant A.
+	if err := store.RecordAction(tenant.WithTenant(ctx, tenantB), &db.Action{ID: tenantBAction, CreatedDateTime: benchNow,
+		PrincipalID: "admin-of-b", Identity: "delegated", Kind: "reprocessRun", Outcome: "succeeded"}); err != nil {
+		t.Fatal(err)
+	}
 	iss := authtest.NewIssuer(t)
 	cfg := auth.Config{Mode: "jwt", JWKSURL: iss.URL, Issuer: iss.Issuer, Audience: iss.Audience, ClockSkew: time.Minute,
 		Permissions: []string{"LifecycleWorkflows-Reports.Read.All"}, RateLimit: 10000, RateBurst: 10000}
@@ -86,7 +92,13 @@ func newTenantServer(t *testing.T, e dbtest.Engine) *tenantServer {
 // query sends a GraphQL request with a token of tenant and returns the raw data.
 func (s *tenantServer) query(tenant, q string, vars map[string]any) map[string]any {
 	s.t.Helper()
-	token := s.issuer.Sign(s.t, s.issuer.Claims(tenant, "user-of-"+tenant, "LifecycleWorkflows-Reports.Read.All"))
+	return s.queryWith(tenant, "LifecycleWorkflows-Reports.Read.All", q, vars)
+}
+
+// queryWith is query with a token granting scopes.
+func (s *tenantServer) queryWith(tenant, scopes, q string, vars map[string]any) map[string]any {
+	s.t.Helper()
+	token := s.issuer.Sign(s.t, s.issuer.Claims(tenant, "user-of-"+tenant, scopes))
 	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
 	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")
@@ -214,6 +226,9 @@ func TestTenantIsolation(t *testing.T) {
 			query string
 			empty func(map[string]any) bool
 		}{
+			"actions": {`{ actions(first: 500) { totalCount nodes { id principalId } } }`, func(d map[string]any) bool {
+				return d["actions"].(map[string]any)["totalCount"].(float64) == 0
+			}},
 			"workflows":             {`{ workflows(first: 500) { nodes { id } } }`, nil},
 			"workflow":              {`query($wf: ID!) { workflow(id: $wf) { id } }`, isNull("workflow")},
 			"run":                   {`query($run: ID!) { run(id: $run) { id } }`, isNull("run")},
@@ -246,15 +261,24 @@ func TestTenantIsolation(t *testing.T) {
 				t.Errorf("Query.%s has no tenant-isolation case: add one to TestTenantIsolation", field)
 				continue
 			}
-			got := s.query(tenantA, c.query, usedVars(c.query, vars))
+			scopes := "LifecycleWorkflows-Reports.Read.All"
+			if field == "actions" { // the audit trail is for callers who may act
+				scopes += " LifecycleWorkflows.ReadWrite.All"
+			}
+			got := s.queryWith(tenantA, scopes, c.query, usedVars(c.query, vars))
 			if c.empty != nil && !c.empty(got) {
 				t.Errorf("Query.%s as tenant A with B's ids: %v", field, got)
 			}
 			for id := range idsIn(got) {
-				if idsB[id] && !defs[id] {
+				if (idsB[id] || id == tenantBAction) && !defs[id] {
 					t.Errorf("Query.%s as tenant A shows %s of tenant B", field, id)
 				}
 			}
+		}
+
+		// Tenant B does see its own action: the case above is not empty by accident.
+		if ids := idsIn(s.queryWith(tenantB, "LifecycleWorkflows-Reports.Read.All LifecycleWorkflows.ReadWrite.All", `{ actions { nodes { id } } }`, nil)); !ids[tenantBAction] {
+			t.Errorf("tenant B does not see its own action: %v", ids)
 		}
 
 		// A tenant with no data sees an empty gateway, not an error.
