@@ -243,9 +243,23 @@ func upsert[T any](ctx context.Context, s *Store, rows []T, policy conflictPolic
 	var total Counts
 	err = s.Atomic(ctx, func(ctx context.Context) error {
 		conn := ctx.Value(txKey{s}).(*gorm.DB).Statement.ConnPool
+		l, _ := ctx.Value(loadKey{s}).(*load)
+		compare := l == nil || !l.emptyAtStart[t.name]
 		size := max(1, min(maxStatementRows, maxVariables/len(t.fields)))
 		for i := 0; i < len(batch); i += size {
-			c, err := s.upsertChunk(ctx, conn, t, batch[i:min(i+size, len(batch))], policy)
+			chunk, existing := batch[i:min(i+size, len(batch))], -1
+			if compare {
+				var err error
+				var same int
+				if chunk, existing, same, err = s.changedRows(ctx, conn, t, chunk, policy); err != nil {
+					return fmt.Errorf("write %s: %w", t.entity, err)
+				}
+				total.Unchanged += same
+				if len(chunk) == 0 {
+					continue
+				}
+			}
+			c, err := s.upsertChunk(ctx, conn, t, chunk, policy, existing)
 			if err != nil {
 				return fmt.Errorf("write %s: %w", t.entity, err)
 			}
@@ -256,14 +270,115 @@ func upsert[T any](ctx context.Context, s *Store, rows []T, policy conflictPolic
 	return total, err
 }
 
+// changedRows reads the stored copies of rows in one statement and keeps the rows that are new
+// or differ (for keepStored: that are new), so that an unchanged row costs one indexed read
+// instead of an upsert the engine compares; a repeated import then writes almost nothing. It
+// returns how many of the kept rows are stored already, and how many were left out as unchanged.
+// A row is left out only when every column is equal as the driver would send it; any doubt
+// goes to the upsert, whose WHERE decides and counts as before.
+func (s *Store) changedRows(ctx context.Context, conn gorm.ConnPool, t *writeTable, rows []reflect.Value, policy conflictPolicy) (kept []reflect.Value, existing, unchanged int, err error) {
+	stored, err := s.storedRows(ctx, conn, t, rows)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if len(stored) == 0 {
+		return rows, 0, 0, nil
+	}
+	kept = make([]reflect.Value, 0, len(rows)-len(stored))
+	for _, r := range rows {
+		old, ok := stored[r.Field(t.id).String()]
+		switch {
+		case !ok:
+			kept = append(kept, r)
+		case policy == keepStored || t.equal(old, r):
+			unchanged++
+		default:
+			kept = append(kept, r)
+			existing++
+		}
+	}
+	return kept, existing, unchanged, nil
+}
+
+// storedRows reads the stored rows of one tenant with the ids of rows, by id.
+func (s *Store) storedRows(ctx context.Context, conn gorm.ConnPool, t *writeTable, rows []reflect.Value) (map[string]reflect.Value, error) {
+	tenant := rows[0].Field(t.tenant).String()
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.Field(t.id).String()
+	}
+	var args []any
+	if s.postgres {
+		args = []any{tenant, ids} // one array parameter: one cached statement for every chunk
+	} else {
+		args = make([]any, 0, len(rows)+1)
+		args = append(args, tenant)
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	q := t.selectSQL(s.postgres, len(rows))
+	s.sent(q, args)
+	res, err := conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Close()
+	out := map[string]reflect.Value{}
+	dest := make([]any, len(t.fields))
+	for res.Next() {
+		v := reflect.New(t.typ).Elem()
+		for j, f := range t.fields {
+			dest[j] = v.Field(f).Addr().Interface()
+		}
+		if err := res.Scan(dest...); err != nil {
+			return nil, err
+		}
+		out[v.Field(t.id).String()] = v
+	}
+	return out, res.Err()
+}
+
+// equal tells whether two rows hold the same values in every column, compared as the driver
+// values an upsert would send: times as instants (both are stored in UTC to the microsecond,
+// so equal instants are equal stored text on SQLite too), everything else by value.
+func (t *writeTable) equal(a, b reflect.Value) bool {
+	for _, f := range t.fields {
+		x, err1 := copyValue(a.Field(f))
+		y, err2 := copyValue(b.Field(f))
+		if err1 != nil || err2 != nil || !sameValue(x, y) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameValue(x, y any) bool {
+	switch x := x.(type) {
+	case nil:
+		return y == nil
+	case time.Time:
+		y, ok := y.(time.Time)
+		return ok && x.Equal(y)
+	case []byte:
+		y, ok := y.([]byte)
+		return ok && string(x) == string(y)
+	case string, bool, int64, int, float64:
+		return x == y
+	}
+	return false
+}
+
 // upsertChunk writes rows in one INSERT … ON CONFLICT and counts what it did. PostgreSQL says
 // which written rows are new (xmax = 0 on a row this statement inserted). SQLite reports how many
 // rows the statement wrote (inserted, or updated because they differ), and a count of the ids
 // stored before tells those apart; on PostgreSQL such a count is no good inside a large
 // transaction, where the planner, told the table is empty, scans it.
-func (s *Store) upsertChunk(ctx context.Context, conn gorm.ConnPool, t *writeTable, rows []reflect.Value, policy conflictPolicy) (Counts, error) {
-	existing := 0
-	if policy == updateChanged && !s.postgres {
+//
+// existing, when not negative, is that count known already (changedRows read the rows).
+func (s *Store) upsertChunk(ctx context.Context, conn gorm.ConnPool, t *writeTable, rows []reflect.Value, policy conflictPolicy, existing int) (Counts, error) {
+	if existing < 0 && policy == updateChanged && !s.postgres {
+		existing = 0
 		args := make([]any, 0, len(rows)+1)
 		args = append(args, rows[0].Field(t.tenant).String())
 		for _, r := range rows {
@@ -320,6 +435,7 @@ func (s *Store) sent(q string, args []any) {
 
 // writeTable is a model's table as the upserts write it, parsed once per model.
 type writeTable struct {
+	typ        reflect.Type
 	entity     string
 	name       string
 	columns    []string // every column, in field order
@@ -336,6 +452,7 @@ type sqlKey struct {
 	rows     int
 	policy   conflictPolicy
 	count    bool
+	read     bool
 }
 
 var writeTables sync.Map // reflect.Type → *writeTable
@@ -349,7 +466,7 @@ func tableOf[T any](s *Store) (*writeTable, error) {
 	if err := stmt.Parse(reflect.New(typ).Interface()); err != nil {
 		return nil, err
 	}
-	t := &writeTable{entity: typ.Name(), name: stmt.Schema.Table, sql: map[sqlKey]string{}}
+	t := &writeTable{typ: typ, entity: typ.Name(), name: stmt.Schema.Table, sql: map[sqlKey]string{}}
 	for _, f := range stmt.Schema.Fields {
 		if f.DBName == "" || len(f.StructField.Index) != 1 {
 			continue
@@ -391,7 +508,7 @@ func placeholders(b *strings.Builder, postgres bool, first, n int) {
 // cached builds a statement once per key. Only statements of full chunks are kept: the last,
 // shorter chunk of a write has any length, and keeping each would grow without bound.
 func (t *writeTable) cached(k sqlKey, build func(b *strings.Builder)) string {
-	if k.rows != max(1, min(maxStatementRows, maxVariables/len(t.fields))) && k.rows != 1 {
+	if k.rows != max(1, min(maxStatementRows, maxVariables/len(t.fields))) && k.rows > 1 {
 		var b strings.Builder
 		build(&b)
 		return b.String()
@@ -412,6 +529,25 @@ func (t *writeTable) countSQL(postgres bool, n int) string {
 	return t.cached(sqlKey{postgres: postgres, rows: n, count: true}, func(b *strings.Builder) {
 		b.WriteString("SELECT count(*) FROM " + t.name + " WHERE tenant_id = ")
 		placeholders(b, postgres, 1, 1)
+		b.WriteString(" AND id IN (")
+		placeholders(b, postgres, 2, n)
+		b.WriteString(")")
+	})
+}
+
+// selectSQL reads every column of the stored rows of one tenant among n ids (on PostgreSQL,
+// given as one array).
+func (t *writeTable) selectSQL(postgres bool, n int) string {
+	if postgres {
+		n = 0
+	}
+	return t.cached(sqlKey{postgres: postgres, rows: n, read: true}, func(b *strings.Builder) {
+		b.WriteString("SELECT " + strings.Join(t.columns, ", ") + " FROM " + t.name + " WHERE tenant_id = ")
+		placeholders(b, postgres, 1, 1)
+		if postgres {
+			b.WriteString(" AND id = ANY($2)")
+			return
+		}
 		b.WriteString(" AND id IN (")
 		placeholders(b, postgres, 2, n)
 		b.WriteString(")")

@@ -51,7 +51,7 @@ func ImportDir(ctx context.Context, sink Sink, dir string, progress ...func(done
 		}
 	}
 	var stats Stats
-	err = sink.BulkLoad(ctx, db.LoadOptions{}, func(ctx context.Context) error {
+	err = sink.BulkLoad(ctx, db.LoadOptions{DeferIndexes: true}, func(ctx context.Context) error {
 		pipe := newPipeline(ctx, sink, importGroupRows)
 		walked, err := WalkWith(ctx, src, pipe, WalkOptions{Progress: report})
 		written, werr := pipe.Close(err == nil)
