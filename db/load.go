@@ -6,7 +6,9 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"reflect"
+	"runtime/debug"
 	"strconv"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -16,9 +18,11 @@ import (
 // bulkCacheKiB is the SQLite page cache of a bulk load's connection. Measured on a million demo
 // results: 30 s with the 2 MiB default, 27 s with 64 MiB, 35 s with 256 MiB or 1 GiB (a big
 // cache of dirty pages costs more at commit than it saves); an import of 100,000 results
-// (random ids, so rows land all over every index) is about as fast with 16 MiB, which keeps
-// the process under 100 MB.
-const bulkCacheKiB = 16 << 10
+// (random ids, so rows land all over every index) is about as fast with 16 MiB, and since the
+// secondary indexes of empty tables are built at the end (DeferIndexes), as fast with 8 MiB.
+// SQLite's sorter, building those indexes, takes up to the cache's size again: 8 MiB keeps the
+// import's process near 75 MB, 16 MiB took it to 100 MB.
+const bulkCacheKiB = 8 << 10
 
 // LoadOptions tune BulkLoad.
 type LoadOptions struct {
@@ -47,9 +51,11 @@ type load struct {
 	// finds in one was written by this load, so reading stored rows first to skip equal ones
 	// would find few and is not done.
 	emptyAtStart map[string]bool
-	done     int64
-	total    int64
-	progress func(done, total int64)
+	mu           sync.Mutex
+	stmts        map[string]*sql.Stmt // prepared on SQLite (writeConn), by SQL
+	done         int64
+	total        int64
+	progress     func(done, total int64)
 }
 
 type loadKey struct{ s *Store }
@@ -62,7 +68,7 @@ type loadKey struct{ s *Store }
 // DROP INDEX locks the table until the commit, so readers of it wait for the load: that is why
 // only empty tables are done this way (there is nothing to read yet).
 func (s *Store) BulkLoad(ctx context.Context, opts LoadOptions, fn func(ctx context.Context) error) error {
-	l := &load{copyInto: map[string]bool{}, emptyAtStart: map[string]bool{}, total: int64(opts.Expect.Total().Total()), progress: opts.Progress}
+	l := &load{copyInto: map[string]bool{}, emptyAtStart: map[string]bool{}, stmts: map[string]*sql.Stmt{}, total: int64(opts.Expect.Total().Total()), progress: opts.Progress}
 	gdb := s.db.WithContext(ctx)
 	useCopy := s.postgres && opts.Copy
 	if useCopy {
@@ -126,6 +132,12 @@ func (s *Store) BulkLoad(ctx context.Context, opts LoadOptions, fn func(ctx cont
 		if err := fn(ctx); err != nil {
 			return err
 		}
+		l.closeStatements()
+		if len(deferred) > 0 {
+			// The rows are written: what the process holds for writing them goes back before
+			// the index builds take their own memory (SQLite sorts in up to its cache's size).
+			debug.FreeOSMemory()
+		}
 		for _, d := range deferred {
 			if err := tx.Exec(d.def).Error; err != nil {
 				return fmt.Errorf("build index again: %w", err)
@@ -134,6 +146,16 @@ func (s *Store) BulkLoad(ctx context.Context, opts LoadOptions, fn func(ctx cont
 		}
 		return nil
 	})
+}
+
+// closeStatements frees the load's prepared statements (each holds its compiled program).
+func (l *load) closeStatements() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for q, st := range l.stmts {
+		_ = st.Close()
+		delete(l.stmts, q)
+	}
 }
 
 func (l *load) advance(rows int64) {

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -242,8 +243,11 @@ func upsert[T any](ctx context.Context, s *Store, rows []T, policy conflictPolic
 	}
 	var total Counts
 	err = s.Atomic(ctx, func(ctx context.Context) error {
-		conn := ctx.Value(txKey{s}).(*gorm.DB).Statement.ConnPool
 		l, _ := ctx.Value(loadKey{s}).(*load)
+		conn := writeConn{pool: ctx.Value(txKey{s}).(*gorm.DB).Statement.ConnPool}
+		if l != nil && !s.postgres {
+			conn.load = l
+		}
 		compare := l == nil || !l.emptyAtStart[t.name]
 		size := max(1, min(maxStatementRows, maxVariables/len(t.fields)))
 		for i := 0; i < len(batch); i += size {
@@ -276,7 +280,7 @@ func upsert[T any](ctx context.Context, s *Store, rows []T, policy conflictPolic
 // returns how many of the kept rows are stored already, and how many were left out as unchanged.
 // A row is left out only when every column is equal as the driver would send it; any doubt
 // goes to the upsert, whose WHERE decides and counts as before.
-func (s *Store) changedRows(ctx context.Context, conn gorm.ConnPool, t *writeTable, rows []reflect.Value, policy conflictPolicy) (kept []reflect.Value, existing, unchanged int, err error) {
+func (s *Store) changedRows(ctx context.Context, conn writeConn, t *writeTable, rows []reflect.Value, policy conflictPolicy) (kept []reflect.Value, existing, unchanged int, err error) {
 	stored, err := s.storedRows(ctx, conn, t, rows)
 	if err != nil {
 		return nil, 0, 0, err
@@ -301,7 +305,7 @@ func (s *Store) changedRows(ctx context.Context, conn gorm.ConnPool, t *writeTab
 }
 
 // storedRows reads the stored rows of one tenant with the ids of rows, by id.
-func (s *Store) storedRows(ctx context.Context, conn gorm.ConnPool, t *writeTable, rows []reflect.Value) (map[string]reflect.Value, error) {
+func (s *Store) storedRows(ctx context.Context, conn writeConn, t *writeTable, rows []reflect.Value) (map[string]reflect.Value, error) {
 	tenant := rows[0].Field(t.tenant).String()
 	ids := make([]string, len(rows))
 	for i, r := range rows {
@@ -319,7 +323,7 @@ func (s *Store) storedRows(ctx context.Context, conn gorm.ConnPool, t *writeTabl
 	}
 	q := t.selectSQL(s.postgres, len(rows))
 	s.sent(q, args)
-	res, err := conn.QueryContext(ctx, q, args...)
+	res, err := conn.query(ctx, q, t.keeps(len(rows)), args)
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +380,7 @@ func sameValue(x, y any) bool {
 // transaction, where the planner, told the table is empty, scans it.
 //
 // existing, when not negative, is that count known already (changedRows read the rows).
-func (s *Store) upsertChunk(ctx context.Context, conn gorm.ConnPool, t *writeTable, rows []reflect.Value, policy conflictPolicy, existing int) (Counts, error) {
+func (s *Store) upsertChunk(ctx context.Context, conn writeConn, t *writeTable, rows []reflect.Value, policy conflictPolicy, existing int) (Counts, error) {
 	if existing < 0 && policy == updateChanged && !s.postgres {
 		existing = 0
 		args := make([]any, 0, len(rows)+1)
@@ -386,7 +390,7 @@ func (s *Store) upsertChunk(ctx context.Context, conn gorm.ConnPool, t *writeTab
 		}
 		q := t.countSQL(s.postgres, len(rows))
 		s.sent(q, args)
-		if err := conn.QueryRowContext(ctx, q, args...).Scan(&existing); err != nil {
+		if err := conn.queryRow(ctx, q, t.keeps(len(rows)), args).Scan(&existing); err != nil {
 			return Counts{}, err
 		}
 	}
@@ -404,12 +408,12 @@ func (s *Store) upsertChunk(ctx context.Context, conn gorm.ConnPool, t *writeTab
 	s.sent(q, args)
 	if s.postgres {
 		var created, written int
-		if err := conn.QueryRowContext(ctx, q, args...).Scan(&created, &written); err != nil {
+		if err := conn.queryRow(ctx, q, t.keeps(len(rows)), args).Scan(&created, &written); err != nil {
 			return Counts{}, err
 		}
 		return Counts{Created: created, Updated: written - created, Unchanged: len(rows) - written}, nil
 	}
-	res, err := conn.ExecContext(ctx, q, args...)
+	res, err := conn.exec(ctx, q, t.keeps(len(rows)), args)
 	if err != nil {
 		return Counts{}, err
 	}
@@ -424,6 +428,70 @@ func (s *Store) upsertChunk(ctx context.Context, conn gorm.ConnPool, t *writeTab
 	created := len(rows) - existing
 	return Counts{Created: created, Updated: written - created, Unchanged: len(rows) - written}, nil
 }
+
+// writeConn is where a write sends its statements: the transaction's connection, and in a
+// SQLite bulk load its statements prepared once per load. go-sqlite3 compiles every statement
+// it is given afresh, and compiling a 500-row upsert costs about as much as running it.
+type writeConn struct {
+	pool gorm.ConnPool
+	load *load // nil: nothing prepared
+}
+
+// stmt is the load's prepared statement for q, when q is one the table keeps (a bounded set).
+func (c writeConn) stmt(ctx context.Context, q string, keep bool) (*sql.Stmt, error) {
+	if c.load == nil || !keep {
+		return nil, nil
+	}
+	c.load.mu.Lock()
+	defer c.load.mu.Unlock()
+	if st, ok := c.load.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := c.pool.PrepareContext(ctx, q) // closed by the transaction's end
+	if err != nil {
+		return nil, err
+	}
+	c.load.stmts[q] = st
+	return st, nil
+}
+
+func (c writeConn) query(ctx context.Context, q string, keep bool, args []any) (*sql.Rows, error) {
+	st, err := c.stmt(ctx, q, keep)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return c.pool.QueryContext(ctx, q, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (c writeConn) queryRow(ctx context.Context, q string, keep bool, args []any) interface{ Scan(...any) error } {
+	st, err := c.stmt(ctx, q, keep)
+	if err != nil {
+		return errRow{err}
+	}
+	if st == nil {
+		return c.pool.QueryRowContext(ctx, q, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (c writeConn) exec(ctx context.Context, q string, keep bool, args []any) (sql.Result, error) {
+	st, err := c.stmt(ctx, q, keep)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return c.pool.ExecContext(ctx, q, args...)
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// errRow is a row that only reports an error.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // sent counts and traces a statement sent past GORM, as countStatements does for GORM's own.
 func (s *Store) sent(q string, args []any) {
@@ -505,10 +573,15 @@ func placeholders(b *strings.Builder, postgres bool, first, n int) {
 	}
 }
 
-// cached builds a statement once per key. Only statements of full chunks are kept: the last,
-// shorter chunk of a write has any length, and keeping each would grow without bound.
+// keeps tells whether statements for n rows are kept: those of full chunks, and of one row. The
+// last, shorter chunk of a write has any length, and keeping each would grow without bound.
+func (t *writeTable) keeps(n int) bool {
+	return n <= 1 || n == max(1, min(maxStatementRows, maxVariables/len(t.fields)))
+}
+
+// cached builds a statement once per key, when keeps says so.
 func (t *writeTable) cached(k sqlKey, build func(b *strings.Builder)) string {
-	if k.rows != max(1, min(maxStatementRows, maxVariables/len(t.fields))) && k.rows > 1 {
+	if !t.keeps(k.rows) {
 		var b strings.Builder
 		build(&b)
 		return b.String()
