@@ -152,6 +152,11 @@ func decodePage(where string, b []byte) (*Page, error) {
 	if page, ok := splitPage(where, b); ok {
 		return page, nil
 	}
+	return streamPage(where, b)
+}
+
+// streamPage is decodePage for any response: it streams the value array with encoding/json.
+func streamPage(where string, b []byte) (*Page, error) {
 	page := &Page{Where: where}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
