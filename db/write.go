@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -347,10 +348,39 @@ func (s *Store) storedRows(ctx context.Context, conn writeConn, t *writeTable, r
 // values an upsert would send: times as instants (both are stored in UTC to the microsecond,
 // so equal instants are equal stored text on SQLite too), everything else by value.
 func (t *writeTable) equal(a, b reflect.Value) bool {
-	for _, f := range t.fields {
-		x, err1 := copyValue(a.Field(f))
-		y, err2 := copyValue(b.Field(f))
-		if err1 != nil || err2 != nil || !sameValue(x, y) {
+	for i, f := range t.fields {
+		x, y := a.Field(f), b.Field(f)
+		if t.plain[i] { // compared in place: boxing every value cost more than the rest of the comparison
+			if x.Kind() == reflect.Pointer {
+				if x.IsNil() || y.IsNil() {
+					if x.IsNil() != y.IsNil() {
+						return false
+					}
+					continue
+				}
+				x, y = x.Elem(), y.Elem()
+			}
+			switch x.Kind() {
+			case reflect.String:
+				if x.String() != y.String() {
+					return false
+				}
+				continue
+			case reflect.Int, reflect.Int32, reflect.Int64:
+				if x.Int() != y.Int() {
+					return false
+				}
+				continue
+			case reflect.Bool:
+				if x.Bool() != y.Bool() {
+					return false
+				}
+				continue
+			}
+		}
+		v, err1 := copyValue(x)
+		w, err2 := copyValue(y)
+		if err1 != nil || err2 != nil || !sameValue(v, w) {
 			return false
 		}
 	}
@@ -510,6 +540,7 @@ type writeTable struct {
 	fields     []int    // the struct field of each column
 	tenant, id int      // struct fields of the key
 	times      []int    // struct fields holding a time.Time or *time.Time
+	plain      []bool   // per column: a string, integer or bool kind (or a pointer to one) with no driver.Valuer
 
 	mu  sync.Mutex
 	sql map[sqlKey]string
@@ -541,6 +572,17 @@ func tableOf[T any](s *Store) (*writeTable, error) {
 		}
 		t.columns = append(t.columns, f.DBName)
 		t.fields = append(t.fields, f.StructField.Index[0])
+		ft := f.StructField.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		valuer := ft.Implements(reflect.TypeFor[driver.Valuer]()) || reflect.PointerTo(ft).Implements(reflect.TypeFor[driver.Valuer]())
+		switch ft.Kind() {
+		case reflect.String, reflect.Int, reflect.Int32, reflect.Int64, reflect.Bool:
+			t.plain = append(t.plain, !valuer)
+		default:
+			t.plain = append(t.plain, false)
+		}
 	}
 	tenant, ok1 := typ.FieldByName("TenantID")
 	id, ok2 := typ.FieldByName("ID")

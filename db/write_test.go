@@ -283,3 +283,61 @@ func TestWriteCountsLargeBatches(t *testing.T) {
 		}
 	})
 }
+
+// A write compares the stored copy column by column before it upserts (outside a bulk load and
+// inside one, on tables that held rows): a change in any one column, of any type, is written,
+// counted and recorded; the same row again is not.
+func TestWriteNoticesAChangeInAnyColumn(t *testing.T) {
+	base := db.Task{
+		ID: "t1", WorkflowID: "w1", Arguments: db.KeyValuePairs{{Name: "a", Value: ptr("1")}},
+		Category: db.TaskCategories{"joiner"}, Description: ptr("d"), DisplayName: "Task", ExecutionSequence: 1,
+		IsEnabled: true, TaskDefinitionID: "d1",
+	}
+	edits := map[string]func(*db.Task){
+		"workflow_id":        func(t *db.Task) { t.WorkflowID = "w2" },
+		"arguments":          func(t *db.Task) { t.Arguments = db.KeyValuePairs{{Name: "a", Value: ptr("2")}} },
+		"no arguments":       func(t *db.Task) { t.Arguments = db.KeyValuePairs{} },
+		"category":           func(t *db.Task) { t.Category = db.TaskCategories{"joiner", "leaver"} },
+		"continue_on_error":  func(t *db.Task) { t.ContinueOnError = true },
+		"description":        func(t *db.Task) { t.Description = ptr("e") },
+		"no description":     func(t *db.Task) { t.Description = nil },
+		"display_name":       func(t *db.Task) { t.DisplayName = "Task 2" },
+		"execution_sequence": func(t *db.Task) { t.ExecutionSequence = 2 },
+		"is_enabled":         func(t *db.Task) { t.IsEnabled = false },
+		"task_definition_id": func(t *db.Task) { t.TaskDefinitionID = "d2" },
+	}
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, dsn := open(t, e)
+		ctx := context.Background()
+		for name, edit := range edits {
+			for _, inLoad := range []bool{false, true} {
+				_, err := s.Write(ctx, db.Batch{Tasks: []db.Task{base}})
+				must(t, err)
+				changed := base
+				edit(&changed)
+				var got db.WriteStats
+				writeBoth := func(ctx context.Context) error {
+					for _, task := range []db.Task{changed, changed} { // the second is unchanged
+						st, err := s.Write(ctx, db.Batch{Tasks: []db.Task{task}})
+						if err != nil {
+							return err
+						}
+						got = got.Add(st)
+					}
+					return nil
+				}
+				if inLoad {
+					must(t, s.BulkLoad(ctx, db.LoadOptions{DeferIndexes: true}, writeBoth))
+				} else {
+					must(t, writeBoth(ctx))
+				}
+				if want := (db.Counts{Updated: 1, Unchanged: 1}); got.Tasks != want {
+					t.Errorf("%s (in a bulk load: %v): %+v, want %+v", name, inLoad, got.Tasks, want)
+				}
+			}
+		}
+		if n := len(dbtest.Dump(t, dsn)["tasks"]); n != 1 {
+			t.Errorf("%d tasks stored, want 1", n)
+		}
+	})
+}
