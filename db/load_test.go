@@ -7,11 +7,6 @@ import (
 	"reflect"
 	"testing"
 
-	"gorm.io/driver/postgres"
-	"gorm.io/driver/sqlite"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
-
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
 )
@@ -19,15 +14,12 @@ import (
 // indexDefs reads every index's definition through a connection of its own.
 func indexDefs(t *testing.T, dsn string) map[string]string {
 	t.Helper()
-	dialector, q := sqlite.Open(dsn), `SELECT name, sql AS def FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL`
+	q := `SELECT name, sql AS def FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL`
 	if db.IsPostgres(dsn) {
-		dialector, q = postgres.Open(dsn), `SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = current_schema()`
+		q = `SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = current_schema()`
 	}
-	g, err := gorm.Open(dialector, &gorm.Config{Logger: logger.Discard})
-	must(t, err)
-	sqlDB, err := g.DB()
-	must(t, err)
-	defer sqlDB.Close()
+	g, done := dbtest.Connect(t, dsn)
+	defer done()
 	var rows []struct{ Name, Def string }
 	must(t, g.Raw(q).Scan(&rows).Error)
 	out := map[string]string{}
