@@ -295,7 +295,7 @@ func (s *Store) changedRows(ctx context.Context, conn writeConn, t *writeTable, 
 		switch {
 		case !ok:
 			kept = append(kept, r)
-		case policy == keepStored || t.equal(old, r):
+		case policy == keepStored || old.IsValid() && t.equal(old, r):
 			unchanged++
 		default:
 			kept = append(kept, r)
@@ -305,7 +305,9 @@ func (s *Store) changedRows(ctx context.Context, conn writeConn, t *writeTable, 
 	return kept, existing, unchanged, nil
 }
 
-// storedRows reads the stored rows of one tenant with the ids of rows, by id.
+// storedRows reads the stored rows of one tenant with the ids of rows, by id. A stored row that
+// does not scan into the model (a value no write of ours stores) maps to the zero Value: it is
+// stored, and it will be written again.
 func (s *Store) storedRows(ctx context.Context, conn writeConn, t *writeTable, rows []reflect.Value) (map[string]reflect.Value, error) {
 	tenant := rows[0].Field(t.tenant).String()
 	ids := make([]string, len(rows))
@@ -337,7 +339,19 @@ func (s *Store) storedRows(ctx context.Context, conn writeConn, t *writeTable, r
 			dest[j] = v.Field(f).Addr().Interface()
 		}
 		if err := res.Scan(dest...); err != nil {
-			return nil, err
+			// Scan the row again, this time its id only, every other column into a sink.
+			var id string
+			raw := make([]any, len(t.fields))
+			for j, f := range t.fields {
+				if raw[j] = new(any); f == t.id {
+					raw[j] = &id
+				}
+			}
+			if res.Scan(raw...) != nil {
+				return nil, err
+			}
+			out[id] = reflect.Value{}
+			continue
 		}
 		out[v.Field(t.id).String()] = v
 	}

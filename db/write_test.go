@@ -341,3 +341,24 @@ func TestWriteNoticesAChangeInAnyColumn(t *testing.T) {
 		}
 	})
 }
+
+// A stored row the model cannot read back (SQLite keeps text in an INTEGER column) is written
+// again rather than failing the write: the comparison only ever saves writes.
+func TestWriteRewritesAStoredRowItCannotRead(t *testing.T) {
+	dsn := dbtest.SQLiteDSN(t)
+	s := dbtest.Open(t, dsn)
+	ctx := context.Background()
+	rows := []db.TaskReport{report("a", 1), report("b", 1)}
+	must(t, write(ctx, s, db.Batch{TaskReports: rows}))
+	g, done := dbtest.Connect(t, dsn)
+	must(t, g.Exec(`UPDATE task_reports SET successful_users_count = 'many' WHERE id = 'a'`).Error)
+	done()
+	got, err := s.Write(ctx, db.Batch{TaskReports: rows})
+	must(t, err)
+	if want := (db.Counts{Updated: 1, Unchanged: 1}); got.TaskReports != want {
+		t.Errorf("write = %+v, want %+v", got.TaskReports, want)
+	}
+	if v := dbtest.Dump(t, dsn)["task_reports"][0]["successful_users_count"]; v != int64(1) {
+		t.Errorf("successful_users_count = %v, want 1", v)
+	}
+}
