@@ -6,7 +6,9 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"reflect"
+	"runtime/debug"
 	"strconv"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -16,9 +18,11 @@ import (
 // bulkCacheKiB is the SQLite page cache of a bulk load's connection. Measured on a million demo
 // results: 30 s with the 2 MiB default, 27 s with 64 MiB, 35 s with 256 MiB or 1 GiB (a big
 // cache of dirty pages costs more at commit than it saves); an import of 100,000 results
-// (random ids, so rows land all over every index) is about as fast with 16 MiB, which keeps
-// the process under 100 MB.
-const bulkCacheKiB = 16 << 10
+// (random ids, so rows land all over every index) is about as fast with 16 MiB, and since the
+// secondary indexes of empty tables are built at the end (DeferIndexes), as fast with 8 MiB.
+// SQLite's sorter, building those indexes, takes up to the cache's size again: 8 MiB keeps the
+// import's process near 75 MB, 16 MiB took it to 100 MB.
+const bulkCacheKiB = 8 << 10
 
 // LoadOptions tune BulkLoad.
 type LoadOptions struct {
@@ -26,6 +30,10 @@ type LoadOptions struct {
 	// all when the load began; their secondary indexes are dropped then and built once at the
 	// end. SQLite always takes multi-row INSERTs.
 	Copy bool
+	// DeferIndexes drops, on either engine, the secondary indexes of the tables that hold no
+	// rows at all when the load begins (with Expect: of those it expects rows in), and builds
+	// them once at the end, as Copy does. An import into an empty store takes it.
+	DeferIndexes bool
 	// Expect is how many rows of each entity the load will insert (Counts.Created): the total
 	// Progress reports against.
 	Expect WriteStats
@@ -39,9 +47,15 @@ type LoadOptions struct {
 type load struct {
 	copier   *copyWriter
 	copyInto map[string]bool // tables Insert copies into
-	done     int64
-	total    int64
-	progress func(done, total int64)
+	// emptyAtStart are the tables that held no rows when the load began: every row an upsert
+	// finds in one was written by this load, so reading stored rows first to skip equal ones
+	// would find few and is not done.
+	emptyAtStart map[string]bool
+	mu           sync.Mutex
+	stmts        map[string]*sql.Stmt // prepared on SQLite (writeConn), by SQL
+	done         int64
+	total        int64
+	progress     func(done, total int64)
 }
 
 type loadKey struct{ s *Store }
@@ -54,7 +68,7 @@ type loadKey struct{ s *Store }
 // DROP INDEX locks the table until the commit, so readers of it wait for the load: that is why
 // only empty tables are done this way (there is nothing to read yet).
 func (s *Store) BulkLoad(ctx context.Context, opts LoadOptions, fn func(ctx context.Context) error) error {
-	l := &load{copyInto: map[string]bool{}, total: int64(opts.Expect.Total().Total()), progress: opts.Progress}
+	l := &load{copyInto: map[string]bool{}, emptyAtStart: map[string]bool{}, stmts: map[string]*sql.Stmt{}, total: int64(opts.Expect.Total().Total()), progress: opts.Progress}
 	gdb := s.db.WithContext(ctx)
 	useCopy := s.postgres && opts.Copy
 	if useCopy {
@@ -85,22 +99,29 @@ func (s *Store) BulkLoad(ctx context.Context, opts LoadOptions, fn func(ctx cont
 			}
 			defer tx.Exec("PRAGMA cache_size = " + strconv.Itoa(cacheSize))
 		}
+		// The tables the load may write, and the rows it expects in each.
+		expected := opts.Expect.Total().Total() > 0
+		var tables []tableRows
+		for _, e := range opts.Expect.entities() {
+			if !expected || e.Counts.Created > 0 {
+				tables = append(tables, tableRows{e.table, int64(e.Counts.Created)})
+			}
+		}
+		empty, err := emptyTables(tx, tables)
+		if err != nil {
+			return err
+		}
+		for _, t := range empty {
+			l.emptyAtStart[t.table] = true
+		}
 		var deferred []deferredIndex
-		if useCopy {
-			var tables []tableRows
-			for _, e := range opts.Expect.entities() {
-				if e.Counts.Created > 0 {
-					tables = append(tables, tableRows{e.table, int64(e.Counts.Created)})
+		if useCopy || opts.DeferIndexes {
+			if useCopy {
+				for _, t := range empty {
+					l.copyInto[t.table] = true
 				}
 			}
-			empty, err := emptyTables(tx, tables)
-			if err != nil {
-				return err
-			}
-			for _, t := range empty {
-				l.copyInto[t.table] = true
-			}
-			if deferred, err = deferIndexes(tx, empty); err != nil {
+			if deferred, err = deferIndexes(tx, s.postgres, empty); err != nil {
 				return err
 			}
 			for _, d := range deferred {
@@ -111,6 +132,12 @@ func (s *Store) BulkLoad(ctx context.Context, opts LoadOptions, fn func(ctx cont
 		if err := fn(ctx); err != nil {
 			return err
 		}
+		l.closeStatements()
+		if len(deferred) > 0 {
+			// The rows are written: what the process holds for writing them goes back before
+			// the index builds take their own memory (SQLite sorts in up to its cache's size).
+			debug.FreeOSMemory()
+		}
 		for _, d := range deferred {
 			if err := tx.Exec(d.def).Error; err != nil {
 				return fmt.Errorf("build index again: %w", err)
@@ -119,6 +146,16 @@ func (s *Store) BulkLoad(ctx context.Context, opts LoadOptions, fn func(ctx cont
 		}
 		return nil
 	})
+}
+
+// closeStatements frees the load's prepared statements (each holds its compiled program).
+func (l *load) closeStatements() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for q, st := range l.stmts {
+		_ = st.Close()
+		delete(l.stmts, q)
+	}
 }
 
 func (l *load) advance(rows int64) {
@@ -262,14 +299,23 @@ func emptyTables(tx *gorm.DB, tables []tableRows) ([]tableRows, error) {
 // searched, and split, for every row); building it once from sorted rows at the end is several
 // times cheaper, and leaves it smaller. DDL is transactional in PostgreSQL, so a load that
 // fails or is canceled rolls the drop back with everything else.
-func deferIndexes(tx *gorm.DB, tables []tableRows) ([]deferredIndex, error) {
+//
+// SQLite's DDL is transactional too, and its readers keep reading the snapshot they began with,
+// indexes included. Its unique indexes and the primary key's (sql IS NULL) stay.
+func deferIndexes(tx *gorm.DB, postgres bool, tables []tableRows) ([]deferredIndex, error) {
 	var out []deferredIndex
 	for _, t := range tables {
 		var indexes []struct{ Name, Def string }
-		err := tx.Raw(`SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
+		q := `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
 			FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
 			WHERE x.indrelid = ?::regclass AND NOT x.indisprimary AND NOT x.indisunique
-			ORDER BY i.relname`, t.table).Scan(&indexes).Error
+			ORDER BY i.relname`
+		if !postgres {
+			q = `SELECT name, sql AS def FROM sqlite_master
+				WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'
+				ORDER BY name`
+		}
+		err := tx.Raw(q, t.table).Scan(&indexes).Error
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -251,10 +253,27 @@ func upsert[T any](ctx context.Context, s *Store, rows []T, policy conflictPolic
 	}
 	var total Counts
 	err = s.Atomic(ctx, func(ctx context.Context) error {
-		conn := ctx.Value(txKey{s}).(*gorm.DB).Statement.ConnPool
+		l, _ := ctx.Value(loadKey{s}).(*load)
+		conn := writeConn{pool: ctx.Value(txKey{s}).(*gorm.DB).Statement.ConnPool}
+		if l != nil && !s.postgres {
+			conn.load = l
+		}
+		compare := l == nil || !l.emptyAtStart[t.name]
 		size := max(1, min(maxStatementRows, maxVariables/len(t.fields)))
 		for i := 0; i < len(batch); i += size {
-			c, err := s.upsertChunk(ctx, conn, t, batch[i:min(i+size, len(batch))], policy)
+			chunk, existing := batch[i:min(i+size, len(batch))], -1
+			if compare {
+				var err error
+				var same int
+				if chunk, existing, same, err = s.changedRows(ctx, conn, t, chunk, policy); err != nil {
+					return fmt.Errorf("write %s: %w", t.entity, err)
+				}
+				total.Unchanged += same
+				if len(chunk) == 0 {
+					continue
+				}
+			}
+			c, err := s.upsertChunk(ctx, conn, t, chunk, policy, existing)
 			if err != nil {
 				return fmt.Errorf("write %s: %w", t.entity, err)
 			}
@@ -265,14 +284,158 @@ func upsert[T any](ctx context.Context, s *Store, rows []T, policy conflictPolic
 	return total, err
 }
 
+// changedRows reads the stored copies of rows in one statement and keeps the rows that are new
+// or differ (for keepStored: that are new), so that an unchanged row costs one indexed read
+// instead of an upsert the engine compares; a repeated import then writes almost nothing. It
+// returns how many of the kept rows are stored already, and how many were left out as unchanged.
+// A row is left out only when every column is equal as the driver would send it; any doubt
+// goes to the upsert, whose WHERE decides and counts as before.
+func (s *Store) changedRows(ctx context.Context, conn writeConn, t *writeTable, rows []reflect.Value, policy conflictPolicy) (kept []reflect.Value, existing, unchanged int, err error) {
+	stored, err := s.storedRows(ctx, conn, t, rows)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if len(stored) == 0 {
+		return rows, 0, 0, nil
+	}
+	kept = make([]reflect.Value, 0, len(rows)-len(stored))
+	for _, r := range rows {
+		old, ok := stored[r.Field(t.id).String()]
+		switch {
+		case !ok:
+			kept = append(kept, r)
+		case policy == keepStored || old.IsValid() && t.equal(old, r):
+			unchanged++
+		default:
+			kept = append(kept, r)
+			existing++
+		}
+	}
+	return kept, existing, unchanged, nil
+}
+
+// storedRows reads the stored rows of one tenant with the ids of rows, by id. A stored row that
+// does not scan into the model (a value no write of ours stores) maps to the zero Value: it is
+// stored, and it will be written again.
+func (s *Store) storedRows(ctx context.Context, conn writeConn, t *writeTable, rows []reflect.Value) (map[string]reflect.Value, error) {
+	tenant := rows[0].Field(t.tenant).String()
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.Field(t.id).String()
+	}
+	var args []any
+	if s.postgres {
+		args = []any{tenant, ids} // one array parameter: one cached statement for every chunk
+	} else {
+		args = make([]any, 0, len(rows)+1)
+		args = append(args, tenant)
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	q := t.selectSQL(s.postgres, len(rows))
+	s.sent(q, args)
+	res, err := conn.query(ctx, q, t.keeps(len(rows)), args)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Close()
+	out := map[string]reflect.Value{}
+	dest := make([]any, len(t.fields))
+	for res.Next() {
+		v := reflect.New(t.typ).Elem()
+		for j, f := range t.fields {
+			dest[j] = v.Field(f).Addr().Interface()
+		}
+		if err := res.Scan(dest...); err != nil {
+			// Scan the row again, this time its id only, every other column into a sink.
+			var id string
+			raw := make([]any, len(t.fields))
+			for j, f := range t.fields {
+				if raw[j] = new(any); f == t.id {
+					raw[j] = &id
+				}
+			}
+			if res.Scan(raw...) != nil {
+				return nil, err
+			}
+			out[id] = reflect.Value{}
+			continue
+		}
+		out[v.Field(t.id).String()] = v
+	}
+	return out, res.Err()
+}
+
+// equal tells whether two rows hold the same values in every column, compared as the driver
+// values an upsert would send: times as instants (both are stored in UTC to the microsecond,
+// so equal instants are equal stored text on SQLite too), everything else by value.
+func (t *writeTable) equal(a, b reflect.Value) bool {
+	for i, f := range t.fields {
+		x, y := a.Field(f), b.Field(f)
+		if t.plain[i] { // compared in place: boxing every value cost more than the rest of the comparison
+			if x.Kind() == reflect.Pointer {
+				if x.IsNil() || y.IsNil() {
+					if x.IsNil() != y.IsNil() {
+						return false
+					}
+					continue
+				}
+				x, y = x.Elem(), y.Elem()
+			}
+			switch x.Kind() {
+			case reflect.String:
+				if x.String() != y.String() {
+					return false
+				}
+				continue
+			case reflect.Int, reflect.Int32, reflect.Int64:
+				if x.Int() != y.Int() {
+					return false
+				}
+				continue
+			case reflect.Bool:
+				if x.Bool() != y.Bool() {
+					return false
+				}
+				continue
+			}
+		}
+		v, err1 := copyValue(x)
+		w, err2 := copyValue(y)
+		if err1 != nil || err2 != nil || !sameValue(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameValue(x, y any) bool {
+	switch x := x.(type) {
+	case nil:
+		return y == nil
+	case time.Time:
+		y, ok := y.(time.Time)
+		return ok && x.Equal(y)
+	case []byte:
+		y, ok := y.([]byte)
+		return ok && string(x) == string(y)
+	case string, bool, int64, int, float64:
+		return x == y
+	}
+	return false
+}
+
 // upsertChunk writes rows in one INSERT … ON CONFLICT and counts what it did. PostgreSQL says
 // which written rows are new (xmax = 0 on a row this statement inserted). SQLite reports how many
 // rows the statement wrote (inserted, or updated because they differ), and a count of the ids
 // stored before tells those apart; on PostgreSQL such a count is no good inside a large
 // transaction, where the planner, told the table is empty, scans it.
-func (s *Store) upsertChunk(ctx context.Context, conn gorm.ConnPool, t *writeTable, rows []reflect.Value, policy conflictPolicy) (Counts, error) {
-	existing := 0
-	if policy == updateChanged && !s.postgres {
+//
+// existing, when not negative, is that count known already (changedRows read the rows).
+func (s *Store) upsertChunk(ctx context.Context, conn writeConn, t *writeTable, rows []reflect.Value, policy conflictPolicy, existing int) (Counts, error) {
+	if existing < 0 && policy == updateChanged && !s.postgres {
+		existing = 0
 		args := make([]any, 0, len(rows)+1)
 		args = append(args, rows[0].Field(t.tenant).String())
 		for _, r := range rows {
@@ -280,7 +443,7 @@ func (s *Store) upsertChunk(ctx context.Context, conn gorm.ConnPool, t *writeTab
 		}
 		q := t.countSQL(s.postgres, len(rows))
 		s.sent(q, args)
-		if err := conn.QueryRowContext(ctx, q, args...).Scan(&existing); err != nil {
+		if err := conn.queryRow(ctx, q, t.keeps(len(rows)), args).Scan(&existing); err != nil {
 			return Counts{}, err
 		}
 	}
@@ -298,12 +461,12 @@ func (s *Store) upsertChunk(ctx context.Context, conn gorm.ConnPool, t *writeTab
 	s.sent(q, args)
 	if s.postgres {
 		var created, written int
-		if err := conn.QueryRowContext(ctx, q, args...).Scan(&created, &written); err != nil {
+		if err := conn.queryRow(ctx, q, t.keeps(len(rows)), args).Scan(&created, &written); err != nil {
 			return Counts{}, err
 		}
 		return Counts{Created: created, Updated: written - created, Unchanged: len(rows) - written}, nil
 	}
-	res, err := conn.ExecContext(ctx, q, args...)
+	res, err := conn.exec(ctx, q, t.keeps(len(rows)), args)
 	if err != nil {
 		return Counts{}, err
 	}
@@ -319,6 +482,70 @@ func (s *Store) upsertChunk(ctx context.Context, conn gorm.ConnPool, t *writeTab
 	return Counts{Created: created, Updated: written - created, Unchanged: len(rows) - written}, nil
 }
 
+// writeConn is where a write sends its statements: the transaction's connection, and in a
+// SQLite bulk load its statements prepared once per load. go-sqlite3 compiles every statement
+// it is given afresh, and compiling a 500-row upsert costs about as much as running it.
+type writeConn struct {
+	pool gorm.ConnPool
+	load *load // nil: nothing prepared
+}
+
+// stmt is the load's prepared statement for q, when q is one the table keeps (a bounded set).
+func (c writeConn) stmt(ctx context.Context, q string, keep bool) (*sql.Stmt, error) {
+	if c.load == nil || !keep {
+		return nil, nil
+	}
+	c.load.mu.Lock()
+	defer c.load.mu.Unlock()
+	if st, ok := c.load.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := c.pool.PrepareContext(ctx, q) // closed by the transaction's end
+	if err != nil {
+		return nil, err
+	}
+	c.load.stmts[q] = st
+	return st, nil
+}
+
+func (c writeConn) query(ctx context.Context, q string, keep bool, args []any) (*sql.Rows, error) {
+	st, err := c.stmt(ctx, q, keep)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return c.pool.QueryContext(ctx, q, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (c writeConn) queryRow(ctx context.Context, q string, keep bool, args []any) interface{ Scan(...any) error } {
+	st, err := c.stmt(ctx, q, keep)
+	if err != nil {
+		return errRow{err}
+	}
+	if st == nil {
+		return c.pool.QueryRowContext(ctx, q, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (c writeConn) exec(ctx context.Context, q string, keep bool, args []any) (sql.Result, error) {
+	st, err := c.stmt(ctx, q, keep)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return c.pool.ExecContext(ctx, q, args...)
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// errRow is a row that only reports an error.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
 // sent counts and traces a statement sent past GORM, as countStatements does for GORM's own.
 func (s *Store) sent(q string, args []any) {
 	s.statements.Add(1)
@@ -329,12 +556,14 @@ func (s *Store) sent(q string, args []any) {
 
 // writeTable is a model's table as the upserts write it, parsed once per model.
 type writeTable struct {
+	typ        reflect.Type
 	entity     string
 	name       string
 	columns    []string // every column, in field order
 	fields     []int    // the struct field of each column
 	tenant, id int      // struct fields of the key
 	times      []int    // struct fields holding a time.Time or *time.Time
+	plain      []bool   // per column: a string, integer or bool kind (or a pointer to one) with no driver.Valuer
 
 	mu  sync.Mutex
 	sql map[sqlKey]string
@@ -345,6 +574,7 @@ type sqlKey struct {
 	rows     int
 	policy   conflictPolicy
 	count    bool
+	read     bool
 }
 
 var writeTables sync.Map // reflect.Type → *writeTable
@@ -358,13 +588,24 @@ func tableOf[T any](s *Store) (*writeTable, error) {
 	if err := stmt.Parse(reflect.New(typ).Interface()); err != nil {
 		return nil, err
 	}
-	t := &writeTable{entity: typ.Name(), name: stmt.Schema.Table, sql: map[sqlKey]string{}}
+	t := &writeTable{typ: typ, entity: typ.Name(), name: stmt.Schema.Table, sql: map[sqlKey]string{}}
 	for _, f := range stmt.Schema.Fields {
 		if f.DBName == "" || len(f.StructField.Index) != 1 {
 			continue
 		}
 		t.columns = append(t.columns, f.DBName)
 		t.fields = append(t.fields, f.StructField.Index[0])
+		ft := f.StructField.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		valuer := ft.Implements(reflect.TypeFor[driver.Valuer]()) || reflect.PointerTo(ft).Implements(reflect.TypeFor[driver.Valuer]())
+		switch ft.Kind() {
+		case reflect.String, reflect.Int, reflect.Int32, reflect.Int64, reflect.Bool:
+			t.plain = append(t.plain, !valuer)
+		default:
+			t.plain = append(t.plain, false)
+		}
 	}
 	tenant, ok1 := typ.FieldByName("TenantID")
 	id, ok2 := typ.FieldByName("ID")
@@ -397,10 +638,15 @@ func placeholders(b *strings.Builder, postgres bool, first, n int) {
 	}
 }
 
-// cached builds a statement once per key. Only statements of full chunks are kept: the last,
-// shorter chunk of a write has any length, and keeping each would grow without bound.
+// keeps tells whether statements for n rows are kept: those of full chunks, and of one row. The
+// last, shorter chunk of a write has any length, and keeping each would grow without bound.
+func (t *writeTable) keeps(n int) bool {
+	return n <= 1 || n == max(1, min(maxStatementRows, maxVariables/len(t.fields)))
+}
+
+// cached builds a statement once per key, when keeps says so.
 func (t *writeTable) cached(k sqlKey, build func(b *strings.Builder)) string {
-	if k.rows != max(1, min(maxStatementRows, maxVariables/len(t.fields))) && k.rows != 1 {
+	if !t.keeps(k.rows) {
 		var b strings.Builder
 		build(&b)
 		return b.String()
@@ -421,6 +667,25 @@ func (t *writeTable) countSQL(postgres bool, n int) string {
 	return t.cached(sqlKey{postgres: postgres, rows: n, count: true}, func(b *strings.Builder) {
 		b.WriteString("SELECT count(*) FROM " + t.name + " WHERE tenant_id = ")
 		placeholders(b, postgres, 1, 1)
+		b.WriteString(" AND id IN (")
+		placeholders(b, postgres, 2, n)
+		b.WriteString(")")
+	})
+}
+
+// selectSQL reads every column of the stored rows of one tenant among n ids (on PostgreSQL,
+// given as one array).
+func (t *writeTable) selectSQL(postgres bool, n int) string {
+	if postgres {
+		n = 0
+	}
+	return t.cached(sqlKey{postgres: postgres, rows: n, read: true}, func(b *strings.Builder) {
+		b.WriteString("SELECT " + strings.Join(t.columns, ", ") + " FROM " + t.name + " WHERE tenant_id = ")
+		placeholders(b, postgres, 1, 1)
+		if postgres {
+			b.WriteString(" AND id = ANY($2)")
+			return
+		}
 		b.WriteString(" AND id IN (")
 		placeholders(b, postgres, 2, n)
 		b.WriteString(")")

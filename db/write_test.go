@@ -283,3 +283,82 @@ func TestWriteCountsLargeBatches(t *testing.T) {
 		}
 	})
 }
+
+// A write compares the stored copy column by column before it upserts (outside a bulk load and
+// inside one, on tables that held rows): a change in any one column, of any type, is written,
+// counted and recorded; the same row again is not.
+func TestWriteNoticesAChangeInAnyColumn(t *testing.T) {
+	base := db.Task{
+		ID: "t1", WorkflowID: "w1", Arguments: db.KeyValuePairs{{Name: "a", Value: ptr("1")}},
+		Category: db.TaskCategories{"joiner"}, Description: ptr("d"), DisplayName: "Task", ExecutionSequence: 1,
+		IsEnabled: true, TaskDefinitionID: "d1",
+	}
+	edits := map[string]func(*db.Task){
+		"workflow_id":        func(t *db.Task) { t.WorkflowID = "w2" },
+		"arguments":          func(t *db.Task) { t.Arguments = db.KeyValuePairs{{Name: "a", Value: ptr("2")}} },
+		"no arguments":       func(t *db.Task) { t.Arguments = db.KeyValuePairs{} },
+		"category":           func(t *db.Task) { t.Category = db.TaskCategories{"joiner", "leaver"} },
+		"continue_on_error":  func(t *db.Task) { t.ContinueOnError = true },
+		"description":        func(t *db.Task) { t.Description = ptr("e") },
+		"no description":     func(t *db.Task) { t.Description = nil },
+		"display_name":       func(t *db.Task) { t.DisplayName = "Task 2" },
+		"execution_sequence": func(t *db.Task) { t.ExecutionSequence = 2 },
+		"is_enabled":         func(t *db.Task) { t.IsEnabled = false },
+		"task_definition_id": func(t *db.Task) { t.TaskDefinitionID = "d2" },
+	}
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, dsn := open(t, e)
+		ctx := context.Background()
+		for name, edit := range edits {
+			for _, inLoad := range []bool{false, true} {
+				_, err := s.Write(ctx, db.Batch{Tasks: []db.Task{base}})
+				must(t, err)
+				changed := base
+				edit(&changed)
+				var got db.WriteStats
+				writeBoth := func(ctx context.Context) error {
+					for _, task := range []db.Task{changed, changed} { // the second is unchanged
+						st, err := s.Write(ctx, db.Batch{Tasks: []db.Task{task}})
+						if err != nil {
+							return err
+						}
+						got = got.Add(st)
+					}
+					return nil
+				}
+				if inLoad {
+					must(t, s.BulkLoad(ctx, db.LoadOptions{DeferIndexes: true}, writeBoth))
+				} else {
+					must(t, writeBoth(ctx))
+				}
+				if want := (db.Counts{Updated: 1, Unchanged: 1}); got.Tasks != want {
+					t.Errorf("%s (in a bulk load: %v): %+v, want %+v", name, inLoad, got.Tasks, want)
+				}
+			}
+		}
+		if n := len(dbtest.Dump(t, dsn)["tasks"]); n != 1 {
+			t.Errorf("%d tasks stored, want 1", n)
+		}
+	})
+}
+
+// A stored row the model cannot read back (SQLite keeps text in an INTEGER column) is written
+// again rather than failing the write: the comparison only ever saves writes.
+func TestWriteRewritesAStoredRowItCannotRead(t *testing.T) {
+	dsn := dbtest.SQLiteDSN(t)
+	s := dbtest.Open(t, dsn)
+	ctx := context.Background()
+	rows := []db.TaskReport{report("a", 1), report("b", 1)}
+	must(t, write(ctx, s, db.Batch{TaskReports: rows}))
+	g, done := dbtest.Connect(t, dsn)
+	must(t, g.Exec(`UPDATE task_reports SET successful_users_count = 'many' WHERE id = 'a'`).Error)
+	done()
+	got, err := s.Write(ctx, db.Batch{TaskReports: rows})
+	must(t, err)
+	if want := (db.Counts{Updated: 1, Unchanged: 1}); got.TaskReports != want {
+		t.Errorf("write = %+v, want %+v", got.TaskReports, want)
+	}
+	if v := dbtest.Dump(t, dsn)["task_reports"][0]["successful_users_count"]; v != int64(1) {
+		t.Errorf("successful_users_count = %v, want 1", v)
+	}
+}

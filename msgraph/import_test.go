@@ -607,3 +607,59 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A repeated import writes and records only what changed: the same folder again records nothing
+// in the change feed; one result edited among unchanged ones is updated and recorded alone.
+func TestImportAgainWritesAndRecordsOnlyWhatChanged(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		dir := msgraphtest.CopyFixture(t, fixture(t))
+		store, dsn := storeFor(t, e)
+		ctx := context.Background()
+		if _, err := msgraph.ImportDir(ctx, store, dir); err != nil {
+			t.Fatal(err)
+		}
+		last, err := store.LatestChange(ctx)
+		if err != nil || last == 0 {
+			t.Fatalf("latest change after the first import: %d, %v", last, err)
+		}
+
+		again, err := msgraph.ImportDir(ctx, store, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Written != docsUnchanged {
+			t.Errorf("the same folder again wrote %+v, want %+v", again.Written, docsUnchanged)
+		}
+		if changes, err := store.ChangesAfter(ctx, last, 100); err != nil || len(changes) != 0 {
+			t.Errorf("the same folder again recorded %+v (%v)", changes, err)
+		}
+
+		reports, err := filepath.Glob(filepath.Join(dir, filepath.FromSlash(wfDir), "taskReports", "*"))
+		if err != nil || len(reports) == 0 {
+			t.Fatalf("no report folders: %v", err)
+		}
+		var edited string
+		msgraphtest.EditCollection(t, dir, wfDir+"/taskReports/"+filepath.Base(reports[0])+"/taskProcessingResults",
+			func(records []map[string]any) []map[string]any {
+				edited = strings.ToLower(records[0]["id"].(string))
+				records[0]["failureReason"] = "edited by the test"
+				return records
+			})
+		stats, err := msgraph.ImportDir(ctx, store, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := docsUnchanged
+		want.TaskProcessingResults = db.Counts{Updated: 1, Unchanged: docsUnchanged.TaskProcessingResults.Unchanged - 1}
+		if stats.Written != want {
+			t.Errorf("after one edit the import wrote %+v, want %+v", stats.Written, want)
+		}
+		changes, err := store.ChangesAfter(ctx, last, 100)
+		if err != nil || len(changes) != 1 || changes[0].Entity != "TaskProcessingResult" || changes[0].ID != edited {
+			t.Errorf("after one edit the change feed has %+v (%v), want only result %s", changes, err, edited)
+		}
+		if row := findRow(dbtest.Dump(t, dsn)["task_processing_results"], edited); row == nil || row["failure_reason"] != "edited by the test" {
+			t.Errorf("edited result stored as %v", row)
+		}
+	})
+}

@@ -18,6 +18,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrNotFound is what a Source reports for a collection it does not have (a missing file, an
@@ -46,6 +47,8 @@ type Page struct {
 	Count    *int64
 	// Value holds the records undecoded, so a bad record can be reported with its index.
 	Value []json.RawMessage
+	// checked: the whole response is valid JSON and valid UTF-8 (see unmarshalRecord).
+	checked bool
 }
 
 // Source yields the pages of a collection in order. An HTTP source follows @odata.nextLink
@@ -143,9 +146,17 @@ func resolve(dir, rel string) (string, error) {
 	return cur, nil
 }
 
-// decodePage parses a collection response. It streams the value array so that a syntax error
-// inside one record is reported with that record's index.
+// decodePage parses a collection response. A valid response is split by splitPage; any other
+// is streamed, so that a syntax error inside one record is reported with that record's index.
 func decodePage(where string, b []byte) (*Page, error) {
+	if page, ok := splitPage(where, b); ok {
+		return page, nil
+	}
+	return streamPage(where, b)
+}
+
+// streamPage is decodePage for any response: it streams the value array with encoding/json.
+func streamPage(where string, b []byte) (*Page, error) {
 	page := &Page{Where: where}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -202,6 +213,107 @@ func decodePage(where string, b []byte) (*Page, error) {
 		return fail(-1, errors.New(`not a collection response: no "value" array`))
 	}
 	return page, nil
+}
+
+// splitPage is decodePage for a response that encoding/json finds valid and that holds valid
+// UTF-8: one check of the whole response, then a walk over its top-level object that needs no
+// further checking, with records kept as slices of b (no copies). It gives up (ok false), for
+// decodePage's streaming path to report why, on anything that path would refuse or treat
+// otherwise: not an object, no "value" array, a key with escapes, an annotation of the wrong
+// type. Repeated keys are handled as that path does: "value" arrays are appended, the last
+// annotation wins.
+func splitPage(where string, b []byte) (page *Page, ok bool) {
+	if !json.Valid(b) || !utf8.Valid(b) {
+		return nil, false
+	}
+	page = &Page{Where: where, checked: true}
+	i := skipSpace(b, 0)
+	if b[i] != '{' {
+		return nil, false
+	}
+	sawValue := false
+	for i = skipSpace(b, i+1); b[i] == '"'; i = skipSpace(b, i) {
+		end := skipString(b, i)
+		key := b[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			return nil, false
+		}
+		i = skipSpace(b, skipSpace(b, end)+1) // past the colon
+		end = skipValue(b, i)
+		var err error
+		switch string(key) {
+		case "value":
+			if b[i] != '[' {
+				return nil, false
+			}
+			sawValue = true
+			for j := skipSpace(b, i+1); b[j] != ']'; {
+				k := skipValue(b, j)
+				page.Value = append(page.Value, b[j:k:k])
+				if j = skipSpace(b, k); b[j] == ',' {
+					j = skipSpace(b, j+1)
+				}
+			}
+		case "@odata.context":
+			err = json.Unmarshal(b[i:end], &page.Context)
+		case "@odata.nextLink":
+			err = json.Unmarshal(b[i:end], &page.NextLink)
+		case "@odata.count":
+			err = json.Unmarshal(b[i:end], &page.Count)
+		}
+		if err != nil {
+			return nil, false
+		}
+		if i = skipSpace(b, end); b[i] == ',' {
+			i++
+		}
+	}
+	return page, sawValue
+}
+
+// skipSpace, skipString and skipValue walk JSON that json.Valid accepted: they return the index
+// past whitespace, past the string at b[i], past the value at b[i].
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+func skipString(b []byte, i int) int {
+	for i++; ; i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+}
+
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; ; i++ {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
+		i++
+	}
+	return i
 }
 
 func expectDelim(dec *json.Decoder, want json.Delim) error {

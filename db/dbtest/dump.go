@@ -24,19 +24,8 @@ type Row map[string]any
 // (tenant_id, id): what a test compares to tell whether anything changed.
 func Dump(t testing.TB, dsn string) map[string][]Row {
 	t.Helper()
-	dialector := sqlite.Open(dsn)
-	if db.IsPostgres(dsn) {
-		dialector = postgres.Open(dsn)
-	}
-	g, err := gorm.Open(dialector, &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatalf("dump %s: %v", dsn, err)
-	}
-	sqlDB, err := g.DB()
-	if err != nil {
-		t.Fatalf("dump %s: %v", dsn, err)
-	}
-	defer sqlDB.Close()
+	g, done := Connect(t, dsn)
+	defer done()
 	out := map[string][]Row{}
 	for _, table := range Tables() {
 		var rows []map[string]any
@@ -74,4 +63,23 @@ func normalize(v any) any {
 		return int64(x)
 	}
 	return v
+}
+
+// Connect opens a connection of its own to the database at dsn, for reading what a store
+// wrote; done closes it.
+func Connect(t testing.TB, dsn string) (g *gorm.DB, done func()) {
+	t.Helper()
+	dialector := sqlite.Open(dsn)
+	if db.IsPostgres(dsn) {
+		dialector = postgres.Open(dsn)
+	}
+	g, err := gorm.Open(dialector, &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatalf("connect to %s: %v", dsn, err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		t.Fatalf("connect to %s: %v", dsn, err)
+	}
+	return g, func() { _ = sqlDB.Close() }
 }

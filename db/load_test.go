@@ -1,0 +1,93 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"lcw-gateway/db"
+	"lcw-gateway/db/dbtest"
+)
+
+// indexDefs reads every index's definition through a connection of its own.
+func indexDefs(t *testing.T, dsn string) map[string]string {
+	t.Helper()
+	q := `SELECT name, sql AS def FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL`
+	if db.IsPostgres(dsn) {
+		q = `SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = current_schema()`
+	}
+	g, done := dbtest.Connect(t, dsn)
+	defer done()
+	var rows []struct{ Name, Def string }
+	must(t, g.Raw(q).Scan(&rows).Error)
+	out := map[string]string{}
+	for _, r := range rows {
+		out[r.Name] = r.Def
+	}
+	return out
+}
+
+// A load with DeferIndexes drops the secondary indexes of the tables it finds empty and builds
+// them again at its end, as they were; a failed load leaves them as they were too, with none of
+// its rows. Writes inside the load count as anywhere else, on tables empty or not.
+func TestBulkLoadDefersIndexesOfEmptyTables(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, dsn := open(t, e)
+		ctx := context.Background()
+		before := indexDefs(t, dsn)
+		if len(before) < 20 {
+			t.Fatalf("only %d indexes: %v", len(before), before)
+		}
+		must(t, write(ctx, s, db.Batch{TaskReports: []db.TaskReport{report("a", 1)}})) // not empty
+		results := make([]db.TaskProcessingResult, 1200)
+		for i := range results {
+			results[i] = result(fmt.Sprintf("r%04d", i))
+		}
+		load := func(fail error) (db.WriteStats, error) {
+			var st db.WriteStats
+			err := s.BulkLoad(ctx, db.LoadOptions{DeferIndexes: true}, func(ctx context.Context) error {
+				for _, b := range []db.Batch{
+					{TaskReports: []db.TaskReport{report("a", 1), report("b", 2)}, TaskProcessingResults: results[:700]},
+					{TaskReports: []db.TaskReport{report("a", 3)}, TaskProcessingResults: results[500:]},
+				} {
+					w, err := s.Write(ctx, b)
+					if err != nil {
+						return err
+					}
+					st = st.Add(w)
+				}
+				return fail
+			})
+			return st, err
+		}
+
+		boom := errors.New("boom")
+		if _, err := load(boom); !errors.Is(err, boom) {
+			t.Fatalf("failed load: %v", err)
+		}
+		if got := indexDefs(t, dsn); !reflect.DeepEqual(got, before) {
+			t.Errorf("indexes after a failed load:\n got %v\nwant %v", got, before)
+		}
+		if n := len(dbtest.Dump(t, dsn)["task_processing_results"]); n != 0 {
+			t.Errorf("a failed load left %d results", n)
+		}
+
+		st, err := load(nil)
+		must(t, err)
+		want := db.WriteStats{
+			TaskReports:           db.Counts{Created: 1, Updated: 1, Unchanged: 1},
+			TaskProcessingResults: db.Counts{Created: 1200, Unchanged: 200},
+		}
+		if st != want {
+			t.Errorf("load wrote %+v, want %+v", st, want)
+		}
+		if got := indexDefs(t, dsn); !reflect.DeepEqual(got, before) {
+			t.Errorf("indexes after a load:\n got %v\nwant %v", got, before)
+		}
+		if n := len(dbtest.Dump(t, dsn)["task_processing_results"]); n != 1200 {
+			t.Errorf("%d results stored, want 1200", n)
+		}
+	})
+}
