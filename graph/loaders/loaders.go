@@ -61,8 +61,13 @@ type ctxKey struct{}
 // Middleware gives each request its own loaders.
 func Middleware(store *db.Store, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, New(store))))
+		next.ServeHTTP(w, r.WithContext(With(r.Context(), New(store))))
 	})
+}
+
+// With is ctx with loaders l, for work that runs outside a request (a shared subscription).
+func With(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
 }
 
 // For returns the request's loaders.
