@@ -32,6 +32,7 @@ type Loaders struct {
 	TaskProcessingResult *ByID[db.TaskProcessingResult]
 	User                 *ByID[db.User]
 	TasksOfWorkflow      *ByID[[]*db.Task]
+	WorkflowLastSynced   *ByID[time.Time]
 	RunPages             *Pages[db.Run]
 	TaskReportPages      *Pages[db.TaskReport]
 	ResultPages          *Pages[db.TaskProcessingResult]
@@ -50,6 +51,7 @@ func New(store *db.Store) *Loaders {
 	l.TaskProcessingResult = byID(store.TaskProcessingResultsByID)
 	l.User = byID(store.UsersByID)
 	l.TasksOfWorkflow = byID(tasksOfWorkflow(store))
+	l.WorkflowLastSynced = byID(store.WorkflowsLastSynced)
 	l.RunPages = newPages(l, store.RunPages, db.CountRuns, store)
 	l.TaskReportPages = newPages(l, store.TaskReportPages, db.CountTaskReports, store)
 	l.ResultPages = newPages(l, store.TaskProcessingResultPages, db.CountResults, store)

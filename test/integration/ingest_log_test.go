@@ -100,7 +100,7 @@ func TestMigrateLogsWhatItApplied(t *testing.T) {
 			t.Fatalf("migrate: %v\n%s", err, first.String())
 		}
 		line := closingLine(t, first.String(), "migrations applied")
-		wantAttrs(t, line, "count=3", "migrations=00001_init.sql,00002_sync_state.sql,00003_change_feed.sql")
+		wantAttrs(t, line, "count=4", "migrations=00001_init.sql,00002_sync_state.sql,00003_change_feed.sql,00004_workflow_freshness.sql")
 		if strings.Contains(first.String(), "up to date") {
 			t.Errorf("a migrate that applied migrations says the database was up to date:\n%s", first.String())
 		}
