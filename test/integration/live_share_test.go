@@ -3,9 +3,13 @@ package integration_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -18,6 +22,7 @@ import (
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
 	"lcw-gateway/demo"
+	"lcw-gateway/endpoint"
 	"lcw-gateway/live"
 	"lcw-gateway/server"
 )
@@ -251,4 +256,37 @@ func waitMetric(t testing.TB, srvURL, line string) {
 		}
 	}
 	t.Fatalf("/metrics never showed %q", strings.TrimSpace(line))
+}
+
+// TestPersistedSubscriptionOverWebSocket: with --persisted-only, a subscription of the manifest
+// runs over WebSocket by its id alone (no text, as the dashboard's production build sends it),
+// and one that is not in the manifest is refused.
+func TestPersistedSubscriptionOverWebSocket(t *testing.T) {
+	store := dbtest.Open(t, dbtest.SQLiteDSN(t))
+	dir := importedCopy(t, store)
+	sum := sha256.Sum256([]byte(reportSub))
+	id := hex.EncodeToString(sum[:])
+	manifest := filepath.Join(t.TempDir(), "persisted-documents.json")
+	if err := os.WriteFile(manifest, mustJSON(t, map[string]string{id: reportSub}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := endpoint.DefaultPolicy()
+	p.PersistedOnly = manifest
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	srv := liveServer(t, store, server.WithPolicy(p))
+	c := mustDial(t, srv.URL, nil)
+	c.send(wsMessage{Type: "subscribe", ID: "1", Payload: mustJSON(t, map[string]any{"query": "", "variables": map[string]any{"wf": docsWorkflow},
+		"extensions": map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": id}}})})
+	waitSubscribed(t, srv.URL, 1)
+	touchReports(t, dir, 30, docsReportB)
+	importDir(t, store, dir)
+	if got, _ := reportID(c, "1"); got != docsReportB {
+		t.Fatalf("the persisted subscription got %s, want report B", got)
+	}
+	c.subscribe("2", `subscription { runChanged { cursor } }`, nil)
+	if errs := c.errorsOf("2"); errs[0].Extensions["code"] != "FORBIDDEN" {
+		t.Errorf("a subscription outside the manifest: %+v", errs)
+	}
 }
