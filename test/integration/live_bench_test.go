@@ -37,14 +37,7 @@ func BenchmarkLiveBurst(b *testing.B) {
 			dsn := e.DSN(b)
 			store, writer := dbtest.Open(b, dsn), dbtest.Open(b, dsn)
 			ctx := context.Background()
-			opts := demo.Options{Workflows: 3, RunsPerWorkflow: 40, Users: 60, UsersPerRun: 15, Now: benchNow, Seed: 5}
-			if _, err := demo.Seed(ctx, store, opts, nil); err != nil {
-				b.Fatal(err)
-			}
-			page, _, err := store.TaskReports(ctx, db.TaskReportFilter{}, db.PageArgs{First: ptrTo(liveBurst)})
-			if err != nil || len(page.Items) < liveBurst {
-				b.Fatalf("the demo data holds %d reports, want %d: %v", len(page.Items), liveBurst, err)
-			}
+			reports := burstReports(b, store)
 			cfg := live.DefaultConfig()
 			cfg.MaxConnectionsPerPrincipal = 0 // every client is on loopback: one principal
 			srv := liveServer(b, store, server.WithLive(cfg))
@@ -68,11 +61,7 @@ func BenchmarkLiveBurst(b *testing.B) {
 			rssSubscribed := rssKiB()
 
 			for i := 0; b.Loop(); i++ {
-				rows := make([]db.TaskReport, liveBurst)
-				for j, r := range page.Items {
-					rows[j] = *r
-					rows[j].LastUpdatedDateTime = benchNow.Add(time.Duration(i+1) * time.Minute)
-				}
+				rows := touched(reports, i)
 				for _, c := range clients {
 					c.expect(liveBurst)
 				}
@@ -120,6 +109,31 @@ func BenchmarkLiveBurst(b *testing.B) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// burstReports seeds demo data into store and returns liveBurst of its task reports.
+func burstReports(t testing.TB, store *db.Store) []*db.TaskReport {
+	t.Helper()
+	ctx := context.Background()
+	opts := demo.Options{Workflows: 3, RunsPerWorkflow: 40, Users: 60, UsersPerRun: 15, Now: benchNow, Seed: 5}
+	if _, err := demo.Seed(ctx, store, opts, nil); err != nil {
+		t.Fatal(err)
+	}
+	page, _, err := store.TaskReports(ctx, db.TaskReportFilter{}, db.PageArgs{First: ptrTo(liveBurst)})
+	if err != nil || len(page.Items) < liveBurst {
+		t.Fatalf("the demo data holds %d reports, want %d: %v", len(page.Items), liveBurst, err)
+	}
+	return page.Items
+}
+
+// touched is Graph's i-th next copy of reports: each updated a minute later.
+func touched(reports []*db.TaskReport, i int) []db.TaskReport {
+	rows := make([]db.TaskReport, len(reports))
+	for j, r := range reports {
+		rows[j] = *r
+		rows[j].LastUpdatedDateTime = benchNow.Add(time.Duration(i+1) * time.Minute)
+	}
+	return rows
+}
 
 // benchClient is one subscriber that timestamps each event.
 type benchClient struct {

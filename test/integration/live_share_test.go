@@ -21,7 +21,6 @@ import (
 
 	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
-	"lcw-gateway/demo"
 	"lcw-gateway/endpoint"
 	"lcw-gateway/live"
 	"lcw-gateway/server"
@@ -163,14 +162,7 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		store := e.Open(t)
 		ctx := context.Background()
-		opts := demo.Options{Workflows: 3, RunsPerWorkflow: 40, Users: 60, UsersPerRun: 15, Now: benchNow, Seed: 5}
-		if _, err := demo.Seed(ctx, store, opts, nil); err != nil {
-			t.Fatal(err)
-		}
-		page, _, err := store.TaskReports(ctx, db.TaskReportFilter{}, db.PageArgs{First: ptrTo(liveBurst)})
-		if err != nil || len(page.Items) < liveBurst {
-			t.Fatalf("the demo data holds %d reports, want %d: %v", len(page.Items), liveBurst, err)
-		}
+		reports := burstReports(t, store)
 		cfg := live.DefaultConfig()
 		cfg.MaxConnectionsPerPrincipal, cfg.MaxPendingChanges = 0, 2*liveBurst
 		srv := liveServer(t, store, server.WithLive(cfg))
@@ -204,12 +196,7 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 
 		dropped := false
 		for i := 0; i < 40 && !dropped; i++ {
-			rows := make([]db.TaskReport, liveBurst)
-			for j, r := range page.Items {
-				rows[j] = *r
-				rows[j].LastUpdatedDateTime = benchNow.Add(time.Duration(i+1) * time.Minute)
-			}
-			if _, err := store.Write(ctx, db.Batch{TaskReports: rows}); err != nil {
+			if _, err := store.Write(ctx, db.Batch{TaskReports: touched(reports, i)}); err != nil {
 				t.Fatal(err)
 			}
 			for range liveBurst {
