@@ -2,6 +2,9 @@
 # The sample dashboard (examples/dashboard) in Debian's chromium, driven by playwright-core, against
 # the real gateway on a temporary SQLite file with demo data:
 # - typed documents from schema/*.graphqls and from the running gateway's introspection are the same;
+# - in both runs below, the run page updates live: `lcw-gateway import`, run as another process on
+#   the gateway's database, changes a report of the open run and the table shows it without a reload
+#   (graphql-ws through Vite's proxy in dev; persisted by id to the other origin in the build);
 # - `npm run dev` (Vite's proxy for /graphql): the workflow list, a run's failed users, the chart,
 #   no request leaving localhost; a screenshot (LCW_DASHBOARD_SCREENSHOT, default docs/dashboard.png);
 # - `npm run build`, served by `vite preview` on another origin than the gateway's (VITE_GRAPHQL_URL,
@@ -61,8 +64,15 @@ rm -rf src/gql src/gql-live
 LCW_GRAPHQL_URL="$LCW_URL/graphql" npx --no-install graphql-codegen --config codegen.ts --silent
 npm run --silent check:live
 
+# live_env: what the live step of e2e/dashboard.mjs needs to import into the running gateway's database.
+live_env() {
+  export LCW_BIN="$LCW_TMP/lcw-gateway" LCW_DB="${LCW_CI_DB:-$LCW_TMP/lcw.db}" \
+    LCW_FIXTURE="$LCW_ROOT/testdata/fixtures/msgraph-docs-example"
+}
+
 step "npm run dev, in chromium"
 vite_start dev
+live_env
 LCW_DASHBOARD_URL="$DASHBOARD_URL" LCW_SCREENSHOT="${LCW_DASHBOARD_SCREENSHOT:-$LCW_ROOT/docs/dashboard.png}" \
   node e2e/dashboard.mjs
 vite_stop
@@ -83,6 +93,7 @@ echo "dist/persisted-documents.json is the manifest the gateway runs"
 
 step "the build (vite preview on :$preview_port), in chromium"
 vite_start preview "$preview_port"
+live_env
 LCW_DASHBOARD_URL="$DASHBOARD_URL" LCW_PERSISTED=1 LCW_GRAPHQL_ORIGIN="$LCW_URL" node e2e/dashboard.mjs
 vite_stop
 echo "dashboard CI: $((SECONDS - started))s"

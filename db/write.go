@@ -200,8 +200,17 @@ func (s *Store) Atomic(ctx context.Context, fn func(ctx context.Context) error) 
 
 // Write upserts every row of b in one transaction (the caller's, inside Atomic): Graph's latest
 // copy of a row wins, every column, except for Subjects, which never overwrite a stored user.
+// It also stamps the workflows of b's rows as seen now (Workflow.lastSyncedDateTime).
 func (s *Store) Write(ctx context.Context, b Batch) (WriteStats, error) {
-	return s.writeEach(ctx, b, func(ctx context.Context, e batchEntity) (Counts, error) { return e.upsert(ctx, s) })
+	var st WriteStats
+	err := s.Atomic(ctx, func(ctx context.Context) error {
+		var err error
+		if st, err = s.writeEach(ctx, b, func(ctx context.Context, e batchEntity) (Counts, error) { return e.upsert(ctx, s) }); err != nil {
+			return err
+		}
+		return s.stampFreshness(ctx, b)
+	})
+	return st, err
 }
 
 // writeEach writes the entities of b in order, in one transaction, and sums their counts.

@@ -109,6 +109,7 @@ func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...gra
 	for _, e := range extra {
 		srv.Use(e)
 	}
+	shareSubscriptions(srv, store, opts)
 	withLoaders := actionRequest(loaders.Middleware(store, srv))
 	return serveStreams(&policy, opts, guardHTTP(&policy, withLoaders), withLoaders)
 }

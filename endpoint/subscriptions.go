@@ -18,7 +18,9 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"lcw-gateway/auth"
+	"lcw-gateway/db"
 	"lcw-gateway/errcode"
+	"lcw-gateway/graph/loaders"
 	"lcw-gateway/live"
 	"lcw-gateway/tenant"
 )
@@ -71,6 +73,16 @@ func addStreamTransports(srv *handler.Server, p *Policy, o Options) {
 func checkStreamDocuments(srv *handler.Server, o Options, pre *preflight) {
 	if o.Live != nil {
 		srv.Use(streamPreflight{pre})
+	}
+}
+
+// shareSubscriptions runs each subscription document once for all the subscribers of a tenant
+// that sent it (live.Sharing); it must be the last operation interceptor.
+func shareSubscriptions(srv *handler.Server, store *db.Store, o Options) {
+	if o.Live != nil {
+		srv.Use(o.Live.Sharing(func(ctx context.Context) context.Context {
+			return loaders.With(ctx, loaders.New(store))
+		}))
 	}
 }
 
@@ -139,7 +151,8 @@ func serveStreams(p *Policy, o Options, plain, streams http.Handler) http.Handle
 			}
 		}
 		p, _ := auth.PrincipalFrom(ctx)
-		held := &heldConnection{remote: r.RemoteAddr}
+		rc := http.NewResponseController(w)
+		held := &heldConnection{remote: r.RemoteAddr, kill: func() { _ = rc.SetWriteDeadline(time.Now()) }}
 		defer held.close()
 		ctx, err := held.open(ctx, o.Live, principalKey(p, r.RemoteAddr), expires)
 		if err != nil {
@@ -184,7 +197,14 @@ type heldConnection struct {
 	ctx    context.Context
 	expiry *time.Timer
 	remote string
+	// kill ends the connection's writes at once, for a dropped client that does not read: its
+	// handler would wait on a full socket for ever, holding the connection and its count.
+	kill func()
 }
+
+// dropGrace is how long a dropped WebSocket may take to close politely (a close frame with
+// the reason) before it is cut.
+const dropGrace = 5 * time.Second
 
 type heldKey struct{}
 
@@ -194,6 +214,11 @@ func (h *heldConnection) open(ctx context.Context, b *live.Broker, principal str
 		return ctx, err
 	}
 	h.conn, h.ctx = conn, ctx
+	context.AfterFunc(ctx, func() {
+		if h.cause() != nil && h.kill != nil {
+			time.AfterFunc(dropGrace, h.kill)
+		}
+	})
 	if !expires.IsZero() {
 		h.expiry = time.AfterFunc(time.Until(expires), func() { conn.Drop(errTokenExpired) })
 	}
@@ -264,6 +289,9 @@ func (c closeWithCause) Accept(w http.ResponseWriter, r *http.Request, opts tran
 		return nil, err
 	}
 	held, _ := r.Context().Value(heldKey{}).(*heldConnection)
+	if held != nil {
+		held.kill = func() { _ = conn.Close() }
+	}
 	return &causedConn{WebsocketConn: conn, held: held}, nil
 }
 

@@ -433,6 +433,7 @@ type ComplexityRoot struct {
 		IsEnabled               func(childComplexity int) int
 		IsSchedulingEnabled     func(childComplexity int) int
 		LastModifiedDateTime    func(childComplexity int) int
+		LastSyncedDateTime      func(childComplexity int) int
 		MissingSinceDateTime    func(childComplexity int) int
 		NextScheduleRunDateTime func(childComplexity int) int
 		RunSummary              func(childComplexity int, startDateTime time.Time, endDateTime time.Time) int
@@ -598,6 +599,7 @@ type UserProcessingResultResolver interface {
 	TaskProcessingResults(ctx context.Context, obj *db.UserProcessingResult, first *int, after *string, last *int, before *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order) (*model.Connection[db.TaskProcessingResult], error)
 }
 type WorkflowResolver interface {
+	LastSyncedDateTime(ctx context.Context, obj *db.Workflow) (*time.Time, error)
 	Tasks(ctx context.Context, obj *db.Workflow) ([]*db.Task, error)
 	Runs(ctx context.Context, obj *db.Workflow, first *int, after *string, last *int, before *string, where *db.RunWhere, orderBy []*model.Order) (*model.Connection[db.Run], error)
 	TaskReports(ctx context.Context, obj *db.Workflow, runID *string, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) (*model.Connection[db.TaskReport], error)
@@ -2363,6 +2365,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Workflow.LastModifiedDateTime(childComplexity), true
+	case "Workflow.lastSyncedDateTime":
+		if e.ComplexityRoot.Workflow.LastSyncedDateTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Workflow.LastSyncedDateTime(childComplexity), true
 	case "Workflow.missingSinceDateTime":
 		if e.ComplexityRoot.Workflow.MissingSinceDateTime == nil {
 			break
@@ -4191,6 +4199,12 @@ type Workflow implements Node {
   deletedDateTime: DateTime
   "When the next scheduled run starts; null when scheduling is off."
   nextScheduleRunDateTime: DateTime
+  """
+  When the gateway last saw Microsoft Graph's data for this workflow (a sync pass or an import
+  wrote the workflow or rows of it, changed or not), so a dashboard can say how current it is.
+  Null for data Graph never sent (demo data from ` + "`" + `seed` + "`" + `).
+  """
+  lastSyncedDateTime: DateTime
   "The workflow's tasks in the order they run (` + "`" + `executionSequence` + "`" + `). A workflow has at most 25."
   tasks: [Task!]!
   "The workflow's runs, by default newest scheduled first."
@@ -5160,6 +5174,8 @@ func (ec *executionContext) childFields_Workflow(ctx context.Context, field grap
 		return ec.fieldContext_Workflow_deletedDateTime(ctx, field)
 	case "nextScheduleRunDateTime":
 		return ec.fieldContext_Workflow_nextScheduleRunDateTime(ctx, field)
+	case "lastSyncedDateTime":
+		return ec.fieldContext_Workflow_lastSyncedDateTime(ctx, field)
 	case "tasks":
 		return ec.fieldContext_Workflow_tasks(ctx, field)
 	case "runs":
@@ -13994,6 +14010,29 @@ func (ec *executionContext) fieldContext_Workflow_nextScheduleRunDateTime(_ cont
 	return graphql.NewScalarFieldContext("Workflow", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _Workflow_lastSyncedDateTime(ctx context.Context, field graphql.CollectedField, obj *db.Workflow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Workflow_lastSyncedDateTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Workflow().LastSyncedDateTime(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Workflow_lastSyncedDateTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Workflow", field, true, true, "DateTime")
+}
+
 func (ec *executionContext) _Workflow_tasks(ctx context.Context, field graphql.CollectedField, obj *db.Workflow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20442,6 +20481,12 @@ func (ec *executionContext) _Workflow(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "lastSyncedDateTime":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Workflow_lastSyncedDateTime(ctx, field, obj)
+				})
 		case "tasks":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

@@ -31,9 +31,11 @@ type changeStream[T any, E any] struct {
 	event func(c *db.Change, v *T) *E
 }
 
-// subscribe starts the stream: it registers with the broker first, then replays the feed after
-// the client's cursor, then passes the live entries on, dropping those the replay has sent, so
-// nothing is sent twice and nothing is missed.
+// subscribe starts the stream. A subscriber of a shared group (live.Sharing) only replays what
+// it missed, if it resumes, then hands over to its group. Otherwise it registers with the broker
+// first, then replays the feed after the client's cursor, then passes the live entries on,
+// dropping those the replay has sent, so nothing is sent twice and nothing is missed; a group's
+// own execution is such a stream without a cursor, each event stamped for the group's members.
 func subscribe[T, E any](ctx context.Context, r *Resolver, after *string, s changeStream[T, E]) (<-chan *E, error) {
 	if r.Live == nil {
 		return nil, errors.New("this handler serves no subscriptions")
@@ -46,6 +48,9 @@ func subscribe[T, E any](ctx context.Context, r *Resolver, after *string, s chan
 		}
 		from = seq
 	}
+	if m := live.MemberFrom(ctx); m != nil {
+		return s.member(ctx, r, m, after != nil, from)
+	}
 	sub, err := r.Live.Subscribe(ctx, tenant.From(ctx), s.filter)
 	if err != nil {
 		return nil, err
@@ -56,6 +61,10 @@ func subscribe[T, E any](ctx context.Context, r *Resolver, after *string, s chan
 			return nil, err
 		}
 	}
+	g := live.GroupFrom(ctx)
+	if g != nil {
+		g.Accept()
+	}
 	sel := eventSelection(ctx, s.eventType, s.field)
 	out := make(chan *E)
 	go func() {
@@ -63,29 +72,16 @@ func subscribe[T, E any](ctx context.Context, r *Resolver, after *string, s chan
 		defer sub.Close()
 		last := sub.Start
 		if after != nil {
-			last = from
-			for {
-				changes, err := r.Store.TenantChangesAfter(ctx, db.ChangeFilter(s.filter), last, replayPage)
-				if err != nil {
-					endWithError(ctx, err)
-					return
-				}
-				if len(changes) > 0 {
-					if err := s.send(ctx, r, out, sel, changes); err != nil {
-						endWithError(ctx, err)
-						return
-					}
-					last = changes[len(changes)-1].Seq
-				}
-				if len(changes) < replayPage {
-					break
-				}
+			var err error
+			if last, err = s.replay(ctx, r, out, sel, from); err != nil {
+				endWithError(ctx, nil, err)
+				return
 			}
 		}
 		for {
 			changes, err := sub.Next(ctx)
 			if err != nil {
-				endWithError(ctx, err)
+				endWithError(ctx, g, err)
 				return
 			}
 			for len(changes) > 0 && changes[0].Seq <= last {
@@ -94,8 +90,8 @@ func subscribe[T, E any](ctx context.Context, r *Resolver, after *string, s chan
 			if len(changes) == 0 {
 				continue
 			}
-			if err := s.send(ctx, r, out, sel, changes); err != nil {
-				endWithError(ctx, err)
+			if err := s.send(ctx, r, g, out, sel, changes); err != nil {
+				endWithError(ctx, g, err)
 				return
 			}
 			last = changes[len(changes)-1].Seq
@@ -104,10 +100,61 @@ func subscribe[T, E any](ctx context.Context, r *Resolver, after *string, s chan
 	return out, nil
 }
 
+// member starts a group member: it joins the group, replays the feed after the cursor (if
+// any) through this execution, then ends it, handing over to the group's events after the
+// last entry replayed.
+func (s changeStream[T, E]) member(ctx context.Context, r *Resolver, m *live.Member, resumes bool, from int64) (<-chan *E, error) {
+	if resumes {
+		if err := r.Live.CheckResumable(ctx, from); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.Accept(ctx, r.Live); err != nil {
+		return nil, err
+	}
+	sel := eventSelection(ctx, s.eventType, s.field)
+	out := make(chan *E)
+	go func() {
+		defer close(out)
+		var last int64
+		if resumes {
+			var err error
+			if last, err = s.replay(ctx, r, out, sel, from); err != nil {
+				endWithError(ctx, nil, err)
+				return
+			}
+		}
+		m.SwitchAfter(last)
+	}()
+	return out, nil
+}
+
+// replay sends the feed's entries after from, a page (one burst) at a time, and returns the
+// last entry it read.
+func (s changeStream[T, E]) replay(ctx context.Context, r *Resolver, out chan<- *E, sel ast.SelectionSet, from int64) (int64, error) {
+	last := from
+	for {
+		changes, err := r.Store.TenantChangesAfter(ctx, db.ChangeFilter(s.filter), last, replayPage)
+		if err != nil {
+			return last, err
+		}
+		if len(changes) > 0 {
+			if err := s.send(ctx, r, nil, out, sel, changes); err != nil {
+				return last, err
+			}
+			last = changes[len(changes)-1].Seq
+		}
+		if len(changes) < replayPage {
+			return last, nil
+		}
+	}
+}
+
 // send sends one burst: one event per row, at its last entry, with the rows read in one
 // statement and what the subscription selects on them queued on the loaders at once, so a burst
 // costs the same few statements however many rows changed.
-func (s changeStream[T, E]) send(ctx context.Context, r *Resolver, out chan<- *E, sel ast.SelectionSet, changes []db.Change) error {
+// A group's events are stamped with their change instead: its members count their deliveries.
+func (s changeStream[T, E]) send(ctx context.Context, r *Resolver, g *live.Group, out chan<- *E, sel ast.SelectionSet, changes []db.Change) error {
 	lastOf := make(map[string]int, len(changes))
 	for i := range changes {
 		lastOf[changes[i].ID] = i
@@ -137,9 +184,14 @@ func (s changeStream[T, E]) send(ctx context.Context, r *Resolver, out chan<- *E
 		if !ok || lastOf[c.ID] != i {
 			continue
 		}
+		if g != nil {
+			g.Stamp(c.Seq, c.ChangedAt)
+		}
 		select {
 		case out <- s.event(c, v):
-			r.Live.Delivered(c.ChangedAt)
+			if g == nil {
+				r.Live.Delivered(c.ChangedAt)
+			}
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -172,8 +224,9 @@ func forget(l *loaders.Loaders) {
 }
 
 // endWithError ends a stream that cannot go on, telling a WebSocket client why (an SSE client
-// sees the stream complete). A client that left, or whose connection was dropped, is told nothing.
-func endWithError(ctx context.Context, err error) {
+// sees the stream complete); a group's members tell theirs. A client that left, or whose
+// connection was dropped, is told nothing.
+func endWithError(ctx context.Context, g *live.Group, err error) {
 	if ctx.Err() != nil {
 		return
 	}
@@ -181,5 +234,10 @@ func endWithError(ctx context.Context, err error) {
 	if errors.Is(err, live.ErrSlowConsumer) {
 		msg, code = err.Error(), errcode.LimitExceeded
 	}
-	transport.AddSubscriptionError(ctx, &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}})
+	gqlErr := &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": code}}
+	if g != nil {
+		g.Fail(gqlErr)
+		return
+	}
+	transport.AddSubscriptionError(ctx, gqlErr)
 }

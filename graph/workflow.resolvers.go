@@ -52,6 +52,11 @@ func (r *taskReportStatsResolver) Run(ctx context.Context, obj *db.TaskReportSta
 	return loaders.Optional(ctx, loaders.For(ctx).Run, obj.Key)
 }
 
+// LastSyncedDateTime is the resolver for the lastSyncedDateTime field.
+func (r *workflowResolver) LastSyncedDateTime(ctx context.Context, obj *db.Workflow) (*time.Time, error) {
+	return loaders.Optional(ctx, loaders.For(ctx).WorkflowLastSynced, obj.ID)
+}
+
 // Tasks is the resolver for the tasks field.
 func (r *workflowResolver) Tasks(ctx context.Context, obj *db.Workflow) ([]*db.Task, error) {
 	list, err := loaders.For(ctx).TasksOfWorkflow.Load(ctx, obj.ID)

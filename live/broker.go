@@ -106,9 +106,12 @@ func (b *Broker) Subscribe(ctx context.Context, tenantID string, f Filter) (*Sub
 		b.pos = pos
 		b.start()
 	}
-	s := &Subscription{b: b, tenant: tenantID, filter: f, conn: conn, Start: b.pos, ready: make(chan struct{}, 1)}
+	// A group's subscription is not a client's: its members count themselves.
+	s := &Subscription{b: b, tenant: tenantID, filter: f, conn: conn, Start: b.pos, ready: make(chan struct{}, 1), counted: GroupFrom(ctx) == nil}
 	b.subs[s] = struct{}{}
-	b.m.active.Inc()
+	if s.counted {
+		b.m.active.Inc()
+	}
 	return s, nil
 }
 
@@ -138,7 +141,9 @@ func (b *Broker) remove(s *Subscription) {
 		return
 	}
 	delete(b.subs, s)
-	b.m.active.Dec()
+	if s.counted {
+		b.m.active.Dec()
+	}
 	if s.conn != nil {
 		s.conn.release()
 	}
@@ -253,10 +258,11 @@ type Subscription struct {
 	// Start is the last entry before the ones this subscription receives.
 	Start int64
 
-	b      *Broker
-	tenant string
-	filter Filter
-	conn   *Connection
+	b       *Broker
+	tenant  string
+	filter  Filter
+	conn    *Connection
+	counted bool
 
 	mu       sync.Mutex
 	pending  []db.Change

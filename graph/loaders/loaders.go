@@ -35,6 +35,7 @@ type Loaders struct {
 	WorkflowVersion      *ByID[db.WorkflowVersion]
 	TasksOfWorkflow      *ByID[[]*db.Task]
 	VersionsOfWorkflow   *ByID[[]*db.WorkflowVersion]
+	WorkflowLastSynced   *ByID[time.Time]
 	RunPages             *Pages[db.Run]
 	TaskReportPages      *Pages[db.TaskReport]
 	ResultPages          *Pages[db.TaskProcessingResult]
@@ -57,6 +58,7 @@ func New(store *db.Store) *Loaders {
 	l.WorkflowVersion = byID(store.WorkflowVersionsByID)
 	l.TasksOfWorkflow = byID(listsOf(store.TasksByWorkflow))
 	l.VersionsOfWorkflow = byID(listsOf(store.VersionsByWorkflow))
+	l.WorkflowLastSynced = byID(store.WorkflowsLastSynced)
 	l.RunPages = newPages(l, store.RunPages, db.CountRuns, store)
 	l.TaskReportPages = newPages(l, store.TaskReportPages, db.CountTaskReports, store)
 	l.ResultPages = newPages(l, store.TaskProcessingResultPages, db.CountResults, store)
@@ -69,8 +71,13 @@ type ctxKey struct{}
 // Middleware gives each request its own loaders.
 func Middleware(store *db.Store, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, New(store))))
+		next.ServeHTTP(w, r.WithContext(With(r.Context(), New(store))))
 	})
+}
+
+// With is ctx with loaders l, for work that runs outside a request (a shared subscription).
+func With(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
 }
 
 // For returns the request's loaders.

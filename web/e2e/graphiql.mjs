@@ -6,13 +6,16 @@
 // It opens /, checks that the default tab holds a query over the gateway's data with the id of a
 // workflow the store holds, runs it as it is, and checks the result GraphiQL shows against the
 // same request sent straight to /graphql; opens the explorer plugin, saves a screenshot
-// (LCW_SCREENSHOT, default out/graphiql.png); then types a task-report query and runs it. Then the
+// (LCW_SCREENSHOT, default out/graphiql.png); then types a task-report query and runs it; then runs
+// a subscription over WebSocket, has `lcw-gateway import` (LCW_BIN, on LCW_DB, of LCW_FIXTURE)
+// change the store as another process, and sees the event in the result pane. Then the
 // CDN page (/?cdn): with jsDelivr answered from web/node_modules (the same bytes, so the SRI hashes
 // hold) GraphiQL runs; with jsDelivr unreachable the page shows the instructions. It fails on any
 // request to a host other than localhost (but the CDN page's, which the test answers or refuses
 // itself), on any Content-Security-Policy violation or console error, on any uncaught page error,
 // on missing security headers, and on an empty result when LCW_E2E_REQUIRE_DATA=1.
 import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,6 +138,8 @@ try {
     console.warn(`browser test: warning: ${msg}`);
   }
 
+  await subscription(page);
+
   // A dialog: GraphiQL adds a <style> element for it, which the page's nonce must admit.
   await page.getByRole('button', { name: 'Open settings dialog' }).click();
   await page.getByRole('dialog').waitFor({ timeout: 5_000 }).catch(() => fail('the settings dialog did not open'));
@@ -178,6 +183,58 @@ try {
     + 'instructions without a CDN; /, /?cdn and error pages carry the security headers');
 } finally {
   await browser.close();
+}
+
+// subscription runs a subscription in a new tab: GraphiQL's fetcher opens a graphql-ws socket to
+// /graphql (under the page's connect-src); an import by another process then changes reports, and
+// the result pane shows the event.
+async function subscription(p) {
+  const { LCW_BIN, LCW_DB, LCW_FIXTURE } = process.env;
+  if (!LCW_BIN || !LCW_DB || !LCW_FIXTURE) {
+    console.warn('browser test: warning: LCW_BIN, LCW_DB or LCW_FIXTURE unset: the subscription is not tried');
+    return;
+  }
+  const sub = 'subscription LiveReports {\n  taskReportChanged {\n    cursor\n    taskReport { id processingStatus task { displayName } }\n  }\n}\n';
+  await p.getByRole('button', { name: 'New tab' }).click();
+  const editor = p.locator('.graphiql-query-editor .CodeMirror');
+  await editor.click();
+  await p.keyboard.press('ControlOrMeta+A');
+  await p.keyboard.press('Backspace');
+  await p.keyboard.insertText(sub);
+  const socket = p.waitForEvent('websocket', { timeout: 10_000 }).catch(() => fail('GraphiQL opened no WebSocket for the subscription'));
+  await p.getByRole('button', { name: /Execute query/ }).click();
+  const ws = await socket;
+  if (new URL(ws.url()).pathname !== '/graphql') fail(`the subscription's socket goes to ${ws.url()}`);
+  // The gateway answers subscribe only with events: wait until it has the subscription.
+  await waitForSubscribers(1);
+  execFileSync(LCW_BIN, ['--db', LCW_DB, '--log-level', 'warn', 'import', LCW_FIXTURE], { stdio: 'inherit' });
+  const resultEditor = p.locator('.graphiql-response .CodeMirror');
+  let shown = '';
+  for (let i = 0; i < 100; i++) {
+    shown = await resultEditor.evaluate((el) => el.CodeMirror.getValue()).catch(() => '');
+    if (shown.includes('taskReportChanged')) break;
+    await p.waitForTimeout(100);
+  }
+  let event;
+  try { event = JSON.parse(shown); } catch { fail(`the result pane shows no subscription event after the import:\n${shown}`); }
+  const report = event.data?.taskReportChanged?.taskReport;
+  const direct = report && await gql('query($id: ID!) { taskReport(id: $id) { id processingStatus task { displayName } } }', { id: report.id });
+  if (!report || JSON.stringify(direct.data.taskReport) !== JSON.stringify(report)) {
+    fail(`the event shown is not the imported report as /graphql answers it:\n${shown}\n${JSON.stringify(direct)}`);
+  }
+  console.log(`browser test: ok: GraphiQL ran a subscription over WebSocket and showed report ${report.id} that another process imported`);
+  // Stop it, so the socket closes before the next phase.
+  await p.getByRole('button', { name: /Stop query|Execute query/ }).click();
+}
+
+// waitForSubscribers waits until the gateway's /metrics counts n active subscriptions.
+async function waitForSubscribers(n) {
+  for (let i = 0; i < 100; i++) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    if (text.includes(`lcw_subscriptions_active ${n}\n`)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  fail(`/metrics never counted ${n} active subscriptions`);
 }
 
 // newContext is a fresh browser profile whose every request passes through the test.

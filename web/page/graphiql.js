@@ -67,10 +67,17 @@
       .finally(function () { clearTimeout(timer); });
   }
 
+  // Subscriptions run over WebSocket (graphql-ws, bundled in GraphiQL) on the same path; the
+  // headers editor's entries become connection_init's payload, so an Authorization header there
+  // authenticates the socket too.
+  var url = new URL(endpoint, location.href);
+  var subscriptionUrl = new URL(url.href);
+  subscriptionUrl.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+
   firstWorkflowId().then(function (id) {
     var variables = JSON.stringify({ workflowId: id || 'a workflow id: run { workflows { nodes { id } } }' }, null, 2);
     var props = {
-      fetcher: GraphiQL.createFetcher({ url: new URL(endpoint, location.href).href }),
+      fetcher: GraphiQL.createFetcher({ url: url.href, subscriptionUrl: subscriptionUrl.href }),
       defaultEditorToolsVisibility: 'variables',
       isHeadersEditorEnabled: true,
       shouldPersistHeaders: false,

@@ -11,10 +11,17 @@
 //
 // The workflow list shows rows and "Load more" appends the next page (graphcache's
 // relayPagination); a run with failed users shows its task reports and the failed users with their
-// reasons; the workflow page draws the chart over a chosen window and its counters add up. It fails
-// on any request to a host other than localhost, on console errors and uncaught page errors.
+// reasons; the workflow page draws the chart over a chosen window and its counters add up. With
+// LCW_BIN, LCW_DB, LCW_FIXTURE and LCW_URL (the gateway's own URL, for /metrics), the run page
+// updates live: `lcw-gateway import` run as another process changes a report of the open run, and
+// the table shows it without a reload (its subscription over graphql-ws; persisted by id with
+// LCW_PERSISTED=1). It fails on any request to a host other than localhost, on console errors and
+// uncaught page errors.
 import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const base = (process.env.LCW_DASHBOARD_URL ?? process.argv[2] ?? '').replace(/\/+$/, '');
@@ -27,6 +34,7 @@ const localHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
 const outside = [];
 const problems = [];
 const graphqlBodies = [];
+const socketFrames = []; // every WebSocket frame the page sends, with its socket's URL
 const statuses = new Set(['queued', 'inProgress', 'completed', 'completedWithErrors', 'canceled', 'failed', 'unknownFutureValue', 'no run']);
 
 function fail(message) {
@@ -62,7 +70,10 @@ try {
     return route.continue();
   });
   const page = await context.newPage();
-  page.on('websocket', (ws) => { if (isOutside(ws.url())) outside.push(ws.url()); });
+  page.on('websocket', (ws) => {
+    if (isOutside(ws.url())) outside.push(ws.url());
+    ws.on('framesent', (f) => socketFrames.push({ url: ws.url(), payload: String(f.payload) }));
+  });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
   const text = (locator) => locator.innerText();
@@ -132,6 +143,9 @@ try {
     await page.screenshot({ path: screenshot, fullPage: true });
   }
 
+  const barCount = await bars.count();
+  const liveReport = await liveRunPage(page);
+
   if (problems.length) fail(problems.join('\n'));
   if (outside.length) fail('a request left localhost');
   check(graphqlBodies.length > 0, 'the page sent no GraphQL request');
@@ -141,8 +155,68 @@ try {
   }
   const how = [persisted && 'persisted documents only', graphqlOrigin !== base && `gateway on ${graphqlOrigin}`].filter(Boolean);
   console.log(`dashboard test: ok${how.length ? ` (${how.join(', ')})` : ''}: ${workflowRows} workflows listed, `
-    + `a run with ${failedTotal} failed results (${failedUserCount} shown with reasons), the chart drew ${await bars.count()} bars, `
-    + `${graphqlBodies.length} GraphQL requests, none left localhost${screenshot ? `; screenshot ${screenshot}` : ''}`);
+    + `a run with ${failedTotal} failed results (${failedUserCount} shown with reasons), the chart drew ${barCount} bars, `
+    + `${graphqlBodies.length} GraphQL requests, none left localhost${screenshot ? `; screenshot ${screenshot}` : ''}`
+    + (liveReport ? `; the run page showed report ${liveReport}'s import live, without a reload` : ''));
 } finally {
   await browser.close();
+}
+
+// liveRunPage opens the docs fixture's run (imported first), then has `lcw-gateway import` change
+// one of its reports as another process, and waits for the table to show the change, in the same
+// page load. It returns the report's id, or null when the environment does not allow the step.
+async function liveRunPage(page) {
+  const { LCW_BIN, LCW_DB, LCW_FIXTURE, LCW_URL } = process.env;
+  if (!LCW_BIN || !LCW_DB || !LCW_FIXTURE || !LCW_URL) {
+    console.warn('dashboard test: warning: LCW_BIN, LCW_DB, LCW_FIXTURE or LCW_URL unset: live updates not tried');
+    return null;
+  }
+  const workflow = '14879e66-9ea9-48d0-804d-8fea672d0341';
+  const run = 'dad77a47-6eda-4de7-bc37-fe8eb5aaf17d';
+  const report = '3a3bea11-99ca-462d-86fb-d283db8d734a';
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'lcw-dashboard-')), 'fixture');
+  cpSync(LCW_FIXTURE, dir, { recursive: true });
+  const lcwImport = () => execFileSync(LCW_BIN, ['--db', LCW_DB, '--log-level', 'warn', 'import', dir], { stdio: 'inherit' });
+  lcwImport();
+
+  await page.goto(`${base}/#/runs/${run}`);
+  const failedCells = page.locator('[data-testid=task-reports] tbody tr td:nth-child(5)');
+  await failedCells.first().waitFor({ timeout: 10_000 }).catch(() => fail(`the docs run's page shows no reports; ${problems.join('; ')}`));
+  const before = (await failedCells.allInnerTexts()).map(Number);
+  if (before.some((n) => n !== 0)) fail(`the docs run's reports already show failures: ${before}`);
+  await page.evaluate(() => { window.__sameLoad = true; });
+  await waitForSubscription();
+
+  // Graph's next copy of report A: one of its two users failed.
+  const file = path.join(dir, 'identityGovernance', 'lifecycleWorkflows', 'workflows', workflow, 'taskReports.json');
+  const doc = JSON.parse(readFileSync(file, 'utf8'));
+  for (const r of doc.value) {
+    if (r.id !== report) continue;
+    Object.assign(r, { processingStatus: 'completedWithErrors', successfulUsersCount: 1, failedUsersCount: 1, lastUpdatedDateTime: '2022-08-25T01:00:00.0000000Z' });
+  }
+  writeFileSync(file, JSON.stringify(doc, null, 2));
+  lcwImport();
+
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=task-reports] tbody tr td:nth-child(5)')]
+    .some((td) => td.textContent.trim() === '1'), null, { timeout: 10_000 })
+    .catch(() => fail(`the run page did not show the imported failure without a reload; ${problems.join('; ')}`));
+  if (!await page.evaluate(() => window.__sameLoad === true)) fail('the run page reloaded');
+  const subscribes = socketFrames.filter((f) => f.payload.includes('"subscribe"'));
+  if (new URL(subscribes[0]?.url ?? 'ws://none/').pathname !== '/graphql') fail(`no subscribe frame on a /graphql socket: ${JSON.stringify(socketFrames)}`);
+  if (persisted && subscribes.some((f) => JSON.parse(f.payload).payload?.query)) {
+    fail(`a subscription carried query text to a --persisted-only gateway: ${subscribes[0].payload}`);
+  }
+  return report;
+}
+
+// waitForSubscription waits until the gateway counts an active subscription: an event committed
+// before would not reach a subscription without a cursor.
+async function waitForSubscription() {
+  for (let i = 0; i < 100; i++) {
+    const text = await (await fetch(`${process.env.LCW_URL}/metrics`)).text();
+    const m = text.match(/^lcw_subscriptions_active (\d+)$/m);
+    if (m && Number(m[1]) > 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  fail(`the gateway never counted the run page's subscription; ${problems.join('; ')}`);
 }

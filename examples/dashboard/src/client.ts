@@ -1,5 +1,8 @@
-// The one GraphQL client: urql with graphcache, a normalized cache that merges Relay pages.
-import { Client, fetchExchange } from 'urql';
+// The one GraphQL client: urql with graphcache, a normalized cache that merges Relay pages, and
+// subscriptions over graphql-ws on the same /graphql (their events update the cached objects, so
+// a page showing them changes by itself).
+import { Client, fetchExchange, subscriptionExchange } from 'urql';
+import { createClient as createWsClient } from 'graphql-ws';
 import { cacheExchange } from '@urql/exchange-graphcache';
 import { relayPagination } from '@urql/exchange-graphcache/extras';
 import { persistedExchange } from '@urql/exchange-persisted';
@@ -50,6 +53,8 @@ for (const doc of Object.values(documents) as (DocumentNode & { __meta__?: { has
 }
 const persisted = persistedExchange({
   enforcePersistedQueries: true,
+  // Subscriptions too: the gateway's --persisted-only runs a subscription by its manifest id.
+  enableForSubscriptions: true,
   generateHash: async (_, document) => {
     const hash = hashes.get(operationName(document) ?? '');
     if (!hash) throw new Error(`no persisted document for operation ${operationName(document)}: run npm run codegen`);
@@ -57,11 +62,39 @@ const persisted = persistedExchange({
   },
 });
 
+// The WebSocket of url (http → ws, https → wss), resolved against the page for a relative url
+// (Vite's proxy in development forwards the upgrade to the gateway).
+function socketURL(url: string): string {
+  const u = new URL(url, location.href);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  return u.href;
+}
+
+// One socket for every subscription of the page, opened at the first and closed a little after
+// the last; with --auth jwt, connectionParams would carry { Authorization: 'Bearer …' }.
+function live(url: string) {
+  const ws = createWsClient({ url: socketURL(url), lazyCloseTimeout: 3000 });
+  return subscriptionExchange({
+    forwardSubscription(request) {
+      // A persisted subscription has no text: the gateway takes it from its manifest by id.
+      const input = { ...request, query: request.query || '' };
+      return {
+        subscribe(sink) {
+          return { unsubscribe: ws.subscribe(input, sink) };
+        },
+      };
+    },
+  });
+}
+
 export function makeClient(options: { url: string; fetch?: typeof fetch }): Client {
+  const subscriptions = live(options.url);
   return new Client({
     url: options.url,
     fetch: options.fetch,
-    exchanges: import.meta.env.PROD ? [cache, persisted, fetchExchange] : [cache, fetchExchange],
+    exchanges: import.meta.env.PROD
+      ? [cache, persisted, fetchExchange, subscriptions]
+      : [cache, fetchExchange, subscriptions],
     // The gateway's own media type first (GraphQL over HTTP).
     fetchOptions: { headers: { accept: 'application/graphql-response+json, application/json;q=0.9' } },
     requestPolicy: 'cache-and-network',

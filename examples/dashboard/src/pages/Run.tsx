@@ -1,8 +1,30 @@
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { useQuery } from 'urql';
+import { useQuery, useSubscription } from 'urql';
 import { graphql } from '../gql';
 import { ErrorBox, Status, when } from '../Layout';
+
+// What a row of the task reports table shows: the run's query and its live updates select the
+// same fields, so an event replaces exactly what the row reads.
+graphql(`
+  fragment ReportRow on TaskReport {
+    id
+    processingStatus
+    successfulUsersCount
+    failedUsersCount
+    unprocessedUsersCount
+    totalUsersCount
+    task {
+      id
+      displayName
+      executionSequence
+    }
+    taskDefinition {
+      id
+      category
+    }
+  }
+`);
 
 // A run: its task reports (one per task), and the users for whom a task failed, with the reason.
 const RunQuery = graphql(`
@@ -22,22 +44,22 @@ const RunQuery = graphql(`
       }
       taskReports(orderBy: [{ field: startedDateTime, direction: asc }]) {
         nodes {
-          id
-          processingStatus
-          successfulUsersCount
-          failedUsersCount
-          unprocessedUsersCount
-          totalUsersCount
-          task {
-            id
-            displayName
-            executionSequence
-          }
-          taskDefinition {
-            id
-            category
-          }
+          ...ReportRow
         }
+      }
+    }
+  }
+`);
+
+// The run's reports as they change (an import or a sync pass): each event carries the report
+// with the fields the table shows, and graphcache updates the cached report by its id, so the
+// table above changes without a reload.
+const RunReportsLive = graphql(`
+  subscription RunReportsLive($runId: ID!) {
+    taskReportChanged(runId: $runId) {
+      cursor
+      taskReport {
+        ...ReportRow
       }
     }
   }
@@ -81,6 +103,7 @@ const FailedUsersQuery = graphql(`
 export function RunPage() {
   const { id = '' } = useParams();
   const [{ data, error }] = useQuery({ query: RunQuery, variables: { id } });
+  const [live] = useSubscription({ query: RunReportsLive, variables: { runId: id } });
   const run = data?.run;
   if (error) return <ErrorBox error={error} />;
   if (!data) return <p className="muted">Loading…</p>;
@@ -98,7 +121,12 @@ export function RunPage() {
         {run.workflowExecutionType}, started {when(run.startedDateTime)}, completed {when(run.completedDateTime)};{' '}
         {run.failedUsersCount} of {run.totalUsersCount} users failed
       </p>
-      <h2>Task reports</h2>
+      <h2>
+        Task reports{' '}
+        <span className="muted small" data-testid="live">
+          {live.error ? 'live updates off' : live.data ? 'live: updated' : 'live'}
+        </span>
+      </h2>
       <table data-testid="task-reports">
         <thead>
           <tr>
