@@ -51,7 +51,9 @@ func queryFields(c *fastCompiler, f graphql.CollectedField) writer[fastQuery] {
 			})
 	case "workflow":
 		return byID(c, f, workflowImplementors, workflowFields, (*executionContext).field_Query_workflow_args,
-			func(r *Resolver, ctx context.Context, id string) (*db.Workflow, error) { return r.Query().Workflow(ctx, id) })
+			func(r *Resolver, ctx context.Context, id string) (*db.Workflow, error) {
+				return r.Query().Workflow(ctx, id)
+			})
 	case "run":
 		return byID(c, f, runImplementors, runFields, (*executionContext).field_Query_run_args,
 			func(r *Resolver, ctx context.Context, id string) (*db.Run, error) { return r.Query().Run(ctx, id) })
@@ -64,7 +66,9 @@ func queryFields(c *fastCompiler, f graphql.CollectedField) writer[fastQuery] {
 			})
 	case "taskReport":
 		return byID(c, f, taskReportImplementors, taskReportFields, (*executionContext).field_Query_taskReport_args,
-			func(r *Resolver, ctx context.Context, id string) (*db.TaskReport, error) { return r.Query().TaskReport(ctx, id) })
+			func(r *Resolver, ctx context.Context, id string) (*db.TaskReport, error) {
+				return r.Query().TaskReport(ctx, id)
+			})
 	case "taskProcessingResults":
 		return connectionField(c, q, f, resultConnection(), (*executionContext).field_Query_taskProcessingResults_args,
 			func(r *Resolver, ctx context.Context, _ *fastQuery, a map[string]any) (*model.Connection[db.TaskProcessingResult], error) {
@@ -85,7 +89,9 @@ func queryFields(c *fastCompiler, f graphql.CollectedField) writer[fastQuery] {
 			})
 	case "taskDefinition":
 		return byID(c, f, taskDefinitionImplementors, taskDefinitionFields, (*executionContext).field_Query_taskDefinition_args,
-			func(r *Resolver, ctx context.Context, id string) (*db.TaskDefinition, error) { return r.Query().TaskDefinition(ctx, id) })
+			func(r *Resolver, ctx context.Context, id string) (*db.TaskDefinition, error) {
+				return r.Query().TaskDefinition(ctx, id)
+			})
 	case "taskReportSummary":
 		return objectField(c, q, f, taskReportSummaryImplementors, summaryFields, false, (*executionContext).field_Query_taskReportSummary_args,
 			func(r *Resolver, ctx context.Context, _ *fastQuery, a map[string]any) (*db.TaskReportSummary, error) {
