@@ -400,7 +400,7 @@ func writeString(buf []byte, s string) []byte {
 		case '"':
 			buf = append(buf, `\"`...)
 		default:
-			const hex = "0123456789abcdef"
+			const hex = "0123456789ABCDEF" // gqlgen writes \u001F, not \u001f
 			buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 		}
 		start = i + 1
