@@ -217,7 +217,7 @@ func writeResponse(w http.ResponseWriter, media string, status int, resp *graphq
 // compacting what is already compact: 9% of the dashboard's CPU). Executors write valid,
 // compact JSON; TestEncodeResponseAsMarshal compares the two ways.
 func encodeResponse(resp *graphql.Response) ([]byte, error) {
-	if len(resp.Errors) > 0 || resp.Extensions != nil || len(resp.Data) == 0 {
+	if len(resp.Errors) > 0 || len(resp.Extensions) > 0 || len(resp.Data) == 0 {
 		return json.Marshal(wireResponse{Errors: resp.Errors, Data: resp.Data, Extensions: resp.Extensions})
 	}
 	var buf bytes.Buffer
