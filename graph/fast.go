@@ -186,6 +186,9 @@ func skipFlags(opCtx *graphql.OperationContext) string {
 	return string(out)
 }
 
+// argsParser is gqlgen's generated parser of a field's arguments (field_Type_field_args).
+type argsParser = func(*executionContext, context.Context, map[string]any) (map[string]any, error)
+
 // fastQuery stands for the root object.
 type fastQuery struct{}
 
@@ -280,8 +283,7 @@ func (c *fastCompiler) slot() int {
 
 // resolverContext parses f's arguments (once per request) and returns them with the context
 // its resolver runs in.
-func (e *fastExec) resolverContext(slot int, object string, f *graphql.CollectedField,
-	parse func(*executionContext, context.Context, map[string]any) (map[string]any, error)) (context.Context, map[string]any, bool) {
+func (e *fastExec) resolverContext(slot int, object string, f *graphql.CollectedField, parse argsParser) (context.Context, map[string]any, bool) {
 	s := &e.slots[slot]
 	if !s.ready {
 		var args map[string]any
@@ -411,23 +413,34 @@ func writeString(buf []byte, s string) []byte {
 
 // Objects reached through resolvers.
 
+// resolving compiles the call of a field's resolver: its arguments parsed and its context made
+// once per request, then the resolver; false on any error (gqlgen reports it).
+func resolving[P, V any](c *fastCompiler, object string, f graphql.CollectedField, parse argsParser,
+	resolve func(r *Resolver, ctx context.Context, p *P, args map[string]any) (V, error)) func(e *fastExec, p *P) (V, bool) {
+	slot := c.slot()
+	return func(e *fastExec, p *P) (V, bool) {
+		ctx, args, ok := e.resolverContext(slot, object, &f, parse)
+		if !ok {
+			var zero V
+			return zero, false
+		}
+		v, err := resolve(e.r, ctx, p, args)
+		return v, err == nil
+	}
+}
+
 // objectField follows a resolver to one object. A nil object is null where the schema allows it;
-// in a non-null position, or on an error, gqlgen reports it.
+// in a non-null position gqlgen reports it.
 func objectField[P, C any](c *fastCompiler, object string, f graphql.CollectedField, implementors []string, table fieldTable[C],
-	nonNull bool, parse func(*executionContext, context.Context, map[string]any) (map[string]any, error),
-	resolve func(r *Resolver, ctx context.Context, p *P, args map[string]any) (*C, error)) writer[P] {
+	nonNull bool, parse argsParser, resolve func(r *Resolver, ctx context.Context, p *P, args map[string]any) (*C, error)) writer[P] {
 	child, ok := compileObject(c, f.Selections, implementors, table)
 	if !ok {
 		return nil
 	}
-	slot := c.slot()
+	call := resolving(c, object, f, parse, resolve)
 	return func(e *fastExec, p *P) bool {
-		ctx, args, ok := e.resolverContext(slot, object, &f, parse)
-		if !ok {
-			return false
-		}
-		v, err := resolve(e.r, ctx, p, args)
-		if err != nil || (v == nil && nonNull) {
+		v, ok := call(e, p)
+		if !ok || (v == nil && nonNull) {
 			return false
 		}
 		if v == nil {
@@ -445,17 +458,10 @@ func listField[P, C any](c *fastCompiler, object string, f graphql.CollectedFiel
 	if !ok {
 		return nil
 	}
-	slot := c.slot()
+	call := resolving(c, object, f, parse, resolve)
 	return func(e *fastExec, p *P) bool {
-		ctx, args, ok := e.resolverContext(slot, object, &f, parse)
-		if !ok {
-			return false
-		}
-		list, err := resolve(e.r, ctx, p, args)
-		if err != nil {
-			return false
-		}
-		return writeList(e, list, child)
+		list, ok := call(e, p)
+		return ok && writeList(e, list, child)
 	}
 }
 
@@ -483,23 +489,15 @@ func (t connectionType[T]) name() string { return t.item[0] }
 
 // connectionField follows a resolver to a (non-null) connection.
 func connectionField[P, T any](c *fastCompiler, object string, f graphql.CollectedField, t connectionType[T],
-	parse func(*executionContext, context.Context, map[string]any) (map[string]any, error),
-	resolve func(r *Resolver, ctx context.Context, p *P, args map[string]any) (*model.Connection[T], error)) writer[P] {
+	parse argsParser, resolve func(r *Resolver, ctx context.Context, p *P, args map[string]any) (*model.Connection[T], error)) writer[P] {
 	conn, ok := compileConnection(c, f.Selections, t)
 	if !ok {
 		return nil
 	}
-	slot := c.slot()
+	call := resolving(c, object, f, parse, resolve)
 	return func(e *fastExec, p *P) bool {
-		ctx, args, ok := e.resolverContext(slot, object, &f, parse)
-		if !ok {
-			return false
-		}
-		v, err := resolve(e.r, ctx, p, args)
-		if err != nil || v == nil {
-			return false
-		}
-		return conn.write(e, v)
+		v, ok := call(e, p)
+		return ok && v != nil && conn.write(e, v)
 	}
 }
 

@@ -17,8 +17,6 @@ import (
 // field fast, add its case, calling the same resolver as the generated code does
 // (generated.go's _Type_field), and a query that selects it to fast_test.go's corpus.
 
-type argsParser = func(*executionContext, context.Context, map[string]any) (map[string]any, error)
-
 // The connections (functions, not variables: the tables refer to each other).
 func reportConnection() connectionType[db.TaskReport] {
 	return connectionType[db.TaskReport]{item: taskReportImplementors, table: taskReportFields}

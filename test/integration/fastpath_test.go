@@ -161,14 +161,7 @@ func clip(b []byte) string {
 // postRaw posts a query and returns the response as sent: status, content type and body.
 func postRaw(t *testing.T, h http.Handler, query string, vars map[string]any) []byte {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	rec := graphtest.Send(t, h, query, vars)
 	return fmt.Appendf(nil, "%d %s\n%s", rec.Code, rec.Header().Get("Content-Type"), rec.Body.Bytes())
 }
 
