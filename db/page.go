@@ -399,7 +399,7 @@ func planFor[T any](columns []string) (*scanPlan, error) {
 // scanAll runs q and reads its rows straight into the fields of new T values: database/sql
 // converts each column into its field, where GORM's Find first scans every column into a value
 // it allocates per row and then copies it by reflection. Rows, and the values of nullable text
-// and time columns (nullInto), are allocated 64 at a time (slab), not one by one.
+// and time columns (nullInto), are allocated up to 64 at a time (slab), not one by one.
 func scanAll[T any](q *gorm.DB) ([]*T, error) {
 	rows, err := q.Rows()
 	if err != nil {
@@ -488,7 +488,8 @@ func (s *slab[V]) put(v V) *V {
 // next is a pointer to a new zero value.
 func (s *slab[V]) next() *V {
 	if len(s.free) == cap(s.free) {
-		s.free = make([]V, 0, 64)
+		// 4 first, so a read of one row costs little more than before; then doubling up to 64
+		s.free = make([]V, 0, min(64, max(4, 2*cap(s.free))))
 	}
 	s.free = s.free[:len(s.free)+1]
 	return &s.free[len(s.free)-1]
