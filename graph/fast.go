@@ -314,16 +314,19 @@ func stringField[T any](get func(*T) string) writer[T] {
 	return func(e *fastExec, v *T) bool { e.buf = writeString(e.buf, get(v)); return true }
 }
 
-func optStringField[T any](get func(*T) *string) writer[T] {
+// optional writes a nullable scalar: null, or the value as write writes it.
+func optional[T, V any](get func(*T) *V, write func([]byte, V) []byte) writer[T] {
 	return func(e *fastExec, v *T) bool {
-		if s := get(v); s != nil {
-			e.buf = writeString(e.buf, *s)
+		if x := get(v); x != nil {
+			e.buf = write(e.buf, *x)
 		} else {
 			e.buf = append(e.buf, "null"...)
 		}
 		return true
 	}
 }
+
+func optStringField[T any](get func(*T) *string) writer[T] { return optional(get, writeString) }
 
 func intField[T any](get func(*T) int) writer[T] {
 	return func(e *fastExec, v *T) bool { e.buf = strconv.AppendInt(e.buf, int64(get(v)), 10); return true }
@@ -333,30 +336,14 @@ func boolField[T any](get func(*T) bool) writer[T] {
 	return func(e *fastExec, v *T) bool { e.buf = strconv.AppendBool(e.buf, get(v)); return true }
 }
 
-func optBoolField[T any](get func(*T) *bool) writer[T] {
-	return func(e *fastExec, v *T) bool {
-		if b := get(v); b != nil {
-			e.buf = strconv.AppendBool(e.buf, *b)
-		} else {
-			e.buf = append(e.buf, "null"...)
-		}
-		return true
-	}
-}
+func optBoolField[T any](get func(*T) *bool) writer[T] { return optional(get, strconv.AppendBool) }
 
 func timeField[T any](get func(*T) time.Time) writer[T] {
 	return func(e *fastExec, v *T) bool { e.buf = scalars.AppendDateTime(e.buf, get(v)); return true }
 }
 
 func optTimeField[T any](get func(*T) *time.Time) writer[T] {
-	return func(e *fastExec, v *T) bool {
-		if t := get(v); t != nil {
-			e.buf = scalars.AppendDateTime(e.buf, *t)
-		} else {
-			e.buf = append(e.buf, "null"...)
-		}
-		return true
-	}
+	return optional(get, scalars.AppendDateTime)
 }
 
 // enumField writes an enum with graph/enums' Append function for it.
