@@ -27,10 +27,16 @@ type serveCmd struct {
 	Actions actions.Config         `embed:""`
 	// MetricsAddr moves /metrics to a listener of its own, for a scraper on a private network.
 	MetricsAddr string `name:"metrics-addr" env:"LCW_METRICS_ADDR" help:"Serve /metrics on this address instead of the main one (where, with --auth jwt, it needs a token)."`
+	// PprofAddr profiles a running gateway under real load (issue 12); loopback only, since
+	// profiles show queries, and off unless asked for.
+	PprofAddr string `name:"pprof-addr" env:"LCW_PPROF_ADDR" help:"Serve Go's profiler (net/http/pprof, /debug/pprof/) on this loopback address; off when empty."`
 }
 
 func (c *serveCmd) Run(env *runEnv) error {
 	if err := c.Auth.CheckAddr(c.Addr); err != nil {
+		return err
+	}
+	if err := checkLoopback("--pprof-addr", c.PprofAddr); err != nil {
 		return err
 	}
 	guard, err := auth.New(env.ctx, c.Auth, env.logger)
@@ -91,6 +97,11 @@ func (c *serveCmd) Run(env *runEnv) error {
 		opts = append(opts, server.WithMetricsMux(mux))
 		go func() { metricsErr <- server.Serve(env.ctx, mln, mux, env.logger, limits) }()
 		env.logger.Info("serving metrics", "url", "http://"+mln.Addr().String()+"/metrics")
+	}
+	if c.PprofAddr != "" {
+		if err := servePprof(env, c.PprofAddr); err != nil {
+			return err
+		}
 	}
 	h := server.New(store, env.logger, guard, opts...)
 	if c.Auth.Mode == "none" {

@@ -106,7 +106,11 @@ func byIDs[T any](ctx context.Context, s *Store, table string, ids []string) (ma
 	for i, id := range ids {
 		norm[i] = storedID(id)
 	}
-	rows, err := scanAll[T](s.scoped(ctx, table).Where("id IN ?", norm))
+	sch, err := parseSchema(new(T))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := scanAll[T](s.scoped(ctx, table).Select(readColumns(sch, table)).Where("id IN ?", norm))
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,15 @@ func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...gra
 	limits := operationLimits{maxDepth: policy.MaxDepth, maxAliases: policy.MaxAliases, maxRootFields: policy.MaxRootFields,
 		maxCost: policy.MaxCost, maxFields: policy.MaxFields, maxDirectives: policy.MaxDirectives}
 	cache := newDocumentCache(1000)
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Schema: graph.ClientSafeSchema(), Resolvers: &graph.Resolver{Store: store, Live: opts.Live, Actions: opts.Actions}}))
+	resolver := &graph.Resolver{Store: store, Live: opts.Live, Actions: opts.Actions}
+	es := graph.NewExecutableSchema(graph.Config{Schema: graph.ClientSafeSchema(), Resolvers: resolver})
+	if policy.FastPath.IsOn() && !interceptsFields(extra) {
+		// The compiled read path calls no field interceptor, so it stays off where one is
+		// installed (tests' failing and slow resolvers); the endpoint's own extensions see
+		// operations and responses only.
+		es = graph.WithFastPath(es, resolver, fastPathMetric(opts.Metrics))
+	}
+	srv := handler.New(es)
 	pre := &preflight{limits: limits, maxTokens: policy.MaxTokens, cache: cache}
 	addStreamTransports(srv, &policy, opts)
 	srv.AddTransport(overHTTP{pre: pre})
@@ -120,6 +128,39 @@ func actionRequest(next http.Handler) http.Handler {
 		ctx := actions.WithRequest(r.Context(), actions.Request{ID: RequestID(r.Context()), IdempotencyKey: r.Header.Get("Idempotency-Key")})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+func interceptsFields(extensions []graphql.HandlerExtension) bool {
+	for _, e := range extensions {
+		if _, ok := e.(graphql.FieldInterceptor); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// fastPathMetric counts the compiled read path's outcomes (graph.WithFastPath): how many
+// queries it served and how many gqlgen ran instead, and why.
+func fastPathMetric(reg prometheus.Registerer) func(string) {
+	if reg == nil {
+		return nil
+	}
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lcw_graphql_fast_path_total",
+		Help: "Queries by what the compiled read path did: served, gave_up (gqlgen answered), no_plan (a field it does not know; gqlgen answered).",
+	}, []string{"outcome"})
+	reg.MustRegister(c)
+	served, gaveUp, noPlan := c.WithLabelValues(graph.FastServed), c.WithLabelValues(graph.FastGaveUp), c.WithLabelValues(graph.FastNoPlan)
+	return func(outcome string) {
+		switch outcome {
+		case graph.FastServed:
+			served.Inc()
+		case graph.FastGaveUp:
+			gaveUp.Inc()
+		default:
+			noPlan.Inc()
+		}
+	}
 }
 
 // rulesWithoutIntrospection are gqlparser's rules plus graphql-js's NoSchemaIntrospectionCustomRule:

@@ -35,6 +35,8 @@ type Policy struct {
 	FieldSuggestions Switch `name:"field-suggestions" env:"LCW_FIELD_SUGGESTIONS" default:"true" help:"Add \"Did you mean ...?\" to validation errors (true or false)."`
 	Production       bool   `name:"production" env:"LCW_PRODUCTION" help:"Turn off introspection, GraphiQL and field suggestions, whatever their own flags say."`
 
+	FastPath Switch `name:"fast-path" env:"LCW_FAST_PATH" default:"true" help:"Run queries whose every field the compiled read path knows without gqlgen's per-field executor; the rest run through gqlgen (true or false)."`
+
 	APQ           Switch `name:"apq" env:"LCW_APQ" default:"true" help:"Automatic Persisted Queries: clients may send a sha256 hash instead of a document they sent before (true or false)."`
 	PersistedOnly string `name:"persisted-only" env:"LCW_PERSISTED_ONLY" placeholder:"MANIFEST" help:"Execute only the operations in this manifest (persisted-documents.json of graphql-codegen's client preset: hash to document)."`
 
@@ -58,6 +60,7 @@ func DefaultPolicy() Policy {
 		GraphiQL:         On,
 		FieldSuggestions: On,
 		APQ:              On,
+		FastPath:         On,
 	}
 }
 

@@ -15,10 +15,39 @@ import (
 // marshal writes v, or unknownFutureValue for a value Graph added after this build: a client
 // only ever sees the values the schema lists.
 func marshal[T ~string](v T, values []T) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { _, _ = w.Write(appendEnum(nil, v, values)) })
+}
+
+// appendEnum is marshal appending to a buffer: the compiled read path (graph/fast.go) writes
+// enums with it, so both executors show the same value.
+func appendEnum[T ~string](buf []byte, v T, values []T) []byte {
 	if !db.Known(v, values) {
 		v = db.UnknownFutureValue
 	}
-	return graphql.WriterFunc(func(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(v))) })
+	return strconv.AppendQuote(buf, string(v))
+}
+
+// AppendProcessingStatus appends MarshalProcessingStatus's JSON.
+func AppendProcessingStatus(buf []byte, v db.ProcessingStatus) []byte {
+	return appendEnum(buf, v, db.ProcessingStatuses)
+}
+
+// AppendExecutionType appends MarshalExecutionType's JSON.
+func AppendExecutionType(buf []byte, v db.ExecutionType) []byte {
+	return appendEnum(buf, v, db.ExecutionTypes)
+}
+
+// AppendWorkflowCategory appends MarshalWorkflowCategory's JSON.
+func AppendWorkflowCategory(buf []byte, v db.WorkflowCategory) []byte {
+	return appendEnum(buf, v, db.WorkflowCategories)
+}
+
+// AppendValueType appends MarshalValueType's JSON.
+func AppendValueType(buf []byte, v db.ValueType) []byte { return appendEnum(buf, v, db.ValueTypes) }
+
+// AppendTaskCategory appends MarshalTaskCategory's JSON.
+func AppendTaskCategory(buf []byte, v db.TaskCategory) []byte {
+	return appendEnum(buf, v, db.TaskCategoryValues)
 }
 
 func unmarshal[T ~string](v any, values []T) (T, error) {

@@ -26,8 +26,9 @@ type Error struct {
 // Code is the error's extensions.code.
 func (e Error) Code() string { s, _ := e.Extensions["code"].(string); return s }
 
-// Post sends query with variables as application/json to the handler's /graphql.
-func Post(t testing.TB, h http.Handler, query string, vars map[string]any) Response {
+// Send posts query with variables as application/json to the handler's /graphql and returns
+// the response as recorded.
+func Send(t testing.TB, h http.Handler, query string, vars map[string]any) *httptest.ResponseRecorder {
 	t.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
@@ -37,6 +38,13 @@ func Post(t testing.TB, h http.Handler, query string, vars map[string]any) Respo
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// Post sends query with variables as application/json to the handler's /graphql.
+func Post(t testing.TB, h http.Handler, query string, vars map[string]any) Response {
+	t.Helper()
+	rec := Send(t, h, query, vars)
 	var resp Response
 	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
 		t.Fatalf("status %d, body is not JSON: %v\n%s", rec.Code, err, rec.Body.String())

@@ -61,6 +61,9 @@ func (c *Connection[T]) Edges() []*Edge[T] {
 	return edges
 }
 
+// Cursor is item i's cursor, for writing edges without making them.
+func (c *Connection[T]) Cursor(i int) string { return c.page.Cursor(i) }
+
 // Nodes is the page's items without cursors.
 func (c *Connection[T]) Nodes() []*T { return c.page.Items }
 

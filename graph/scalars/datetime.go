@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"lcw-gateway/errcode"
-	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -19,8 +18,16 @@ const graphLayout = "2006-01-02T15:04:05.0000000Z"
 // caller's offset and writes a zero time as null; this one does neither.
 func MarshalDateTime(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(t.UTC().Format(graphLayout)))
+		_, _ = w.Write(AppendDateTime(nil, t))
 	})
+}
+
+// AppendDateTime appends MarshalDateTime's JSON to buf without allocating; the layout writes
+// digits, separators and Z only, so quoting needs no escapes.
+func AppendDateTime(buf []byte, t time.Time) []byte {
+	buf = append(buf, '"')
+	buf = t.UTC().AppendFormat(buf, graphLayout)
+	return append(buf, '"')
 }
 
 // UnmarshalDateTime reads RFC 3339 with any offset and returns it in UTC, at the microsecond
