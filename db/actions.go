@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -210,4 +211,53 @@ func (s *Store) ResultsOfRun(ctx context.Context, runID string) ([]*TaskProcessi
 		return nil, fmt.Errorf("read results of run %s: %w", runID, err)
 	}
 	return rows, nil
+}
+
+// RunSubject is one user in one run: the key that ties a user processing result to that user's
+// task processing results in the run (ByRunAndSubject).
+type RunSubject struct{ RunID, SubjectID string }
+
+// Key is the ByRunAndSubject key of the pair.
+func (k RunSubject) Key() string { return RunSubjectKey(storedID(k.RunID), storedID(k.SubjectID)) }
+
+// UserResultsOfRunSubjects loads the tenant's user processing results of the given users in the
+// given runs, keyed by RunSubject.Key: what reprocessTaskProcessingResults sends Graph for task
+// processing results.
+func (s *Store) UserResultsOfRunSubjects(ctx context.Context, keys []RunSubject) (map[string]*UserProcessingResult, error) {
+	rows, err := ofRunSubjects[UserProcessingResult](ctx, s, tableUserResults, keys)
+	if err != nil {
+		return nil, fmt.Errorf("read user processing results: %w", err)
+	}
+	out := make(map[string]*UserProcessingResult, len(rows))
+	for _, r := range rows {
+		out[RunSubjectKey(r.RunID, r.SubjectID)] = r
+	}
+	return out, nil
+}
+
+// TaskResultsOfRunSubjects is every task processing result of the given users in the given runs,
+// for a dry run: what Graph processes again for a user processing result.
+func (s *Store) TaskResultsOfRunSubjects(ctx context.Context, keys []RunSubject) ([]*TaskProcessingResult, error) {
+	rows, err := ofRunSubjects[TaskProcessingResult](ctx, s, tableResults, keys)
+	if err != nil {
+		return nil, fmt.Errorf("read task processing results: %w", err)
+	}
+	return rows, nil
+}
+
+// ofRunSubjects reads the rows of table whose (run, subject) is one of keys, in one statement
+// (a row-value IN over VALUES, which both engines take and which reads idx_*_run*).
+func ofRunSubjects[T any](ctx context.Context, s *Store, table string, keys []RunSubject) ([]*T, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	values := make([]string, len(keys))
+	args := make([]any, 0, 2*len(keys))
+	for i, k := range keys {
+		values[i] = "(?, ?)"
+		args = append(args, storedID(k.RunID), storedID(k.SubjectID))
+	}
+	q := s.scoped(ctx, table).Where("(run_id, subject_id) IN (VALUES "+strings.Join(values, ", ")+")", args...).
+		Order("run_id, subject_id, id")
+	return scanAll[T](q)
 }

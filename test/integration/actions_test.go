@@ -59,12 +59,26 @@ type actionsOption func(*actions.Config, *actions.Options)
 func newActionsEnv(t testing.TB, e dbtest.Engine, mode string, opts ...actionsOption) *actionsEnv {
 	t.Helper()
 	env := &actionsEnv{t: t, logs: &lockedBuffer{}}
-	env.dir = msgraphtest.CopyFixture(t, fixtureDir(t, "msgraph-docs-example"))
-	msgraphtest.EditCollection(t, env.dir, "identityGovernance/lifecycleWorkflows/workflows/"+docsWorkflow+"/taskReports/"+failedReport+"/taskProcessingResults",
+	// The history fixture: the docs example with the user processing results Graph's
+	// activateProcessingResultScope names, and a second workflow.
+	env.dir = msgraphtest.CopyFixture(t, msgraphtest.HistoryExample(t))
+	wfDir := "identityGovernance/lifecycleWorkflows/workflows/" + docsWorkflow
+	var failedSubject any
+	msgraphtest.EditCollection(t, env.dir, wfDir+"/taskReports/"+failedReport+"/taskProcessingResults",
 		func(records []map[string]any) []map[string]any {
 			for _, r := range records {
 				if r["id"] == failedResult {
 					r["processingStatus"], r["failureReason"] = "failed", "The license could not be removed."
+					failedSubject = r["subject"].(map[string]any)["id"]
+				}
+			}
+			return records
+		})
+	msgraphtest.EditCollection(t, env.dir, wfDir+"/runs/"+docsRun+"/userProcessingResults",
+		func(records []map[string]any) []map[string]any {
+			for _, r := range records {
+				if r["subject"].(map[string]any)["id"] == failedSubject {
+					r["processingStatus"], r["failedTasksCount"] = "failed", 1
 				}
 			}
 			return records
@@ -256,6 +270,22 @@ func sameJSON(t *testing.T, what, got, want string) {
 	}
 }
 
+// userResultFor is the fixture's user processing result that a task processing result stands for:
+// its user's in its run.
+func (f *historyFixture) userResultFor(t *testing.T, taskResultID string) fxUserResult {
+	t.Helper()
+	i := slices.IndexFunc(f.results, func(r fxResult) bool { return r.ID == taskResultID })
+	if i < 0 {
+		t.Fatalf("no task processing result %s in the fixture", taskResultID)
+	}
+	r := f.results[i]
+	j := slices.IndexFunc(f.userResults, func(u fxUserResult) bool { return u.run == r.run && u.Subject.ID == r.Subject.ID })
+	if j < 0 {
+		t.Fatalf("the fixture has no user processing result for run %s, user %s", r.run, r.Subject.ID)
+	}
+	return f.userResults[j]
+}
+
 // TestActionsSendGraphsDocumentedBodies: each mutation sends exactly the request Microsoft's API
 // reference documents, on behalf of the caller (the token exchange is made with the caller's token
 // and the gateway's credentials, once per token), answers with Graph's status and request id, and
@@ -266,6 +296,8 @@ func TestActionsSendGraphsDocumentedBodies(t *testing.T) {
 		writer := env.token(tenantA, "admin-1", readScope+" "+writeScope)
 		wfPath := "identityGovernance/lifecycleWorkflows/workflows/" + docsWorkflow + "/"
 		subjects := []string{"8cdf25a8-c9d2-423e-a03d-3f39f03c3e97", "ea09ac2e-77e3-4134-85f2-25ccf3c33387"}
+		// Graph's scope names the user processing result of the chosen task result's user and run.
+		userResult := readHistoryFixtureAt(t, env.dir).userResultFor(t, failedResult).ID
 		cases := []struct {
 			name, field string
 			vars        map[string]any
@@ -278,7 +310,7 @@ func TestActionsSendGraphsDocumentedBodies(t *testing.T) {
 			{"reprocessAll", "reprocessRun", map[string]any{"run": docsRun}, wfPath + "activateWithScope", false,
 				`{"scope": {"@odata.type": "#microsoft.graph.identityGovernance.activateRunScope", "run": {"id": "` + docsRun + `"}, "userScope": "allUsers", "taskScope": "allTasks"}}`},
 			{"reprocessTaskProcessingResults", "reprocessTaskProcessingResults", map[string]any{"ids": []string{failedResult}}, wfPath + "activateWithScope", false,
-				`{"scope": {"@odata.type": "microsoft.graph.identityGovernance.activateProcessingResultScope", "processingResults": [{"id": "` + failedResult + `"}], "taskScope": "allTasks"}}`},
+				`{"scope": {"@odata.type": "microsoft.graph.identityGovernance.activateProcessingResultScope", "processingResults": [{"id": "` + userResult + `"}], "taskScope": "allTasks"}}`},
 			{"activateWorkflow", "activateWorkflow", map[string]any{"wf": docsWorkflow, "subjects": subjects}, wfPath + "activate", false,
 				`{"subjects": [{"id": "` + subjects[0] + `"}, {"id": "` + subjects[1] + `"}]}`},
 			{"cancelRun", "cancelRun", map[string]any{"run": docsRun}, wfPath + "cancelProcessing", true,
