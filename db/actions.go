@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -245,19 +247,31 @@ func (s *Store) TaskResultsOfRunSubjects(ctx context.Context, keys []RunSubject)
 	return rows, nil
 }
 
-// ofRunSubjects reads the rows of table whose (run, subject) is one of keys, in one statement
-// (a row-value IN over VALUES, which both engines take and which reads idx_*_run*).
+// ofRunSubjects reads the rows of table whose (run, subject) is one of keys: one indexed read per
+// run (run_id = ? AND subject_id IN ?, idx_*_run*) joined by UNION ALL into one statement. A
+// row-value IN, or an OR of pairs, reads the tenant's whole index on SQLite.
 func ofRunSubjects[T any](ctx context.Context, s *Store, table string, keys []RunSubject) ([]*T, error) {
-	if len(keys) == 0 {
-		return nil, nil
+	subjects := map[string][]string{}
+	for _, k := range keys {
+		run, subject := storedID(k.RunID), storedID(k.SubjectID)
+		if !slices.Contains(subjects[run], subject) {
+			subjects[run] = append(subjects[run], subject)
+		}
 	}
-	values := make([]string, len(keys))
-	args := make([]any, 0, 2*len(keys))
-	for i, k := range keys {
-		values[i] = "(?, ?)"
-		args = append(args, storedID(k.RunID), storedID(k.SubjectID))
+	runs := slices.Sorted(maps.Keys(subjects))
+	var out []*T
+	for chunk := range slices.Chunk(runs, maxCompoundTerms) {
+		terms := make([]string, len(chunk))
+		reads := make([]any, len(chunk))
+		for i, run := range chunk {
+			terms[i] = fmt.Sprintf("SELECT * FROM (?) AS r%d", i)
+			reads[i] = s.scoped(ctx, table).Where("run_id = ? AND subject_id IN ?", run, subjects[run])
+		}
+		rows, err := scanAll[T](s.db.WithContext(ctx).Raw(strings.Join(terms, " UNION ALL ")+" ORDER BY run_id, subject_id, id", reads...))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
 	}
-	q := s.scoped(ctx, table).Where("(run_id, subject_id) IN (VALUES "+strings.Join(values, ", ")+")", args...).
-		Order("run_id, subject_id, id")
-	return scanAll[T](q)
+	return out, nil
 }
