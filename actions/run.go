@@ -104,34 +104,26 @@ func (s *Service) ReprocessRun(ctx context.Context, runID, users, tasks string, 
 }
 
 // ReprocessResults runs chosen processing results again (failed tasks or all): one
-// activateWithScope with an activateProcessingResultScope per workflow they belong to.
-func (s *Service) ReprocessResults(ctx context.Context, ids []string, tasks string, dryRun bool, key *string) (*db.Action, error) {
-	args := db.ActionArgs{"ids": ids, "tasks": tasks}
+// activateWithScope with an activateProcessingResultScope per workflow they belong to. Graph's
+// scope takes user processing results: a task processing result (taskResultIDs, what a dashboard
+// lists) stands for its user's result in its run; userResultIDs are taken as they are.
+func (s *Service) ReprocessResults(ctx context.Context, taskResultIDs, userResultIDs []string, tasks string, dryRun bool, key *string) (*db.Action, error) {
+	args := db.ActionArgs{"ids": taskResultIDs, "tasks": tasks}
+	if len(userResultIDs) > 0 {
+		args["userProcessingResultIds"] = userResultIDs
+	}
 	return s.do(ctx, "reprocessTaskProcessingResults", args, dryRun, key, func(ctx context.Context) (*plan, error) {
-		ids, err := s.idList("ids", ids)
+		chosen, target, err := s.userResultsFor(ctx, taskResultIDs, userResultIDs)
 		if err != nil {
 			return nil, err
 		}
-		found, err := s.store.TaskProcessingResultsByID(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		var missing []string
 		byWorkflow := map[string][]string{}
-		var results []*db.TaskProcessingResult
-		for _, id := range ids {
-			r, ok := found[tenant.NormalizeID(id)]
-			if !ok {
-				missing = append(missing, id)
-				continue
-			}
-			byWorkflow[r.WorkflowID] = append(byWorkflow[r.WorkflowID], r.ID)
-			results = append(results, r)
+		keys := make([]db.RunSubject, len(chosen))
+		for i, u := range chosen {
+			byWorkflow[u.WorkflowID] = append(byWorkflow[u.WorkflowID], u.ID)
+			keys[i] = db.RunSubject{RunID: u.RunID, SubjectID: u.SubjectID}
 		}
-		if len(missing) > 0 {
-			return nil, refuse(errcode.NotFound, "no task processing result %s in this tenant's store", strings.Join(missing, ", "))
-		}
-		p := &plan{workflowID: results[0].WorkflowID, targetID: results[0].ID, resync: slices.Sorted(maps.Keys(byWorkflow))}
+		p := &plan{workflowID: chosen[0].WorkflowID, targetID: target, resync: slices.Sorted(maps.Keys(byWorkflow))}
 		for _, wf := range p.resync {
 			// Graph's documented request spells this @odata.type without the leading '#'.
 			p.post(wf+"/activateWithScope", false, map[string]any{"scope": map[string]any{
@@ -140,9 +132,91 @@ func (s *Service) ReprocessResults(ctx context.Context, ids []string, tasks stri
 				"taskScope":         tasks,
 			}})
 		}
+		// What Graph runs again: each chosen user's tasks (failed or all) in that run.
+		results, err := s.store.TaskResultsOfRunSubjects(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
 		p.subjects = subjectsOf(results, false, tasks == FailedTasks)
 		return p, nil
 	})
+}
+
+// userResultsFor resolves the ids of a reprocessTaskProcessingResults to the user processing
+// results Graph's scope takes, without repeats, in the order given, and names the first id as
+// the action's target. A task processing result whose user result is not stored is refused by
+// id, never dropped.
+func (s *Service) userResultsFor(ctx context.Context, taskResultIDs, userResultIDs []string) ([]*db.UserProcessingResult, string, error) {
+	taskIDs, err := distinctIDs("ids", taskResultIDs, isGUID, "a GUID")
+	if err != nil {
+		return nil, "", err
+	}
+	userIDs, err := distinctIDs("userProcessingResultIds", userResultIDs, isGraphKey, "letters, digits, '-' and '_'")
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.checkCount("ids and userProcessingResultIds", len(taskIDs)+len(userIDs)); err != nil {
+		return nil, "", err
+	}
+	var out []*db.UserProcessingResult
+	seen := map[string]bool{}
+	add := func(u *db.UserProcessingResult) {
+		if !seen[u.ID] {
+			seen[u.ID] = true
+			out = append(out, u)
+		}
+	}
+	if len(taskIDs) > 0 {
+		found, err := s.store.TaskProcessingResultsByID(ctx, taskIDs)
+		if err != nil {
+			return nil, "", err
+		}
+		var missing []string
+		keys := make([]db.RunSubject, 0, len(taskIDs))
+		for _, id := range taskIDs {
+			if r, ok := found[id]; ok {
+				keys = append(keys, db.RunSubject{RunID: r.RunID, SubjectID: r.SubjectID})
+			} else {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) > 0 {
+			return nil, "", refuse(errcode.NotFound, "no task processing result %s in this tenant's store", strings.Join(missing, ", "))
+		}
+		users, err := s.store.UserResultsOfRunSubjects(ctx, keys)
+		if err != nil {
+			return nil, "", err
+		}
+		for i, id := range taskIDs {
+			if u, ok := users[keys[i].Key()]; ok {
+				add(u)
+			} else {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) > 0 {
+			return nil, "", refuse(errcode.NotFound, "task processing result %s: the user processing result of its user in its run is "+
+				"not in this tenant's store yet, and Graph reprocesses user processing results: sync the run, then retry", strings.Join(missing, ", "))
+		}
+	}
+	if len(userIDs) > 0 {
+		found, err := s.store.UserProcessingResultsByID(ctx, userIDs)
+		if err != nil {
+			return nil, "", err
+		}
+		var missing []string
+		for _, id := range userIDs {
+			if u, ok := found[id]; ok {
+				add(u)
+			} else {
+				missing = append(missing, id)
+			}
+		}
+		if len(missing) > 0 {
+			return nil, "", refuse(errcode.NotFound, "no user processing result %s in this tenant's store", strings.Join(missing, ", "))
+		}
+	}
+	return out, slices.Concat(taskIDs, userIDs)[0], nil
 }
 
 // ActivateWorkflow runs a workflow on demand for chosen users: activate, in calls of at most
@@ -203,24 +277,51 @@ func (s *Service) run(ctx context.Context, id string) (*db.Run, error) {
 	return run, nil
 }
 
-// idList checks a list of ids: not empty, within the limit, GUIDs; repeats dropped.
+// idList checks a list of GUIDs: not empty, within the limit; repeats dropped.
 func (s *Service) idList(arg string, ids []string) ([]string, error) {
+	out, err := distinctIDs(arg, ids, isGUID, "a GUID")
+	if err != nil {
+		return nil, err
+	}
+	return out, s.checkCount(arg, len(out))
+}
+
+// distinctIDs normalizes a list of ids, drops repeats and refuses one that is not valid.
+func distinctIDs(arg string, ids []string, valid func(string) bool, form string) ([]string, error) {
 	var out []string
 	for _, id := range ids {
-		if _, err := uuid.Parse(id); err != nil {
-			return nil, &Error{Code: errcode.BadUserInput, Message: arg + ": " + quoteShort(id) + " is not a Graph id (a GUID)"}
+		if !valid(id) {
+			return nil, &Error{Code: errcode.BadUserInput, Message: arg + ": " + quoteShort(id) + " is not a Graph id (" + form + ")"}
 		}
 		if id = tenant.NormalizeID(id); !slices.Contains(out, id) {
 			out = append(out, id)
 		}
 	}
-	switch {
-	case len(out) == 0:
-		return nil, refuse(errcode.BadUserInput, "%s: give at least one id", arg)
-	case len(out) > s.cfg.MaxSubjects:
-		return nil, refuse(errcode.LimitExceeded, "%s: %d ids, at most %d in one mutation (--action-max-subjects)", arg, len(out), s.cfg.MaxSubjects)
-	}
 	return out, nil
+}
+
+// checkCount refuses no id at all, and more than --action-max-subjects.
+func (s *Service) checkCount(arg string, n int) error {
+	switch {
+	case n == 0:
+		return refuse(errcode.BadUserInput, "%s: give at least one id", arg)
+	case n > s.cfg.MaxSubjects:
+		return refuse(errcode.LimitExceeded, "%s: %d ids, at most %d in one mutation (--action-max-subjects)", arg, n, s.cfg.MaxSubjects)
+	}
+	return nil
+}
+
+func isGUID(id string) bool {
+	_, err := uuid.Parse(id)
+	return err == nil
+}
+
+// isGraphKey accepts a user processing result's id as Graph makes them: a GUID in our fixtures,
+// "{workflowId}_{version}_{workflowId}_{ticks}_{userId}" in Graph's documented examples.
+func isGraphKey(id string) bool {
+	return id != "" && len(id) <= 255 && !strings.ContainsFunc(id, func(r rune) bool {
+		return !(r == '-' || r == '_' || r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)))
+	})
 }
 
 func quoteShort(s string) string {

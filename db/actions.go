@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -210,4 +213,65 @@ func (s *Store) ResultsOfRun(ctx context.Context, runID string) ([]*TaskProcessi
 		return nil, fmt.Errorf("read results of run %s: %w", runID, err)
 	}
 	return rows, nil
+}
+
+// RunSubject is one user in one run: the key that ties a user processing result to that user's
+// task processing results in the run (ByRunAndSubject).
+type RunSubject struct{ RunID, SubjectID string }
+
+// Key is the ByRunAndSubject key of the pair.
+func (k RunSubject) Key() string { return RunSubjectKey(storedID(k.RunID), storedID(k.SubjectID)) }
+
+// UserResultsOfRunSubjects loads the tenant's user processing results of the given users in the
+// given runs, keyed by RunSubject.Key: what reprocessTaskProcessingResults sends Graph for task
+// processing results.
+func (s *Store) UserResultsOfRunSubjects(ctx context.Context, keys []RunSubject) (map[string]*UserProcessingResult, error) {
+	rows, err := ofRunSubjects[UserProcessingResult](ctx, s, tableUserResults, keys)
+	if err != nil {
+		return nil, fmt.Errorf("read user processing results: %w", err)
+	}
+	out := make(map[string]*UserProcessingResult, len(rows))
+	for _, r := range rows {
+		out[RunSubjectKey(r.RunID, r.SubjectID)] = r
+	}
+	return out, nil
+}
+
+// TaskResultsOfRunSubjects is every task processing result of the given users in the given runs,
+// for a dry run: what Graph processes again for a user processing result.
+func (s *Store) TaskResultsOfRunSubjects(ctx context.Context, keys []RunSubject) ([]*TaskProcessingResult, error) {
+	rows, err := ofRunSubjects[TaskProcessingResult](ctx, s, tableResults, keys)
+	if err != nil {
+		return nil, fmt.Errorf("read task processing results: %w", err)
+	}
+	return rows, nil
+}
+
+// ofRunSubjects reads the rows of table whose (run, subject) is one of keys: one indexed read per
+// run (run_id = ? AND subject_id IN ?, idx_*_run*) joined by UNION ALL into one statement. A
+// row-value IN, or an OR of pairs, reads the tenant's whole index on SQLite.
+func ofRunSubjects[T any](ctx context.Context, s *Store, table string, keys []RunSubject) ([]*T, error) {
+	subjects := map[string][]string{}
+	for _, k := range keys {
+		run, subject := storedID(k.RunID), storedID(k.SubjectID)
+		if !slices.Contains(subjects[run], subject) {
+			subjects[run] = append(subjects[run], subject)
+		}
+	}
+	runs := slices.Sorted(maps.Keys(subjects))
+	var out []*T
+	for chunk := range slices.Chunk(runs, maxCompoundTerms) {
+		terms := make([]string, len(chunk))
+		reads := make([]any, len(chunk))
+		for i, run := range chunk {
+			terms[i] = fmt.Sprintf("SELECT * FROM (?) AS r%d", i)
+			reads[i] = s.scoped(ctx, table).Where("run_id = ? AND subject_id IN ?", run, subjects[run])
+		}
+		rows, err := scanAll[T](s.db.WithContext(ctx).Raw(strings.Join(terms, " UNION ALL ")+" ORDER BY run_id, subject_id, id", reads...))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
 }

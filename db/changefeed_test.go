@@ -2,6 +2,8 @@ package db_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,4 +101,65 @@ func TestChangeFeedPruning(t *testing.T) {
 			t.Fatalf("oldest %d, latest %d: want the newest entry kept", oldest, latest)
 		}
 	})
+}
+
+// Marking workflows and runs missing records one entry per marked row on both engines, and a
+// re-mark that changes nothing records none (SQLite's triggers list the columns they compare).
+func TestChangeFeedRecordsMissingMarks(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, _ := open(t, e)
+		ctx := context.Background()
+		workflow := func(id string) db.Workflow {
+			return db.Workflow{ID: id, DisplayName: id, Category: "leaver", Version: 1}
+		}
+		run := func(id string) db.Run {
+			return db.Run{ID: id, WorkflowID: "w1", ProcessingStatus: db.StatusCompleted, WorkflowExecutionType: "onDemand",
+				ScheduledDateTime: at("2022-08-24T23:28:01Z")}
+		}
+		must(t, write(ctx, s, db.Batch{Workflows: []db.Workflow{workflow("w1"), workflow("w2"), workflow("w3")},
+			Runs: []db.Run{run("r1"), run("r2"), run("r3")}}))
+		mark := func(what string, marked func() (int, error), wantMarked int, want ...string) {
+			t.Helper()
+			last, err := s.LatestChange(ctx)
+			must(t, err)
+			n, err := marked()
+			must(t, err)
+			got := changeIDs(t, s, ctx, last)
+			slices.Sort(got)
+			if n != wantMarked || !slices.Equal(got, want) {
+				t.Errorf("%s: marked %d rows and recorded %v; want %d and %v", what, n, got, wantMarked, want)
+			}
+		}
+		now := at("2026-01-02T03:04:05Z")
+		workflows := func() (int, error) { return s.MarkWorkflowsMissing(ctx, []string{"w1"}, now) }
+		runs := func() (int, error) { return s.MarkRunsMissing(ctx, "w1", []string{"r1"}, now) }
+		mark("workflows", workflows, 2, "default/Workflow/w2", "default/Workflow/w3")
+		mark("workflows again", workflows, 0)
+		mark("runs", runs, 2, "default/Run/r2", "default/Run/r3")
+		mark("runs again", runs, 0)
+	})
+}
+
+// SQLite's update triggers compare the columns they list (PostgreSQL's compare whole rows): every
+// column of a table with a change-feed trigger must be listed, or a change to it goes unrecorded
+// on SQLite alone, as missing_since_date_time did.
+func TestSQLiteChangeFeedTriggersCompareEveryColumn(t *testing.T) {
+	conn, err := dbtest.Open(t, dbtest.SQLiteDSN(t)).SQL()
+	must(t, err)
+	rows := query(t, conn, `SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'change_feed_%_update'`)
+	defer rows.Close()
+	checked := 0
+	for rows.Next() {
+		var table, trigger string
+		scan(t, rows, &table, &trigger)
+		checked++
+		for _, col := range queryStrings(t, conn, `SELECT name FROM pragma_table_info(?) WHERE name NOT IN ('tenant_id', 'id')`, table) {
+			if !strings.Contains(trigger, "OLD."+col+" IS NOT NEW."+col) {
+				t.Errorf("the change-feed update trigger of %s does not compare %s", table, col)
+			}
+		}
+	}
+	if checked < 5 {
+		t.Fatalf("found %d change-feed update triggers, want one per recorded table", checked)
+	}
 }

@@ -142,7 +142,7 @@ type ComplexityRoot struct {
 		ActivateWorkflow               func(childComplexity int, workflowID string, subjectIds []string, dryRun *bool, idempotencyKey *string) int
 		CancelRun                      func(childComplexity int, runID string, idempotencyKey *string) int
 		ReprocessRun                   func(childComplexity int, runID string, users *model.ActionUserScope, tasks *model.ActionTaskScope, dryRun *bool, idempotencyKey *string) int
-		ReprocessTaskProcessingResults func(childComplexity int, ids []string, tasks *model.ActionTaskScope, dryRun *bool, idempotencyKey *string) int
+		ReprocessTaskProcessingResults func(childComplexity int, ids []string, userProcessingResultIds []string, tasks *model.ActionTaskScope, dryRun *bool, idempotencyKey *string) int
 	}
 
 	PageInfo struct {
@@ -521,7 +521,7 @@ type InsightsResolver interface {
 }
 type MutationResolver interface {
 	ReprocessRun(ctx context.Context, runID string, users *model.ActionUserScope, tasks *model.ActionTaskScope, dryRun *bool, idempotencyKey *string) (*db.Action, error)
-	ReprocessTaskProcessingResults(ctx context.Context, ids []string, tasks *model.ActionTaskScope, dryRun *bool, idempotencyKey *string) (*db.Action, error)
+	ReprocessTaskProcessingResults(ctx context.Context, ids []string, userProcessingResultIds []string, tasks *model.ActionTaskScope, dryRun *bool, idempotencyKey *string) (*db.Action, error)
 	ActivateWorkflow(ctx context.Context, workflowID string, subjectIds []string, dryRun *bool, idempotencyKey *string) (*db.Action, error)
 	CancelRun(ctx context.Context, runID string, idempotencyKey *string) (*db.Action, error)
 }
@@ -1030,7 +1030,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ReprocessTaskProcessingResults(childComplexity, args["ids"].([]string), args["tasks"].(*model.ActionTaskScope), args["dryRun"].(*bool), args["idempotencyKey"].(*string)), true
+		return e.ComplexityRoot.Mutation.ReprocessTaskProcessingResults(childComplexity, args["ids"].([]string), args["userProcessingResultIds"].([]string), args["tasks"].(*model.ActionTaskScope), args["dryRun"].(*bool), args["idempotencyKey"].(*string)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -3389,12 +3389,21 @@ type Mutation {
     idempotencyKey: String
   ): ActionResult!
   """
-  Run chosen task processing results again (Graph's ` + "`" + `activateWithScope` + "`" + ` with an
-  ` + "`" + `activateProcessingResultScope` + "`" + `), one call per workflow they belong to.
+  Run chosen processing results again (Graph's ` + "`" + `activateWithScope` + "`" + ` with an
+  ` + "`" + `activateProcessingResultScope` + "`" + `), one call per workflow they belong to. Graph's scope names user
+  processing results: a task processing result stands for its user's result in its run, so Graph
+  runs that user's tasks in the run again (the failed ones or all, by ` + "`" + `tasks` + "`" + `), not only the one
+  chosen; ` + "`" + `subjects` + "`" + ` lists them.
   """
   reprocessTaskProcessingResults(
-    "The results to process again (in the caller's tenant), at most ` + "`" + `--action-max-subjects` + "`" + `."
-    ids: [ID!]!
+    """
+    Task processing results (in the caller's tenant), as a dashboard lists them; each is sent as
+    the user processing result of its user in its run (which must be stored: otherwise
+    ` + "`" + `NOT_FOUND` + "`" + ` names it). With ` + "`" + `userProcessingResultIds` + "`" + `, at most ` + "`" + `--action-max-subjects` + "`" + ` ids.
+    """
+    ids: [ID!]! = []
+    "User processing results (` + "`" + `Run.userProcessingResults` + "`" + `), sent as they are."
+    userProcessingResultIds: [ID!] = []
     "Which tasks: the failed ones (default) or all of them."
     tasks: ActionTaskScope = FAILED
     "Answer with the users and tasks it would cover, from the store, without calling Graph."
@@ -5571,30 +5580,38 @@ func (ec *executionContext) field_Mutation_reprocessTaskProcessingResults_args(c
 		return nil, err
 	}
 	args["ids"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "tasks",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userProcessingResultIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userProcessingResultIds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "tasks",
 		func(ctx context.Context, v any) (*model.ActionTaskScope, error) {
 			return ec.unmarshalOActionTaskScope2ᚖlcwᚑgatewayᚋgraphᚋmodelᚐActionTaskScope(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["tasks"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "dryRun",
+	args["tasks"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "dryRun",
 		func(ctx context.Context, v any) (*bool, error) {
 			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["dryRun"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
+	args["dryRun"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "idempotencyKey",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["idempotencyKey"] = arg3
+	args["idempotencyKey"] = arg4
 	return args, nil
 }
 
@@ -8344,7 +8361,7 @@ func (ec *executionContext) _Mutation_reprocessTaskProcessingResults(ctx context
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ReprocessTaskProcessingResults(ctx, fc.Args["ids"].([]string), fc.Args["tasks"].(*model.ActionTaskScope), fc.Args["dryRun"].(*bool), fc.Args["idempotencyKey"].(*string))
+			return ec.Resolvers.Mutation().ReprocessTaskProcessingResults(ctx, fc.Args["ids"].([]string), fc.Args["userProcessingResultIds"].([]string), fc.Args["tasks"].(*model.ActionTaskScope), fc.Args["dryRun"].(*bool), fc.Args["idempotencyKey"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *db.Action) graphql.Marshaler {

@@ -44,8 +44,8 @@ func (r *mutationResolver) ReprocessRun(ctx context.Context, runID string, users
 }
 
 // ReprocessTaskProcessingResults is the resolver for the reprocessTaskProcessingResults field.
-func (r *mutationResolver) ReprocessTaskProcessingResults(ctx context.Context, ids []string, tasks *model.ActionTaskScope, dryRun *bool, idempotencyKey *string) (*db.Action, error) {
-	return acted(ctx)(r.Actions.ReprocessResults(ctx, ids, taskScope(tasks), isTrue(dryRun), idempotencyKey))
+func (r *mutationResolver) ReprocessTaskProcessingResults(ctx context.Context, ids []string, userProcessingResultIds []string, tasks *model.ActionTaskScope, dryRun *bool, idempotencyKey *string) (*db.Action, error) {
+	return acted(ctx)(r.Actions.ReprocessResults(ctx, ids, userProcessingResultIds, taskScope(tasks), isTrue(dryRun), idempotencyKey))
 }
 
 // ActivateWorkflow is the resolver for the activateWorkflow field.

@@ -59,12 +59,26 @@ type actionsOption func(*actions.Config, *actions.Options)
 func newActionsEnv(t testing.TB, e dbtest.Engine, mode string, opts ...actionsOption) *actionsEnv {
 	t.Helper()
 	env := &actionsEnv{t: t, logs: &lockedBuffer{}}
-	env.dir = msgraphtest.CopyFixture(t, fixtureDir(t, "msgraph-docs-example"))
-	msgraphtest.EditCollection(t, env.dir, "identityGovernance/lifecycleWorkflows/workflows/"+docsWorkflow+"/taskReports/"+failedReport+"/taskProcessingResults",
+	// The history fixture: the docs example with the user processing results Graph's
+	// activateProcessingResultScope names, and a second workflow.
+	env.dir = msgraphtest.CopyFixture(t, msgraphtest.HistoryExample(t))
+	wfDir := "identityGovernance/lifecycleWorkflows/workflows/" + docsWorkflow
+	var failedSubject any
+	msgraphtest.EditCollection(t, env.dir, wfDir+"/taskReports/"+failedReport+"/taskProcessingResults",
 		func(records []map[string]any) []map[string]any {
 			for _, r := range records {
 				if r["id"] == failedResult {
 					r["processingStatus"], r["failureReason"] = "failed", "The license could not be removed."
+					failedSubject = r["subject"].(map[string]any)["id"]
+				}
+			}
+			return records
+		})
+	msgraphtest.EditCollection(t, env.dir, wfDir+"/runs/"+docsRun+"/userProcessingResults",
+		func(records []map[string]any) []map[string]any {
+			for _, r := range records {
+				if r["subject"].(map[string]any)["id"] == failedSubject {
+					r["processingStatus"], r["failedTasksCount"] = "failed", 1
 				}
 			}
 			return records
@@ -256,6 +270,22 @@ func sameJSON(t *testing.T, what, got, want string) {
 	}
 }
 
+// userResultFor is the fixture's user processing result that a task processing result stands for:
+// its user's in its run.
+func (f *historyFixture) userResultFor(t *testing.T, taskResultID string) fxUserResult {
+	t.Helper()
+	i := slices.IndexFunc(f.results, func(r fxResult) bool { return r.ID == taskResultID })
+	if i < 0 {
+		t.Fatalf("no task processing result %s in the fixture", taskResultID)
+	}
+	r := f.results[i]
+	j := slices.IndexFunc(f.userResults, func(u fxUserResult) bool { return u.run == r.run && u.Subject.ID == r.Subject.ID })
+	if j < 0 {
+		t.Fatalf("the fixture has no user processing result for run %s, user %s", r.run, r.Subject.ID)
+	}
+	return f.userResults[j]
+}
+
 // TestActionsSendGraphsDocumentedBodies: each mutation sends exactly the request Microsoft's API
 // reference documents, on behalf of the caller (the token exchange is made with the caller's token
 // and the gateway's credentials, once per token), answers with Graph's status and request id, and
@@ -266,6 +296,8 @@ func TestActionsSendGraphsDocumentedBodies(t *testing.T) {
 		writer := env.token(tenantA, "admin-1", readScope+" "+writeScope)
 		wfPath := "identityGovernance/lifecycleWorkflows/workflows/" + docsWorkflow + "/"
 		subjects := []string{"8cdf25a8-c9d2-423e-a03d-3f39f03c3e97", "ea09ac2e-77e3-4134-85f2-25ccf3c33387"}
+		// Graph's scope names the user processing result of the chosen task result's user and run.
+		userResult := readHistoryFixtureAt(t, env.dir).userResultFor(t, failedResult).ID
 		cases := []struct {
 			name, field string
 			vars        map[string]any
@@ -278,7 +310,7 @@ func TestActionsSendGraphsDocumentedBodies(t *testing.T) {
 			{"reprocessAll", "reprocessRun", map[string]any{"run": docsRun}, wfPath + "activateWithScope", false,
 				`{"scope": {"@odata.type": "#microsoft.graph.identityGovernance.activateRunScope", "run": {"id": "` + docsRun + `"}, "userScope": "allUsers", "taskScope": "allTasks"}}`},
 			{"reprocessTaskProcessingResults", "reprocessTaskProcessingResults", map[string]any{"ids": []string{failedResult}}, wfPath + "activateWithScope", false,
-				`{"scope": {"@odata.type": "microsoft.graph.identityGovernance.activateProcessingResultScope", "processingResults": [{"id": "` + failedResult + `"}], "taskScope": "allTasks"}}`},
+				`{"scope": {"@odata.type": "microsoft.graph.identityGovernance.activateProcessingResultScope", "processingResults": [{"id": "` + userResult + `"}], "taskScope": "allTasks"}}`},
 			{"activateWorkflow", "activateWorkflow", map[string]any{"wf": docsWorkflow, "subjects": subjects}, wfPath + "activate", false,
 				`{"subjects": [{"id": "` + subjects[0] + `"}, {"id": "` + subjects[1] + `"}]}`},
 			{"cancelRun", "cancelRun", map[string]any{"run": docsRun}, wfPath + "cancelProcessing", true,
@@ -510,10 +542,140 @@ func TestDryRunListsUsersFromTheStore(t *testing.T) {
 		if len(allUsers.Subjects) != len(all) || allUsers.Subjects[0].TaskIDs != nil {
 			t.Errorf("users ALL, tasks ALL lists %+v; the run has users %v", allUsers.Subjects, all)
 		}
+
+		// reprocessTaskProcessingResults of the failed result: Graph runs its user's failed tasks in
+		// the run again (its user processing result), so the dry run lists those, and the call
+		// names that user processing result.
+		fx := readHistoryFixtureAt(t, env.dir)
+		userResult := fx.userResultFor(t, failedResult)
+		byResults := env.send(writer, `mutation($ids: [ID!]!) { reprocessTaskProcessingResults(ids: $ids, dryRun: true) { `+resultFields+` } }`,
+			map[string]any{"ids": []string{failedResult}}).action(t, "reprocessTaskProcessingResults")
+		wantUser := map[string][]string{userResult.Subject.ID: want[userResult.Subject.ID]}
+		gotUser := map[string][]string{}
+		for _, s := range byResults.Subjects {
+			gotUser[s.SubjectID] = s.TaskIDs
+		}
+		if !reflect.DeepEqual(gotUser, wantUser) || len(byResults.Calls) != 1 || byResults.Calls[0].Sent ||
+			!strings.Contains(byResults.Calls[0].Body, `"`+userResult.ID+`"`) {
+			t.Errorf("dry run of %s lists %v and calls %+v; want %v and user processing result %s", failedResult, gotUser, byResults.Calls, wantUser, userResult.ID)
+		}
 		if n, x := len(env.graph.Posts()), len(env.graph.Exchanges()); n != 0 || x != 0 {
 			t.Errorf("a dry run sent %d POSTs and %d token exchanges", n, x)
 		}
 		env.checkAudited(writer, a)
+		env.checkAudited(writer, byResults)
+	})
+}
+
+// TestReprocessResultsSendsUserProcessingResults: task processing results become the user
+// processing results of their users in their runs, once each, one call per workflow, beside user
+// processing results given as they are; a task result whose user result is not stored, an
+// unknown or other tenant's id, and a malformed one are refused by id before Graph.
+func TestReprocessResultsSendsUserProcessingResults(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		env := newActionsEnv(t, e, "delegated")
+		writer := env.token(tenantA, "admin-1", writeScope)
+		fx := readHistoryFixtureAt(t, env.dir)
+
+		// Every task result of one user in a run of the second workflow (one user result), the
+		// docs workflow's failed result, and another user's result in that run by its own id.
+		other := slices.IndexFunc(fx.results, func(r fxResult) bool { return r.workflow != docsWorkflow })
+		if other < 0 {
+			t.Fatal("the history fixture has no second workflow")
+		}
+		run, user := fx.results[other].run, fx.results[other].Subject.ID
+		var ids []string
+		for _, r := range fx.results {
+			if r.run == run && r.Subject.ID == user {
+				ids = append(ids, r.ID)
+			}
+		}
+		ids = append(ids, failedResult)
+		u := slices.IndexFunc(fx.userResults, func(u fxUserResult) bool { return u.run == run && u.Subject.ID != user })
+		if len(ids) < 3 || u < 0 {
+			t.Fatalf("the fixture's run %s lacks a user with several results and a second user", run)
+		}
+		direct := fx.userResults[u]
+		want := map[string][]string{} // workflow: user processing results, in the order named
+		for _, id := range ids {
+			ur := fx.userResultFor(t, id)
+			if !slices.Contains(want[ur.workflow], ur.ID) {
+				want[ur.workflow] = append(want[ur.workflow], ur.ID)
+			}
+		}
+		want[direct.workflow] = append(want[direct.workflow], direct.ID)
+
+		query := `mutation($ids: [ID!]!, $users: [ID!]) { reprocessTaskProcessingResults(ids: $ids, userProcessingResultIds: $users, tasks: ALL) { ` + resultFields + ` } }`
+		r := env.send(writer, query, map[string]any{"ids": ids, "users": []string{direct.ID}})
+		a := r.action(t, "reprocessTaskProcessingResults")
+		posts := env.graph.Posts()
+		if len(r.Errors) > 0 || a.Outcome != "SUCCEEDED" || len(posts) != len(want) {
+			t.Fatalf("%d POSTs for %d workflows: %s", len(posts), len(want), r.Raw)
+		}
+		for _, p := range posts {
+			var body struct {
+				Scope struct {
+					ProcessingResults []struct{ ID string }
+					TaskScope         string
+				}
+			}
+			_ = json.Unmarshal([]byte(p.Body), &body)
+			wf := strings.Split(strings.TrimPrefix(p.Path, "identityGovernance/lifecycleWorkflows/workflows/"), "/")[0]
+			var got []string
+			for _, pr := range body.Scope.ProcessingResults {
+				got = append(got, pr.ID)
+			}
+			if !slices.Equal(got, want[wf]) || body.Scope.TaskScope != "allTasks" {
+				t.Errorf("workflow %s: sent %v (%s), want %v", wf, got, body.Scope.TaskScope, want[wf])
+			}
+		}
+		wantSubjects := map[string]bool{user: true, direct.Subject.ID: true, fx.userResultFor(t, failedResult).Subject.ID: true}
+		if len(a.Subjects) != len(wantSubjects) {
+			t.Errorf("subjects %+v, want the users %v", a.Subjects, wantSubjects)
+		}
+		for _, s := range a.Subjects {
+			if !wantSubjects[s.SubjectID] || s.TaskIDs != nil {
+				t.Errorf("subject %+v: want one of %v with every task", s, wantSubjects)
+			}
+		}
+		env.checkAudited(writer, a)
+
+		// Refused before Graph, naming the ids.
+		sent := len(env.graph.Posts())
+		unknown := "00000000-0000-4000-8000-000000000001"
+		for _, c := range []struct {
+			name        string
+			vars        map[string]any
+			code, name2 string
+		}{
+			{"unknown task result", map[string]any{"ids": []string{failedResult, unknown}}, "NOT_FOUND", unknown},
+			{"unknown user result", map[string]any{"ids": []string{}, "users": []string{"wf_1_run_" + unknown}}, "NOT_FOUND", "wf_1_run_" + unknown},
+			{"malformed user result", map[string]any{"ids": []string{}, "users": []string{"a b"}}, "BAD_USER_INPUT", `"a b"`},
+			{"no id at all", map[string]any{"ids": []string{}}, "BAD_USER_INPUT", "give at least one id"},
+		} {
+			r := env.send(writer, query, c.vars)
+			if r.code() != c.code || !strings.Contains(r.Errors[0].Message, c.name2) {
+				t.Errorf("%s: %s", c.name, r.Raw)
+			}
+		}
+		writerB := env.token(tenantB, "admin-b", writeScope)
+		if r := env.send(writerB, query, map[string]any{"ids": []string{}, "users": []string{direct.ID}}); r.code() != "NOT_FOUND" {
+			t.Errorf("another tenant's user processing result: %s", r.Raw)
+		}
+
+		// A store synced before user processing results: the docs example alone, in tenant C.
+		const tenantC = "cccccccc-cccc-4ccc-8ccc-cccccccccccc"
+		if _, err := msgraph.ImportDir(tenant.WithTenant(context.Background(), tenantC), env.store, fixtureDir(t, "msgraph-docs-example")); err != nil {
+			t.Fatal(err)
+		}
+		writerC := env.token(tenantC, "admin-c", writeScope)
+		r = env.send(writerC, query, map[string]any{"ids": []string{failedResult}})
+		if r.code() != "NOT_FOUND" || !strings.Contains(r.Errors[0].Message, failedResult) || !strings.Contains(r.Errors[0].Message, "user processing result") {
+			t.Errorf("a task result without its user result: %s", r.Raw)
+		}
+		if n := len(env.graph.Posts()); n != sent {
+			t.Errorf("refusals sent %d POSTs", n-sent)
+		}
 	})
 }
 

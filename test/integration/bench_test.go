@@ -61,8 +61,25 @@ func benchKey(results int) string {
 }
 
 func benchHash(opts demo.Options) string {
-	key := sha1.Sum([]byte(fmt.Sprintf("%d %+v", benchGeneration, opts)))
+	key := sha1.Sum([]byte(fmt.Sprintf("%d %+v %s", benchGeneration, opts, benchMigrations())))
 	return hex.EncodeToString(key[:6])
+}
+
+// benchMigrations names the migrations of both trees: a data set kept by a build with other
+// migrations (one that another branch numbered below the newest, which goose refuses to apply
+// later) is made again rather than reused.
+func benchMigrations() string {
+	var names []string
+	for _, engine := range []string{"sqlite", "postgres"} {
+		files, err := os.ReadDir(filepath.Join("..", "..", "db", "migrations", engine))
+		if err != nil || len(files) == 0 {
+			panic(fmt.Sprintf("the benchmarks' data sets are keyed by the migrations, which cannot be listed: %v", err))
+		}
+		for _, f := range files {
+			names = append(names, engine+"/"+f.Name())
+		}
+	}
+	return strings.Join(names, " ")
 }
 
 // demoStore opens a store holding the demo data set sized for about `results` task processing

@@ -81,7 +81,12 @@ func readCollection[T any](t *testing.T, file string) []T {
 
 func readHistoryFixture(t *testing.T) *historyFixture {
 	t.Helper()
-	dir := msgraphtest.HistoryExample(t)
+	return readHistoryFixtureAt(t, msgraphtest.HistoryExample(t))
+}
+
+// readHistoryFixtureAt reads a copy of the history fixture, as a test edited it.
+func readHistoryFixtureAt(t *testing.T, dir string) *historyFixture {
+	t.Helper()
 	root := filepath.Join(dir, "identityGovernance", "lifecycleWorkflows")
 	f := &historyFixture{dir: dir, workflows: map[string]fxWorkflow{}, versions: map[string][]int{}}
 	for _, w := range readCollection[fxWorkflow](t, filepath.Join(root, "workflows.json")) {
