@@ -571,8 +571,6 @@ var inputUnmarshalers = sync.OnceValue(func() *graphql.InputUnmarshalerIndex {
 		graphql.NewInputUnmarshaler("TaskProcessingResultWhere", ec.unmarshalInputTaskProcessingResultWhere),
 		graphql.NewInputUnmarshaler("TaskReportOrder", ec.unmarshalInputTaskReportOrder),
 		graphql.NewInputUnmarshaler("TaskReportWhere", ec.unmarshalInputTaskReportWhere),
-		graphql.NewInputUnmarshaler("UserProcessingResultOrder", ec.unmarshalInputUserProcessingResultOrder),
-		graphql.NewInputUnmarshaler("UserProcessingResultWhere", ec.unmarshalInputUserProcessingResultWhere),
 		graphql.NewInputUnmarshaler("WorkflowExecutionTypeFilter", ec.unmarshalInputWorkflowExecutionTypeFilter),
 		graphql.NewInputUnmarshaler("WorkflowOrder", ec.unmarshalInputWorkflowOrder),
 		graphql.NewInputUnmarshaler("WorkflowWhere", ec.unmarshalInputWorkflowWhere),
