@@ -2,8 +2,10 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"runtime"
@@ -171,6 +173,33 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		applied = append(applied, r.Source.Path)
 	}
 	return applied, nil
+}
+
+// MigrationsDigest is a hash of the names and contents of the engine's migrations: a database
+// kept between runs (a benchmark's data set) is reusable only by a build whose migrations have
+// the same digest, since goose refuses a database migrated by a different set.
+func MigrationsDigest(postgres bool) (string, error) {
+	dir := "migrations/sqlite"
+	if postgres {
+		dir = "migrations/postgres"
+	}
+	h := sha256.New()
+	err := fs.WalkDir(migrations, dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := migrations.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %d\n", path, len(b))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Close releases the connections.

@@ -2,7 +2,8 @@
 # The bench's four loads (Q1-Q4 of ../shared/bench, read there at run time) against the gateway on
 # SQLite, on the bench's rows: 5,000 task reports, 1,000,000 results, tenant "default". The rows
 # are copied from the gateway's tables in the bench's PostgreSQL (after its gateway/load.sql) into
-# a SQLite file by bench/sqlite/convert, once; later runs reuse the file.
+# a SQLite file by bench/sqlite/convert, once; later runs with the same SQLite migrations and
+# converter reuse the file (another branch's build gets a file of its own).
 #
 #   bench/sqlite/run.sh                 RUNS=3 DURATION=10s CONNS="10 50", as ../shared/bench/run.sh
 #   QUICK=1 bench/sqlite/run.sh         1 run x 5 s at 10 connections: a quick look
@@ -11,7 +12,7 @@
 #   BUILD_SOURCE=1                      no bench PostgreSQL: load the bench's SQL into a throw-away
 #                                       database on LCW_BENCH_PG (default 127.0.0.1:5432), then drop it
 #   REBUILD=1                           convert again although the SQLite file exists
-#   BENCH_SQLITE_DIR                    work folder (default /tmp/lcw-bench-sqlite): bench.db, binaries,
+#   BENCH_SQLITE_DIR                    work folder (default /tmp/lcw-bench-sqlite): bench-KEY.db, binaries,
 #                                       results/run-*/ (raw wrk outputs and summary.md)
 #   GW_EXTRA="--db-max-open-conns 4"    more serve flags; the default is the gateway's own defaults
 #   BENCH=DIR                           the bench (default ../shared/bench beside the checkout)
@@ -36,7 +37,10 @@ done
 export PATH="$PATH:/usr/local/go/bin"
 work="${BENCH_SQLITE_DIR:-/tmp/lcw-bench-sqlite}"
 mkdir -p "$work"
-file="$work/bench.db"
+# The file's name holds a hash of what it is made from: the SQLite migrations (names and contents)
+# and the converter, so a file migrated by another build is never opened by this one.
+key=$(cd "$root" && for f in db/migrations/sqlite/* bench/sqlite/convert/main.go; do echo "$f"; cat "$f"; done | sha1sum | cut -c1-12)
+file="$work/bench-$key.db"
 port="${PORT:-5601}"
 
 echo "== build"

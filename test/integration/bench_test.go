@@ -54,32 +54,22 @@ func benchDemoOptions(results int) demo.Options {
 // (2: user processing results), so a data set kept by an older build is not reused.
 const benchGeneration = 2
 
-// benchKey names a data set by its size and a hash of its options and generation, so a change
-// to the generator never reuses a data set made by another.
-func benchKey(results int) string {
-	return strconv.Itoa(results) + "_" + benchHash(benchDemoOptions(results))
+// benchKey names a data set by its size and a hash of what it was made from, so a change to the
+// generator or to the engine's migrations (another branch's build) never reuses a data set made
+// by another.
+func benchKey(tb testing.TB, results int, postgres bool) string {
+	return strconv.Itoa(results) + "_" + benchHash(tb, benchDemoOptions(results), postgres)
 }
 
-func benchHash(opts demo.Options) string {
-	key := sha1.Sum([]byte(fmt.Sprintf("%d %+v %s", benchGeneration, opts, benchMigrations())))
-	return hex.EncodeToString(key[:6])
-}
-
-// benchMigrations names the migrations of both trees: a data set kept by a build with other
-// migrations (one that another branch numbered below the newest, which goose refuses to apply
-// later) is made again rather than reused.
-func benchMigrations() string {
-	var names []string
-	for _, engine := range []string{"sqlite", "postgres"} {
-		files, err := os.ReadDir(filepath.Join("..", "..", "db", "migrations", engine))
-		if err != nil || len(files) == 0 {
-			panic(fmt.Sprintf("the benchmarks' data sets are keyed by the migrations, which cannot be listed: %v", err))
-		}
-		for _, f := range files {
-			names = append(names, engine+"/"+f.Name())
-		}
+// benchHash is a hash of the generator's generation, its options and the engine's migrations.
+func benchHash(tb testing.TB, opts demo.Options, postgres bool) string {
+	tb.Helper()
+	migrations, err := db.MigrationsDigest(postgres)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return strings.Join(names, " ")
+	key := sha1.Sum([]byte(fmt.Sprintf("%d %+v %s", benchGeneration, opts, migrations)))
+	return hex.EncodeToString(key[:6])
 }
 
 // demoStore opens a store holding the demo data set sized for about `results` task processing
@@ -102,24 +92,49 @@ func demoStore(tb testing.TB, results int) *db.Store {
 
 func sqliteDemoStore(tb testing.TB, results int) *db.Store {
 	tb.Helper()
-	opts := benchDemoOptions(results)
-	path := filepath.Join(os.TempDir(), "lcw-demo-"+strconv.Itoa(results)+"-"+benchHash(opts)+".db")
-	if _, err := os.Stat(path + ".done"); err != nil {
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			_ = os.Remove(path + suffix)
-		}
-		s := dbtest.Open(tb, path)
-		start := time.Now()
-		if _, err := demo.Seed(context.Background(), s, opts, nil); err != nil {
-			tb.Fatal(err)
-		}
-		tb.Logf("generated %d results in %s into %s", results, time.Since(start).Round(time.Millisecond), path)
-		if err := os.WriteFile(path+".done", nil, 0o644); err != nil {
-			tb.Fatal(err)
-		}
-		return s
+	path := filepath.Join(os.TempDir(), "lcw-demo-"+benchKey(tb, results, false)+".db")
+	if _, err := os.Stat(path); err != nil {
+		seedSQLiteDemo(tb, results, path)
 	}
 	return dbtest.Open(tb, path)
+}
+
+// seedSQLiteDemo makes the data set in a folder of its own and renames it to path once whole, so
+// an interrupted run, or another test process seeding the same set at once, never leaves or opens
+// a half-made file at path (the rename of an equal file by another process is harmless).
+func seedSQLiteDemo(tb testing.TB, results int, path string) {
+	tb.Helper()
+	ctx := context.Background()
+	dir, err := os.MkdirTemp(filepath.Dir(path), "lcw-demo-seed-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	seeding := filepath.Join(dir, "demo.db")
+	s, err := db.Open(ctx, seeding)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer s.Close()
+	start := time.Now()
+	if _, err := demo.Seed(ctx, s, benchDemoOptions(results), nil); err != nil {
+		tb.Fatal(err)
+	}
+	// Everything into the main file, which alone is renamed.
+	sqlDB, err := s.SQL()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := sqlDB.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Rename(seeding, path); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Logf("generated %d results in %s into %s", results, time.Since(start).Round(time.Millisecond), path)
 }
 
 // benchSeeded marks a benchmark database whose seed committed (as its comment): one that lacks
@@ -133,7 +148,7 @@ func postgresDemoStore(tb testing.TB, results int) *db.Store {
 		tb.Fatalf("LCW_BENCH_DB=postgres needs %s to name the server", dbtest.EnvPostgres)
 	}
 	ctx := context.Background()
-	name := "lcw_bench_" + benchKey(results)
+	name := "lcw_bench_" + benchKey(tb, results, true)
 	u, err := url.Parse(server)
 	if err != nil {
 		tb.Fatal(err)

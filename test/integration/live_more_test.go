@@ -252,7 +252,10 @@ func TestSubscriptionTenantIsolation(t *testing.T) {
 		// results of A did not change: their subscriptions stay silent, which a ping proves.
 		a.send(wsMessage{Type: "ping"})
 		for {
-			m := <-a.msgs
+			m, ok := <-a.msgs
+			if !ok {
+				t.Fatalf("tenant A's socket closed: %v", a.end)
+			}
 			if m.Type == "pong" {
 				break
 			}

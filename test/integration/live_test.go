@@ -30,6 +30,9 @@ type wsClient struct {
 	held map[string][]wsMessage // read while waiting for another subscription's
 	// closed receives the close status once the server closes the socket.
 	closed chan websocket.CloseError
+	// end is why the socket ended (a websocket.CloseError, or the read's error); it is set
+	// before msgs is closed, so a receiver that sees msgs closed may read it.
+	end error
 }
 
 type wsMessage struct {
@@ -60,14 +63,17 @@ func dialWS(t testing.TB, url string, header http.Header, payload map[string]any
 	t.Cleanup(func() { _ = conn.CloseNow() })
 	go c.read()
 	c.send(wsMessage{Type: "connection_init", Payload: mustJSON(t, payload)})
+	// Only msgs is waited on: a close both fills closed and closes msgs, and a select on the two
+	// would take either when both are ready (a closed msgs reads as an empty message).
 	select {
-	case m := <-c.msgs:
+	case m, ok := <-c.msgs:
+		if !ok {
+			return nil, c.end
+		}
 		if m.Type != "connection_ack" {
 			return nil, fmt.Errorf("first message %s, want connection_ack", m.Type)
 		}
 		return c, nil
-	case ce := <-c.closed:
-		return nil, ce
 	case <-time.After(waitFor):
 		return nil, fmt.Errorf("no connection_ack")
 	}
@@ -77,8 +83,10 @@ func (c *wsClient) read() {
 	for {
 		_, b, err := c.conn.Read(context.Background())
 		if err != nil {
+			c.end = err
 			var ce websocket.CloseError
 			if ok := asCloseError(err, &ce); ok {
+				c.end = ce
 				c.closed <- ce
 			}
 			close(c.msgs)
@@ -139,7 +147,7 @@ func (c *wsClient) next(id string) wsMessage {
 		select {
 		case m, ok := <-c.msgs:
 			if !ok {
-				c.t.Fatalf("the socket closed while waiting for %s", id)
+				c.t.Fatalf("the socket closed while waiting for %s: %v", id, c.end)
 			}
 			if m.ID == id {
 				return m

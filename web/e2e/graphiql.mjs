@@ -115,6 +115,7 @@ try {
   await page.keyboard.insertText(query);
   const typed = await queryEditor.evaluate((el) => el.CodeMirror.getValue());
   if (typed.trim() !== query.trim()) fail(`query editor holds:\n${typed}`);
+  await parsed(page, 'RecentTaskReports');
 
   const shown = await run('RecentTaskReports', page);
   if (shown.errors) fail(`GraphiQL shows errors: ${JSON.stringify(shown.errors)}`);
@@ -201,6 +202,7 @@ async function subscription(p) {
   await p.keyboard.press('ControlOrMeta+A');
   await p.keyboard.press('Backspace');
   await p.keyboard.insertText(sub);
+  await parsed(p, 'LiveReports');
   const socket = p.waitForEvent('websocket', { timeout: 10_000 }).catch(() => fail('GraphiQL opened no WebSocket for the subscription'));
   await p.getByRole('button', { name: /Execute query/ }).click();
   const ws = await socket;
@@ -225,6 +227,17 @@ async function subscription(p) {
   console.log(`browser test: ok: GraphiQL ran a subscription over WebSocket and showed report ${report.id} that another process imported`);
   // Stop it, so the socket closes before the next phase.
   await p.getByRole('button', { name: /Stop query|Execute query/ }).click();
+}
+
+// parsed waits until GraphiQL has parsed the operation typed in its query editor, which it does
+// 100 ms after the last change (debounced): Execute sends the editor's text with the document and
+// operation name of the last parse, so a click before it would send a subscription over HTTP
+// (no WebSocket) or a query under the previous operation's name.
+async function parsed(p, operationName) {
+  await p.waitForFunction((name) => {
+    const editor = document.querySelector('.graphiql-query-editor .CodeMirror')?.CodeMirror;
+    return editor?.operationName === name && editor.documentAST != null;
+  }, operationName, { timeout: 10_000 }).catch(() => fail(`GraphiQL did not parse the operation ${operationName}`));
 }
 
 // waitForSubscribers waits until the gateway's /metrics counts n active subscriptions.
