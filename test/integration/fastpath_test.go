@@ -21,6 +21,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
 	"lcw-gateway/demo"
 	"lcw-gateway/endpoint"
@@ -58,6 +59,17 @@ func TestFastPathAnswersAsGqlgen(t *testing.T) {
 		off.FastPath = endpoint.Off
 		slow := server.New(store, logger, nil, server.WithPolicy(off))
 
+		// More deleted workflows than the fixture's one, so deletedWorkflows has pages.
+		var deleted []db.Workflow
+		for i := range 4 {
+			at := benchNow.Add(-time.Duration(i+1) * 24 * time.Hour)
+			deleted = append(deleted, db.Workflow{ID: fmt.Sprintf("dddddddd-0000-4000-8000-00000000000%d", i),
+				DisplayName: "Deleted " + strconv.Itoa(i), Category: db.WorkflowCategory([]string{"joiner", "leaver"}[i%2]),
+				Version: 1 + i, IsEnabled: i%2 == 0, DeletedDateTime: &at})
+		}
+		if _, err := store.Write(context.Background(), db.Batch{Workflows: deleted}); err != nil {
+			t.Fatal(err)
+		}
 		pools := collectPools(t, fast)
 		// Missing marks on some workflows and runs (as a full sync pass leaves them), so
 		// missingSinceDateTime is null on some items and a time on others.
