@@ -61,8 +61,21 @@ func benchKey(results int) string {
 }
 
 func benchHash(opts demo.Options) string {
-	key := sha1.Sum([]byte(fmt.Sprintf("%d %+v", benchGeneration, opts)))
+	key := sha1.Sum([]byte(fmt.Sprintf("%d %+v %s", benchGeneration, opts, benchMigrations())))
 	return hex.EncodeToString(key[:6])
+}
+
+// benchMigrations names this build's migrations: a data set kept by a build with other ones (a
+// branch sharing the temporary folder or the server) fails to migrate, so it is not reused.
+func benchMigrations() string {
+	var names []string
+	for _, engine := range []string{"sqlite", "postgres"} {
+		entries, _ := os.ReadDir(filepath.Join("..", "..", "db", "migrations", engine))
+		for _, e := range entries {
+			names = append(names, engine+"/"+e.Name())
+		}
+	}
+	return strings.Join(names, " ")
 }
 
 // demoStore opens a store holding the demo data set sized for about `results` task processing
