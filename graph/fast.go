@@ -416,6 +416,27 @@ func resolving[P, V any](c *fastCompiler, object string, f graphql.CollectedFiel
 	}
 }
 
+// resolvedOptional writes the nullable scalar a resolver returns: null, or the value as write
+// writes it.
+func resolvedOptional[P, V any](c *fastCompiler, object string, f graphql.CollectedField, write func([]byte, V) []byte,
+	resolve func(r *Resolver, ctx context.Context, p *P) (*V, error)) writer[P] {
+	call := resolving(c, object, f, nil, func(r *Resolver, ctx context.Context, p *P, _ map[string]any) (*V, error) {
+		return resolve(r, ctx, p)
+	})
+	return func(e *fastExec, p *P) bool {
+		v, ok := call(e, p)
+		if !ok {
+			return false
+		}
+		if v == nil {
+			e.buf = append(e.buf, "null"...)
+		} else {
+			e.buf = write(e.buf, *v)
+		}
+		return true
+	}
+}
+
 // objectField follows a resolver to one object. A nil object is null where the schema allows it;
 // in a non-null position gqlgen reports it.
 func objectField[P, C any](c *fastCompiler, object string, f graphql.CollectedField, implementors []string, table fieldTable[C],

@@ -10,6 +10,7 @@ import (
 	"lcw-gateway/db"
 	"lcw-gateway/graph/enums"
 	"lcw-gateway/graph/model"
+	"lcw-gateway/graph/scalars"
 )
 
 // The compiled read path's field tables (fast.go): per object type, the writer of each field it
@@ -36,6 +37,10 @@ func runConnection() connectionType[db.Run] {
 
 func defConnection() connectionType[db.TaskDefinition] {
 	return connectionType[db.TaskDefinition]{item: taskDefinitionImplementors, table: taskDefinitionFields}
+}
+
+func userResultConnection() connectionType[db.UserProcessingResult] {
+	return connectionType[db.UserProcessingResult]{item: userProcessingResultImplementors, table: userResultFields}
 }
 
 func queryFields(c *fastCompiler, f graphql.CollectedField) writer[fastQuery] {
@@ -97,6 +102,22 @@ func queryFields(c *fastCompiler, f graphql.CollectedField) writer[fastQuery] {
 				return r.Query().TaskReportSummary(ctx, mustArg[string](a, "workflowId"),
 					mustArg[time.Time](a, "startDateTime"), mustArg[time.Time](a, "endDateTime"))
 			})
+	case "userProcessingResult":
+		return byID(c, f, userProcessingResultImplementors, userResultFields, (*executionContext).field_Query_userProcessingResult_args,
+			func(r *Resolver, ctx context.Context, id string) (*db.UserProcessingResult, error) {
+				return r.Query().UserProcessingResult(ctx, id)
+			})
+	case "deletedWorkflows":
+		return connectionField(c, q, f, workflowConnection(), (*executionContext).field_Query_deletedWorkflows_args,
+			func(r *Resolver, ctx context.Context, _ *fastQuery, a map[string]any) (*model.Connection[db.Workflow], error) {
+				return r.Query().DeletedWorkflows(ctx, mustArg[*int](a, "first"), mustArg[*string](a, "after"), mustArg[*int](a, "last"),
+					mustArg[*string](a, "before"), mustArg[*db.WorkflowWhere](a, "where"), mustArg[[]*model.Order](a, "orderBy"))
+			})
+	case "insights":
+		return objectField(c, q, f, insightsImplementors, insightsFields, true, (*executionContext).field_Query_insights_args,
+			func(r *Resolver, ctx context.Context, _ *fastQuery, a map[string]any) (*model.Insights, error) {
+				return r.Query().Insights(ctx, mustArg[time.Time](a, "startDateTime"), mustArg[time.Time](a, "endDateTime"))
+			})
 	case "node":
 		return nodeField(c, f)
 	}
@@ -123,6 +144,7 @@ func nodeField(c *fastCompiler, f graphql.CollectedField) writer[fastQuery] {
 		report     fastObject[db.TaskReport]
 		result     fastObject[db.TaskProcessingResult]
 		user       fastObject[db.User]
+		userResult fastObject[db.UserProcessingResult]
 	}
 	var p plans
 	p.workflow, _ = compileObject(c, f.Selections, workflowImplementors, workflowFields)
@@ -132,6 +154,7 @@ func nodeField(c *fastCompiler, f graphql.CollectedField) writer[fastQuery] {
 	p.report, _ = compileObject(c, f.Selections, taskReportImplementors, taskReportFields)
 	p.result, _ = compileObject(c, f.Selections, taskProcessingResultImplementors, resultFields)
 	p.user, _ = compileObject(c, f.Selections, userImplementors, userFields)
+	p.userResult, _ = compileObject(c, f.Selections, userProcessingResultImplementors, userResultFields)
 	slot := c.slot()
 	return func(e *fastExec, _ *fastQuery) bool {
 		ctx, args, ok := e.resolverContext(slot, "Query", &f, (*executionContext).field_Query_node_args)
@@ -160,6 +183,8 @@ func nodeField(c *fastCompiler, f graphql.CollectedField) writer[fastQuery] {
 			return p.result != nil && p.result.write(e, v)
 		case *db.User:
 			return p.user != nil && p.user.write(e, v)
+		case *db.UserProcessingResult:
+			return p.userResult != nil && p.userResult.write(e, v)
 		}
 		return false
 	}
@@ -190,6 +215,24 @@ func workflowFields(c *fastCompiler, f graphql.CollectedField) writer[db.Workflo
 		return optTimeField(func(w *db.Workflow) *time.Time { return w.DeletedDateTime })
 	case "nextScheduleRunDateTime":
 		return optTimeField(func(w *db.Workflow) *time.Time { return w.NextScheduleRunDateTime })
+	case "missingSinceDateTime":
+		return optTimeField(func(w *db.Workflow) *time.Time { return w.MissingSinceDateTime })
+	case "lastSyncedDateTime":
+		return resolvedOptional(c, o, f, scalars.AppendDateTime,
+			func(r *Resolver, ctx context.Context, w *db.Workflow) (*time.Time, error) {
+				return r.Workflow().LastSyncedDateTime(ctx, w)
+			})
+	case "versions":
+		return listField(c, o, f, workflowVersionImplementors, versionFields, nil,
+			func(r *Resolver, ctx context.Context, w *db.Workflow, _ map[string]any) ([]*db.WorkflowVersion, error) {
+				return r.Workflow().Versions(ctx, w)
+			})
+	case "userProcessingResults":
+		return connectionField(c, o, f, userResultConnection(), (*executionContext).field_Workflow_userProcessingResults_args,
+			func(r *Resolver, ctx context.Context, w *db.Workflow, a map[string]any) (*model.Connection[db.UserProcessingResult], error) {
+				return r.Workflow().UserProcessingResults(ctx, w, mustArg[*int](a, "first"), mustArg[*string](a, "after"), mustArg[*int](a, "last"),
+					mustArg[*string](a, "before"), mustArg[*db.UserProcessingResultWhere](a, "where"), mustArg[[]*model.Order](a, "orderBy"))
+			})
 	case "tasks":
 		return listField(c, o, f, taskImplementors, taskFields, nil, func(r *Resolver, ctx context.Context, w *db.Workflow, _ map[string]any) ([]*db.Task, error) {
 			return r.Workflow().Tasks(ctx, w)
@@ -260,6 +303,14 @@ func runFields(c *fastCompiler, f graphql.CollectedField) writer[db.Run] {
 		return intField(func(r *db.Run) int { return r.FailedTasksCount })
 	case "totalUnprocessedTasksCount":
 		return intField(func(r *db.Run) int { return r.TotalUnprocessedTasksCount })
+	case "missingSinceDateTime":
+		return optTimeField(func(r *db.Run) *time.Time { return r.MissingSinceDateTime })
+	case "userProcessingResults":
+		return connectionField(c, o, f, userResultConnection(), (*executionContext).field_Run_userProcessingResults_args,
+			func(r *Resolver, ctx context.Context, run *db.Run, a map[string]any) (*model.Connection[db.UserProcessingResult], error) {
+				return r.Run().UserProcessingResults(ctx, run, mustArg[*int](a, "first"), mustArg[*string](a, "after"), mustArg[*int](a, "last"),
+					mustArg[*string](a, "before"), mustArg[*db.UserProcessingResultWhere](a, "where"), mustArg[[]*model.Order](a, "orderBy"))
+			})
 	case "workflow":
 		return objectField(c, o, f, workflowImplementors, workflowFields, true, nil,
 			func(r *Resolver, ctx context.Context, run *db.Run, _ map[string]any) (*db.Workflow, error) {
@@ -425,8 +476,14 @@ func resultFields(c *fastCompiler, f graphql.CollectedField) writer[db.TaskProce
 	return nil
 }
 
-func userFields(_ *fastCompiler, f graphql.CollectedField) writer[db.User] {
+func userFields(c *fastCompiler, f graphql.CollectedField) writer[db.User] {
 	switch f.Name {
+	case "processingResults":
+		return connectionField(c, "User", f, userResultConnection(), (*executionContext).field_User_processingResults_args,
+			func(r *Resolver, ctx context.Context, u *db.User, a map[string]any) (*model.Connection[db.UserProcessingResult], error) {
+				return r.User().ProcessingResults(ctx, u, mustArg[*int](a, "first"), mustArg[*string](a, "after"), mustArg[*int](a, "last"),
+					mustArg[*string](a, "before"), mustArg[*db.UserProcessingResultWhere](a, "where"), mustArg[[]*model.Order](a, "orderBy"))
+			})
 	case "id":
 		return stringField(func(u *db.User) string { return u.ID })
 	case "displayName":
@@ -548,6 +605,254 @@ func statsFields(c *fastCompiler, f graphql.CollectedField) writer[db.TaskReport
 	return nil
 }
 
+func userResultFields(c *fastCompiler, f graphql.CollectedField) writer[db.UserProcessingResult] {
+	const o = "UserProcessingResult"
+	switch f.Name {
+	case "id":
+		return stringField(func(u *db.UserProcessingResult) string { return u.ID })
+	case "processingStatus":
+		return enumField(func(u *db.UserProcessingResult) db.ProcessingStatus { return u.ProcessingStatus }, enums.AppendProcessingStatus)
+	case "workflowExecutionType":
+		return enumField(func(u *db.UserProcessingResult) db.ExecutionType { return u.WorkflowExecutionType }, enums.AppendExecutionType)
+	case "workflowVersion":
+		return intField(func(u *db.UserProcessingResult) int { return u.WorkflowVersion })
+	case "scheduledDateTime":
+		return timeField(func(u *db.UserProcessingResult) time.Time { return u.ScheduledDateTime })
+	case "startedDateTime":
+		return optTimeField(func(u *db.UserProcessingResult) *time.Time { return u.StartedDateTime })
+	case "completedDateTime":
+		return optTimeField(func(u *db.UserProcessingResult) *time.Time { return u.CompletedDateTime })
+	case "totalTasksCount":
+		return intField(func(u *db.UserProcessingResult) int { return u.TotalTasksCount })
+	case "failedTasksCount":
+		return intField(func(u *db.UserProcessingResult) int { return u.FailedTasksCount })
+	case "totalUnprocessedTasksCount":
+		return intField(func(u *db.UserProcessingResult) int { return u.TotalUnprocessedTasksCount })
+	case "subject":
+		return objectField(c, o, f, userImplementors, userFields, true, nil,
+			func(r *Resolver, ctx context.Context, u *db.UserProcessingResult, _ map[string]any) (*db.User, error) {
+				return r.UserProcessingResult().Subject(ctx, u)
+			})
+	case "run":
+		return objectField(c, o, f, runImplementors, runFields, true, nil,
+			func(r *Resolver, ctx context.Context, u *db.UserProcessingResult, _ map[string]any) (*db.Run, error) {
+				return r.UserProcessingResult().Run(ctx, u)
+			})
+	case "workflow":
+		return objectField(c, o, f, workflowImplementors, workflowFields, true, nil,
+			func(r *Resolver, ctx context.Context, u *db.UserProcessingResult, _ map[string]any) (*db.Workflow, error) {
+				return r.UserProcessingResult().Workflow(ctx, u)
+			})
+	case "version":
+		return objectField(c, o, f, workflowVersionImplementors, versionFields, false, nil,
+			func(r *Resolver, ctx context.Context, u *db.UserProcessingResult, _ map[string]any) (*db.WorkflowVersion, error) {
+				return r.UserProcessingResult().Version(ctx, u)
+			})
+	case "taskProcessingResults":
+		return connectionField(c, o, f, resultConnection(), (*executionContext).field_UserProcessingResult_taskProcessingResults_args,
+			func(r *Resolver, ctx context.Context, u *db.UserProcessingResult, a map[string]any) (*model.Connection[db.TaskProcessingResult], error) {
+				return r.UserProcessingResult().TaskProcessingResults(ctx, u, mustArg[*int](a, "first"), mustArg[*string](a, "after"), mustArg[*int](a, "last"),
+					mustArg[*string](a, "before"), mustArg[*db.TaskProcessingResultWhere](a, "where"), mustArg[[]*model.Order](a, "orderBy"))
+			})
+	}
+	return nil
+}
+
+func versionFields(c *fastCompiler, f graphql.CollectedField) writer[db.WorkflowVersion] {
+	switch f.Name {
+	case "versionNumber":
+		return intField(func(v *db.WorkflowVersion) int { return v.VersionNumber })
+	case "displayName":
+		return stringField(func(v *db.WorkflowVersion) string { return v.DisplayName })
+	case "description":
+		return optStringField(func(v *db.WorkflowVersion) *string { return v.Description })
+	case "category":
+		return enumField(func(v *db.WorkflowVersion) db.WorkflowCategory { return v.Category }, enums.AppendWorkflowCategory)
+	case "isEnabled":
+		return boolField(func(v *db.WorkflowVersion) bool { return v.IsEnabled })
+	case "isSchedulingEnabled":
+		return boolField(func(v *db.WorkflowVersion) bool { return v.IsSchedulingEnabled })
+	case "createdDateTime":
+		return optTimeField(func(v *db.WorkflowVersion) *time.Time { return v.CreatedDateTime })
+	case "lastModifiedDateTime":
+		return optTimeField(func(v *db.WorkflowVersion) *time.Time { return v.LastModifiedDateTime })
+	case "workflow":
+		return objectField(c, "WorkflowVersion", f, workflowImplementors, workflowFields, true, nil,
+			func(r *Resolver, ctx context.Context, v *db.WorkflowVersion, _ map[string]any) (*db.Workflow, error) {
+				return r.WorkflowVersion().Workflow(ctx, v)
+			})
+	}
+	return nil
+}
+
+func insightsFields(c *fastCompiler, f graphql.CollectedField) writer[model.Insights] {
+	const o = "Insights"
+	switch f.Name {
+	case "startDateTime":
+		return timeField(func(i *model.Insights) time.Time { return i.StartDateTime })
+	case "endDateTime":
+		return timeField(func(i *model.Insights) time.Time { return i.EndDateTime })
+	case "workflowsProcessedSummary":
+		return objectField(c, o, f, workflowsInsightsSummaryImplementors, insightsSummaryFields, true, nil,
+			func(r *Resolver, ctx context.Context, i *model.Insights, _ map[string]any) (*db.InsightsSummary, error) {
+				return r.Insights().WorkflowsProcessedSummary(ctx, i)
+			})
+	case "workflowsProcessedByCategory":
+		return objectField(c, o, f, workflowsInsightsByCategoryImplementors, insightsByCategoryFields, true, nil,
+			func(r *Resolver, ctx context.Context, i *model.Insights, _ map[string]any) (*model.WorkflowsInsightsByCategory, error) {
+				return r.Insights().WorkflowsProcessedByCategory(ctx, i)
+			})
+	case "topWorkflowsProcessedSummary":
+		return listField(c, o, f, topWorkflowsInsightsSummaryImplementors, topWorkflowFields, (*executionContext).field_Insights_topWorkflowsProcessedSummary_args,
+			func(r *Resolver, ctx context.Context, i *model.Insights, a map[string]any) ([]*model.TopWorkflowsInsightsSummary, error) {
+				return r.Insights().TopWorkflowsProcessedSummary(ctx, i, mustArg[*int](a, "first"))
+			})
+	case "topTasksProcessedSummary":
+		return listField(c, o, f, topTasksInsightsSummaryImplementors, topTaskFields, (*executionContext).field_Insights_topTasksProcessedSummary_args,
+			func(r *Resolver, ctx context.Context, i *model.Insights, a map[string]any) ([]*model.TopTasksInsightsSummary, error) {
+				return r.Insights().TopTasksProcessedSummary(ctx, i, mustArg[*int](a, "first"))
+			})
+	case "groups":
+		return listField(c, o, f, insightsGroupImplementors, insightsGroupFields, (*executionContext).field_Insights_groups_args,
+			func(r *Resolver, ctx context.Context, i *model.Insights, a map[string]any) ([]*db.InsightsSummary, error) {
+				return r.Insights().Groups(ctx, i, mustArg[string](a, "groupBy"))
+			})
+	case "failuresByReason":
+		return listField(c, o, f, failureReasonCountImplementors, failureReasonFields, nil,
+			func(r *Resolver, ctx context.Context, i *model.Insights, _ map[string]any) ([]*db.FailureReasonCount, error) {
+				return r.Insights().FailuresByReason(ctx, i)
+			})
+	}
+	return nil
+}
+
+// insightsSummaryFields is WorkflowsInsightsSummary, and InsightsGroup but its key.
+func insightsSummaryFields(_ *fastCompiler, f graphql.CollectedField) writer[db.InsightsSummary] {
+	switch f.Name {
+	case "totalRuns":
+		return intField(func(s *db.InsightsSummary) int { return s.TotalRuns })
+	case "successfulRuns":
+		return intField(func(s *db.InsightsSummary) int { return s.SuccessfulRuns })
+	case "failedRuns":
+		return intField(func(s *db.InsightsSummary) int { return s.FailedRuns })
+	case "totalUsers":
+		return intField(func(s *db.InsightsSummary) int { return s.TotalUsers })
+	case "successfulUsers":
+		return intField(func(s *db.InsightsSummary) int { return s.SuccessfulUsers })
+	case "failedUsers":
+		return intField(func(s *db.InsightsSummary) int { return s.FailedUsers })
+	case "totalTasks":
+		return intField(func(s *db.InsightsSummary) int { return s.TotalTasks })
+	case "successfulTasks":
+		return intField(func(s *db.InsightsSummary) int { return s.SuccessfulTasks })
+	case "failedTasks":
+		return intField(func(s *db.InsightsSummary) int { return s.FailedTasks })
+	}
+	return nil
+}
+
+func insightsGroupFields(c *fastCompiler, f graphql.CollectedField) writer[db.InsightsSummary] {
+	if f.Name == "key" {
+		return stringField(func(s *db.InsightsSummary) string { return s.Key })
+	}
+	return insightsSummaryFields(c, f)
+}
+
+func insightsByCategoryFields(_ *fastCompiler, f graphql.CollectedField) writer[model.WorkflowsInsightsByCategory] {
+	type byCategory = model.WorkflowsInsightsByCategory
+	switch f.Name {
+	case "totalJoinerRuns":
+		return intField(func(s *byCategory) int { return s.TotalJoinerRuns })
+	case "successfulJoinerRuns":
+		return intField(func(s *byCategory) int { return s.SuccessfulJoinerRuns })
+	case "failedJoinerRuns":
+		return intField(func(s *byCategory) int { return s.FailedJoinerRuns })
+	case "totalMoverRuns":
+		return intField(func(s *byCategory) int { return s.TotalMoverRuns })
+	case "successfulMoverRuns":
+		return intField(func(s *byCategory) int { return s.SuccessfulMoverRuns })
+	case "failedMoverRuns":
+		return intField(func(s *byCategory) int { return s.FailedMoverRuns })
+	case "totalLeaverRuns":
+		return intField(func(s *byCategory) int { return s.TotalLeaverRuns })
+	case "successfulLeaverRuns":
+		return intField(func(s *byCategory) int { return s.SuccessfulLeaverRuns })
+	case "failedLeaverRuns":
+		return intField(func(s *byCategory) int { return s.FailedLeaverRuns })
+	}
+	return nil
+}
+
+func topWorkflowFields(c *fastCompiler, f graphql.CollectedField) writer[model.TopWorkflowsInsightsSummary] {
+	type top = model.TopWorkflowsInsightsSummary
+	switch f.Name {
+	case "workflowId":
+		return stringField(func(s *top) string { return s.WorkflowID })
+	case "workflowDisplayName":
+		return stringField(func(s *top) string { return s.WorkflowDisplayName })
+	case "workflowCategory":
+		return enumField(func(s *top) db.WorkflowCategory { return s.WorkflowCategory }, enums.AppendWorkflowCategory)
+	case "workflowVersion":
+		return intField(func(s *top) int { return s.WorkflowVersion })
+	case "workflow":
+		return objectField(c, "TopWorkflowsInsightsSummary", f, workflowImplementors, workflowFields, false, nil,
+			func(r *Resolver, ctx context.Context, s *top, _ map[string]any) (*db.Workflow, error) {
+				return r.TopWorkflowsInsightsSummary().Workflow(ctx, s)
+			})
+	case "totalRuns":
+		return intField(func(s *top) int { return s.TotalRuns })
+	case "successfulRuns":
+		return intField(func(s *top) int { return s.SuccessfulRuns })
+	case "failedRuns":
+		return intField(func(s *top) int { return s.FailedRuns })
+	case "totalUsers":
+		return intField(func(s *top) int { return s.TotalUsers })
+	case "successfulUsers":
+		return intField(func(s *top) int { return s.SuccessfulUsers })
+	case "failedUsers":
+		return intField(func(s *top) int { return s.FailedUsers })
+	}
+	return nil
+}
+
+func topTaskFields(c *fastCompiler, f graphql.CollectedField) writer[model.TopTasksInsightsSummary] {
+	type top = model.TopTasksInsightsSummary
+	switch f.Name {
+	case "taskDefinitionId":
+		return stringField(func(s *top) string { return s.TaskDefinitionID })
+	case "taskDefinitionDisplayName":
+		return stringField(func(s *top) string { return s.TaskDefinitionDisplayName })
+	case "taskDefinition":
+		return objectField(c, "TopTasksInsightsSummary", f, taskDefinitionImplementors, taskDefinitionFields, false, nil,
+			func(r *Resolver, ctx context.Context, s *top, _ map[string]any) (*db.TaskDefinition, error) {
+				return r.TopTasksInsightsSummary().TaskDefinition(ctx, s)
+			})
+	case "totalTasks":
+		return intField(func(s *top) int { return s.TotalTasks })
+	case "successfulTasks":
+		return intField(func(s *top) int { return s.SuccessfulTasks })
+	case "failedTasks":
+		return intField(func(s *top) int { return s.FailedTasks })
+	case "totalUsers":
+		return intField(func(s *top) int { return s.TotalUsers })
+	case "successfulUsers":
+		return intField(func(s *top) int { return s.SuccessfulUsers })
+	case "failedUsers":
+		return intField(func(s *top) int { return s.FailedUsers })
+	}
+	return nil
+}
+
+func failureReasonFields(_ *fastCompiler, f graphql.CollectedField) writer[db.FailureReasonCount] {
+	switch f.Name {
+	case "failureReason":
+		return optStringField(func(r *db.FailureReasonCount) *string { return r.FailureReason })
+	case "count":
+		return intField(func(r *db.FailureReasonCount) int { return r.Count })
+	}
+	return nil
+}
+
 // inputUnmarshalers is the index of gqlgen's generated input unmarshalers that the argument
 // parsers look up in the context (generated.go's Exec installs the same list; an input missing
 // here fails to parse, and the request then runs through gqlgen).
@@ -571,6 +876,8 @@ var inputUnmarshalers = sync.OnceValue(func() *graphql.InputUnmarshalerIndex {
 		graphql.NewInputUnmarshaler("TaskProcessingResultWhere", ec.unmarshalInputTaskProcessingResultWhere),
 		graphql.NewInputUnmarshaler("TaskReportOrder", ec.unmarshalInputTaskReportOrder),
 		graphql.NewInputUnmarshaler("TaskReportWhere", ec.unmarshalInputTaskReportWhere),
+		graphql.NewInputUnmarshaler("UserProcessingResultOrder", ec.unmarshalInputUserProcessingResultOrder),
+		graphql.NewInputUnmarshaler("UserProcessingResultWhere", ec.unmarshalInputUserProcessingResultWhere),
 		graphql.NewInputUnmarshaler("WorkflowExecutionTypeFilter", ec.unmarshalInputWorkflowExecutionTypeFilter),
 		graphql.NewInputUnmarshaler("WorkflowOrder", ec.unmarshalInputWorkflowOrder),
 		graphql.NewInputUnmarshaler("WorkflowWhere", ec.unmarshalInputWorkflowWhere),

@@ -17,15 +17,18 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"lcw-gateway/db"
 	"lcw-gateway/db/dbtest"
 	"lcw-gateway/demo"
 	"lcw-gateway/endpoint"
 	"lcw-gateway/graph"
 	"lcw-gateway/graph/graphtest"
 	"lcw-gateway/msgraph"
+	"lcw-gateway/msgraph/msgraphtest"
 	"lcw-gateway/server"
 )
 
@@ -40,7 +43,9 @@ import (
 func TestFastPathAnswersAsGqlgen(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		store := e.Open(t)
-		if _, err := msgraph.ImportDir(context.Background(), store, fixtureDir(t, "msgraph-docs-example")); err != nil {
+		// The history fixture: the docs example with user processing results, versions and a
+		// deleted workflow, so includeDeleted and deletedWorkflows answer something.
+		if _, err := msgraph.ImportDir(context.Background(), store, msgraphtest.HistoryExample(t)); err != nil {
 			t.Fatal(err)
 		}
 		opts := demo.OptionsForResults(1500)
@@ -54,7 +59,27 @@ func TestFastPathAnswersAsGqlgen(t *testing.T) {
 		off.FastPath = endpoint.Off
 		slow := server.New(store, logger, nil, server.WithPolicy(off))
 
+		// More deleted workflows than the fixture's one, so deletedWorkflows has pages.
+		var deleted []db.Workflow
+		for i := range 4 {
+			at := benchNow.Add(-time.Duration(i+1) * 24 * time.Hour)
+			deleted = append(deleted, db.Workflow{ID: fmt.Sprintf("dddddddd-0000-4000-8000-00000000000%d", i),
+				DisplayName: "Deleted " + strconv.Itoa(i), Category: db.WorkflowCategory([]string{"joiner", "leaver"}[i%2]),
+				Version: 1 + i, IsEnabled: i%2 == 0, DeletedDateTime: &at})
+		}
+		if _, err := store.Write(context.Background(), db.Batch{Workflows: deleted}); err != nil {
+			t.Fatal(err)
+		}
 		pools := collectPools(t, fast)
+		// Missing marks on some workflows and runs (as a full sync pass leaves them), so
+		// missingSinceDateTime is null on some items and a time on others.
+		missingAt := benchNow.Add(-time.Hour)
+		if _, err := store.MarkWorkflowsMissing(context.Background(), pools.workflows[1:], missingAt); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.MarkRunsMissing(context.Background(), pools.workflows[0], nil, missingAt); err != nil {
+			t.Fatal(err)
+		}
 		served := map[string]int{}
 		check := func(name, query string, vars map[string]any, mustServe bool) {
 			t.Helper()
@@ -108,6 +133,28 @@ func TestFastPathAnswersAsGqlgen(t *testing.T) {
 		check("unknown id", `{ taskReport(id: "nope") { id } }`, nil, false)
 		check("bad cursor", `{ taskReports(first: 2, after: "bm90IGEgY3Vyc29y") { nodes { id } } }`, nil, false)
 		check("introspection", `{ __schema { queryType { name } } }`, nil, false)
+		check("reversed insights window", `{ insights(startDateTime: "2030-01-01T00:00:00Z", endDateTime: "2020-01-01T00:00:00Z") { startDateTime } }`, nil, false)
+		// The history a dashboard reads, every new argument given.
+		check("history", `query($wf: ID!, $deleted: Boolean) {
+			workflows(first: 100, includeDeleted: $deleted, orderBy: [{field: displayName, direction: desc}]) {
+				totalCount nodes { id deletedDateTime missingSinceDateTime lastSyncedDateTime versions { versionNumber category workflow { id } } } }
+			deletedWorkflows(first: 5, where: {category: {eq: mover}}) { totalCount nodes { id displayName deletedDateTime } }
+			workflow(id: $wf) { userProcessingResults(first: 3, where: {processingStatus: {ne: queued}}, orderBy: [{field: scheduledDateTime, direction: desc}]) {
+				totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id processingStatus workflowVersion version { versionNumber }
+					subject { id processingResults(last: 2) { nodes { id workflow { id } } } }
+					run { id missingSinceDateTime userProcessingResults(first: 2) { totalCount } }
+					taskProcessingResults(first: 2, orderBy: [{field: id, direction: desc}]) { nodes { id processingStatus } } } } } }
+			insights(startDateTime: "2020-01-01T00:00:00Z", endDateTime: "2030-01-01T00:00:00Z") { startDateTime endDateTime
+				workflowsProcessedSummary { totalRuns failedUsers successfulTasks } workflowsProcessedByCategory { totalLeaverRuns failedJoinerRuns successfulMoverRuns }
+				topWorkflowsProcessedSummary(first: 3) { workflowId workflowCategory workflowVersion totalUsers workflow { displayName } }
+				topTasksProcessedSummary(first: 2) { taskDefinitionId taskDefinitionDisplayName failedTasks taskDefinition { id } }
+				groups(groupBy: day) { key totalRuns failedTasks } failuresByReason { failureReason count } }
+		}`, map[string]any{"wf": pools.workflows[0], "deleted": true}, true)
+		for _, id := range pools.userResults {
+			check("user processing result "+id, `query($id: ID!) { userProcessingResult(id: $id) { id scheduledDateTime completedDateTime
+				totalTasksCount failedTasksCount totalUnprocessedTasksCount workflowExecutionType workflow { id } } }`,
+				map[string]any{"id": id}, true)
+		}
 
 		gen := &selectionGen{schema: graph.ClientSafeSchema(), rnd: rand.New(rand.NewPCG(12, uint64(len(e.Name)))), pools: pools}
 		for i := range 300 {
@@ -198,6 +245,7 @@ func diffOutcome(before, after map[string]float64) string {
 // idPools are ids and cursors of the store, for the generator's arguments.
 type idPools struct {
 	workflows, reports, nodes []string
+	userResults               []string
 	cursors                   map[string][]string // by connection type
 }
 
@@ -244,9 +292,26 @@ func collectPools(t *testing.T, h http.Handler) idPools {
 		p.cursors["TaskProcessingResult"] = append(p.cursors["TaskProcessingResult"], e.Cursor)
 		p.nodes = append(p.nodes, e.Node.ID, e.Node.Subject.ID)
 	}
+	var u struct {
+		Workflow struct {
+			UserProcessingResults struct {
+				Edges []struct {
+					Cursor string
+					Node   struct{ ID string }
+				}
+			}
+		}
+	}
+	graphtest.MustData(t, h, `query($wf: ID!) { workflow(id: $wf) { userProcessingResults(first: 4) { edges { cursor node { id } } } } }`,
+		map[string]any{"wf": p.workflows[0]}, &u)
+	for _, e := range u.Workflow.UserProcessingResults.Edges {
+		p.cursors["UserProcessingResult"] = append(p.cursors["UserProcessingResult"], e.Cursor)
+		p.userResults = append(p.userResults, e.Node.ID)
+		p.nodes = append(p.nodes, e.Node.ID)
+	}
 	p.nodes = append(p.nodes, p.workflows[0])
-	if len(p.workflows) == 0 || len(p.reports) == 0 {
-		t.Fatal("the store holds no workflows or reports")
+	if len(p.workflows) == 0 || len(p.reports) == 0 || len(p.userResults) == 0 {
+		t.Fatal("the store holds no workflows, reports or user processing results")
 	}
 	return p
 }
@@ -303,7 +368,7 @@ func (g *selectionGen) alias(name string) string {
 func (g *selectionGen) rootField(b *strings.Builder, second bool) {
 	g.forceAlias = second
 	wf := g.pick(g.pools.workflows)
-	switch g.rnd.IntN(9) {
+	switch g.rnd.IntN(12) {
 	case 0, 1:
 		fmt.Fprintf(b, " %staskReports(workflowId: %q%s)", g.alias("taskReports"), wf, g.connectionArgs("TaskReport"))
 		g.selection(b, "TaskReportConnection", 0)
@@ -325,6 +390,20 @@ func (g *selectionGen) rootField(b *strings.Builder, second bool) {
 	case 7:
 		fmt.Fprintf(b, " %staskDefinitions%s", g.alias("taskDefinitions"), parens(g.connectionArgs("TaskDefinition")))
 		g.selection(b, "TaskDefinitionConnection", 0)
+	case 8:
+		fmt.Fprintf(b, " %sworkflows(includeDeleted: %s%s)", g.alias("workflows"),
+			g.variable("includeDeleted", "Boolean", g.rnd.IntN(3) > 0), g.connectionArgs("Workflow"))
+		g.selection(b, "WorkflowConnection", 0)
+	case 9:
+		fmt.Fprintf(b, " %sdeletedWorkflows%s", g.alias("deletedWorkflows"), parens(g.connectionArgs("Workflow")))
+		g.selection(b, "WorkflowConnection", 0)
+	case 10:
+		fmt.Fprintf(b, " %suserProcessingResult(id: %s)", g.alias("userProcessingResult"),
+			g.variable("uid", "ID!", g.pick(append(slices.Clone(g.pools.userResults), "missing"))))
+		g.selection(b, "UserProcessingResult", 0)
+	case 11:
+		fmt.Fprintf(b, " %sinsights(startDateTime: \"2020-01-01T00:00:00Z\", endDateTime: \"2030-01-01T00:00:00Z\")", g.alias("insights"))
+		g.selection(b, "Insights", 0)
 	default:
 		fmt.Fprintf(b, " %staskReportSummary(workflowId: %q, startDateTime: \"2020-01-01T00:00:00Z\", endDateTime: \"2030-01-01T00:00:00Z\")",
 			g.alias("taskReportSummary"), wf)
@@ -346,6 +425,7 @@ var (
 		"Run":                  {`{processingStatus: {ne: queued}}`, `{workflowExecutionType: {eq: scheduled}}`},
 		"Workflow":             {`{isEnabled: {eq: true}}`, `{category: {eq: leaver}}`},
 		"TaskDefinition":       {`{category: {has: joiner}}`, `{version: {ge: 1}}`},
+		"UserProcessingResult": {`{processingStatus: {eq: completed}}`, `{failedTasksCount: {gt: 0}}`, `{workflowVersion: {ge: 2}}`},
 	}
 	orderOf = map[string][]string{
 		"TaskReport":           {`[{field: completedDateTime, direction: desc}]`, `[{field: id}]`, `[{field: processingStatus, direction: desc}, {field: id}]`},
@@ -353,6 +433,7 @@ var (
 		"Run":                  {`[{field: id, direction: desc}]`},
 		"Workflow":             {`[{field: displayName}]`},
 		"TaskDefinition":       {`[{field: displayName, direction: desc}]`},
+		"UserProcessingResult": {`[{field: completedDateTime, direction: desc}]`, `[{field: processingStatus}, {field: id, direction: desc}]`},
 	}
 )
 
@@ -467,7 +548,15 @@ func (g *selectionGen) field(b *strings.Builder, parent string, f *ast.FieldDefi
 		case "endDateTime":
 			args = append(args, `endDateTime: "2030-01-01T00:00:00Z"`)
 		case "groupBy":
-			args = append(args, "groupBy: "+g.pick([]string{"task", "run", "taskDefinition", "day"}))
+			groups := []string{"task", "run", "taskDefinition", "day"}
+			if parent == "Insights" {
+				groups = []string{"workflow", "category", "taskDefinition", "day"}
+			}
+			args = append(args, "groupBy: "+g.pick(groups))
+		case "first":
+			if !strings.HasSuffix(named, "Connection") && g.rnd.IntN(2) == 0 {
+				args = append(args, "first: "+strconv.Itoa(1+g.rnd.IntN(3)))
+			}
 		}
 	}
 	argText := ""
