@@ -378,11 +378,7 @@ func (w *wireTaskProcessingResult) model(parent reportRef) (db.TaskProcessingRes
 			return out, err
 		}
 	}
-	subject := ""
-	if w.Subject != nil {
-		subject = w.Subject.ID
-	}
-	if out.SubjectID, err = graphID("subject.id", subject); err != nil {
+	if out.SubjectID, err = subjectID(w.Subject); err != nil {
 		return out, err
 	}
 	if out.CreatedDateTime, err = requiredTime("createdDateTime", w.CreatedDateTime); err != nil {
@@ -439,11 +435,7 @@ func (w *wireUserProcessingResult) model(workflowID, runID string) (db.UserProce
 	if out.ID, err = graphID("id", w.ID); err != nil {
 		return out, err
 	}
-	subject := ""
-	if w.Subject != nil {
-		subject = w.Subject.ID
-	}
-	if out.SubjectID, err = graphID("subject.id", subject); err != nil {
+	if out.SubjectID, err = subjectID(w.Subject); err != nil {
 		return out, err
 	}
 	if out.ScheduledDateTime, err = requiredTime("scheduledDateTime", w.ScheduledDateTime); err != nil {
@@ -461,4 +453,13 @@ func (w *wireUserProcessingResult) model(workflowID, runID string) (db.UserProce
 func (w *wireUser) model() (db.User, error) {
 	id, err := graphID("id", w.ID)
 	return db.User{ID: id, DisplayName: w.DisplayName, UserPrincipalName: w.UserPrincipalName, Mail: w.Mail}, err
+}
+
+// subjectID is the id of the user a result names; a result without one is refused.
+func subjectID(subject *wireRef) (string, error) {
+	id := ""
+	if subject != nil {
+		id = subject.ID
+	}
+	return graphID("subject.id", id)
 }
