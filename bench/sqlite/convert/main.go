@@ -1,7 +1,9 @@
 // Command convert copies a tenant's rows from a gateway database on PostgreSQL (the bench's
 // database, after ../shared/bench/peer-lcw/gateway/load.sql) into a new gateway SQLite file,
-// through the store's own write path, so the SQLite figures of the bench are measured on the
-// same rows as the PostgreSQL ones.
+// through the store's own write path as an import takes it (one BulkLoad with the secondary
+// indexes of the empty tables built once at the end, Write for every group of rows), so the
+// SQLite figures of the bench are measured on the same rows as the PostgreSQL ones, in the file
+// an import of them would have written.
 //
 //	go run ./bench/sqlite/convert --from postgres://postgres@127.0.0.1:55432/peer?sslmode=disable --to bench.db
 package main
@@ -13,6 +15,8 @@ import (
 	"log"
 	"os"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -26,7 +30,7 @@ func main() {
 	from := flag.String("from", "", "postgres:// URL of the gateway database to read (migrated and loaded)")
 	to := flag.String("to", "", "SQLite file to write; it must not exist yet")
 	tenantID := flag.String("tenant", tenant.Default, "tenant whose rows are copied")
-	batch := flag.Int("batch", 10000, "rows per write transaction")
+	batch := flag.Int("batch", 5000, "rows per write (the import writes groups of about 2,000)")
 	flag.Parse()
 	if *from == "" || *to == "" || !db.IsPostgres(*from) || *batch < 1 {
 		flag.Usage()
@@ -58,21 +62,34 @@ func convert(ctx context.Context, from, to, tenantID string, batch int) error {
 	ctx = tenant.WithTenant(ctx, tenantID)
 	src = src.WithContext(ctx)
 	start := time.Now()
-	for _, step := range []func() (string, int, error){
-		copyRows(ctx, src, tenantID, batch, writeAs(dst, func(b *db.Batch, rows []db.TaskDefinition) { b.TaskDefinitions = rows })),
-		copyRows(ctx, src, tenantID, batch, writeAs(dst, func(b *db.Batch, rows []db.Workflow) { b.Workflows = rows })),
-		copyRows(ctx, src, tenantID, batch, writeAs(dst, func(b *db.Batch, rows []db.Task) { b.Tasks = rows })),
-		copyRows(ctx, src, tenantID, batch, writeAs(dst, func(b *db.Batch, rows []db.User) { b.Users = rows })),
-		copyRows(ctx, src, tenantID, batch, writeAs(dst, func(b *db.Batch, rows []db.Run) { b.Runs = rows })),
-		copyRows(ctx, src, tenantID, batch, writeAs(dst, func(b *db.Batch, rows []db.TaskReport) { b.TaskReports = rows })),
-		copyRows(ctx, src, tenantID, batch, writeAs(dst, func(b *db.Batch, rows []db.TaskProcessingResult) { b.TaskProcessingResults = rows })),
-	} {
-		t0 := time.Now()
-		table, n, err := step()
-		if err != nil {
-			return err
+	// One transaction, as an import: the tables are empty, so BulkLoad drops their secondary
+	// indexes and builds each once from the sorted rows before the commit, and the upserts skip
+	// reading stored copies and run as statements prepared once. Written table by table, one
+	// batch at a time (Write, as the import's writer does), while the next batch is read.
+	err = dst.BulkLoad(ctx, db.LoadOptions{DeferIndexes: true}, func(ctx context.Context) error {
+		for _, step := range []func() (string, int, error){
+			copyRows(ctx, src, tenantID, batch, writeAs(dst, func(b *db.Batch, rows []db.TaskDefinition) { b.TaskDefinitions = rows })),
+			copyRows(ctx, src, tenantID, batch, writeAs(dst, func(b *db.Batch, rows []db.Workflow) { b.Workflows = rows })),
+			copyRows(ctx, src, tenantID, batch, writeAs(dst, func(b *db.Batch, rows []db.WorkflowVersion) { b.WorkflowVersions = rows })),
+			copyRows(ctx, src, tenantID, batch, writeAs(dst, func(b *db.Batch, rows []db.Task) { b.Tasks = rows })),
+			copyRows(ctx, src, tenantID, batch, writeAs(dst, func(b *db.Batch, rows []db.User) { b.Users = rows })),
+			copyRows(ctx, src, tenantID, batch, writeAs(dst, func(b *db.Batch, rows []db.Run) { b.Runs = rows })),
+			copyRows(ctx, src, tenantID, batch, writeAs(dst, func(b *db.Batch, rows []db.TaskReport) { b.TaskReports = rows })),
+			copyRows(ctx, src, tenantID, batch, writeAs(dst, func(b *db.Batch, rows []db.TaskProcessingResult) { b.TaskProcessingResults = rows })),
+			copyRows(ctx, src, tenantID, batch, writeAs(dst, func(b *db.Batch, rows []db.UserProcessingResult) { b.UserProcessingResults = rows })),
+		} {
+			t0 := time.Now()
+			table, n, err := step()
+			if err != nil {
+				return err
+			}
+			log.Printf("%s: %d rows in %.1f s", table, n, time.Since(t0).Seconds())
 		}
-		log.Printf("%s: %d rows in %.1f s", table, n, time.Since(t0).Seconds())
+		log.Printf("rows written in %.1f s; building the indexes and committing", time.Since(start).Seconds())
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	log.Printf("done in %.1f s: %s", time.Since(start).Seconds(), to)
 	return nil
@@ -88,9 +105,11 @@ func writeAs[T any](dst *db.Store, put func(*db.Batch, []T)) func(context.Contex
 	}
 }
 
-// copyRows streams one model's rows of tenantID from src in id order and writes them with upsert,
-// batch rows per transaction, so memory stays bounded whatever the table's size.
-func copyRows[T any](ctx context.Context, src *gorm.DB, tenantID string, batch int, upsert func(context.Context, []T) error) func() (string, int, error) {
+// copyRows streams one model's rows of tenantID from src in id order, batch rows at a time, and
+// hands each batch to write while the next one is read: reading (GORM scans) and writing
+// (SQLite) each take about a core. At most two batches are held, so memory stays bounded
+// whatever the table's size.
+func copyRows[T any](ctx context.Context, src *gorm.DB, tenantID string, batch int, write func(context.Context, []T) error) func() (string, int, error) {
 	return func() (string, int, error) {
 		var model T
 		stmt := &gorm.Statement{DB: src}
@@ -98,36 +117,56 @@ func copyRows[T any](ctx context.Context, src *gorm.DB, tenantID string, batch i
 			return "", 0, err
 		}
 		table := stmt.Schema.Table
-		rows, err := src.Model(&model).Where("tenant_id = ?", tenantID).Order("id").Rows()
-		if err != nil {
-			return table, 0, fmt.Errorf("read %s: %w", table, err)
-		}
-		defer rows.Close()
-		buf := make([]T, 0, batch)
-		n := 0
-		flush := func() error {
-			if err := upsert(ctx, buf); err != nil {
-				return err
+		batches := make(chan []T)
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() error {
+			defer close(batches)
+			rows, err := src.WithContext(gctx).Model(&model).Where("tenant_id = ?", tenantID).Order("id").Rows()
+			if err != nil {
+				return fmt.Errorf("read %s: %w", table, err)
 			}
-			n += len(buf)
-			buf = buf[:0]
-			return nil
-		}
-		for rows.Next() {
-			var row T
-			if err := src.ScanRows(rows, &row); err != nil {
-				return table, n, fmt.Errorf("read %s: %w", table, err)
-			}
-			buf = append(buf, row)
-			if len(buf) == batch {
-				if err := flush(); err != nil {
-					return table, n, err
+			defer rows.Close()
+			buf := make([]T, 0, batch)
+			send := func() error {
+				select {
+				case batches <- buf:
+					buf = make([]T, 0, batch)
+					return nil
+				case <-gctx.Done():
+					return gctx.Err()
 				}
 			}
-		}
-		if err := rows.Err(); err != nil {
-			return table, n, fmt.Errorf("read %s: %w", table, err)
-		}
-		return table, n, flush()
+			for rows.Next() {
+				var row T
+				if err := src.ScanRows(rows, &row); err != nil {
+					return fmt.Errorf("read %s: %w", table, err)
+				}
+				if buf = append(buf, row); len(buf) == batch {
+					if err := send(); err != nil {
+						return err
+					}
+				}
+			}
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("read %s: %w", table, err)
+			}
+			if len(buf) == 0 {
+				return nil
+			}
+			return send()
+		})
+		n := 0
+		g.Go(func() error {
+			for rows := range batches {
+				if err := write(ctx, rows); err != nil {
+					return err
+				}
+				n += len(rows)
+			}
+			return nil
+		})
+		// A failed write cancels the read; a failed read closes batches after what it sent.
+		err := g.Wait()
+		return table, n, err
 	}
 }
