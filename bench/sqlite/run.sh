@@ -14,6 +14,7 @@
 #   BUILD_SOURCE=1                      no bench PostgreSQL: load the bench's SQL into a throw-away
 #                                       database on LCW_BENCH_PG (default 127.0.0.1:5432), then drop it
 #   REBUILD=1                           convert again although a file exists
+#   FILE_ONLY=1                         make the file (convert or migrate) and stop
 #   BENCH_SQLITE_DIR                    work folder (default /tmp/lcw-bench-sqlite): bench-KEY.db and
 #                                       the notes beside it, results/run-*/ (summary.md, raw wrk
 #                                       outputs, the responses, the binaries while running)
@@ -148,6 +149,8 @@ elif [ "${REBUILD:-}" = 1 ] || [ ! -f "$file" ]; then
 else
   echo "reusing $file ($(du -h "$file" | cut -f1)); REBUILD=1 converts again"
 fi
+
+if [ "${FILE_ONLY:-}" = 1 ]; then rm -rf "$out"; echo "$file ($made)"; exit 0; fi
 
 if [ "${QUICK:-}" = 1 ]; then runs=1; dur=5s; conns="${CONNS:-10}"; else runs="${RUNS:-3}"; dur="${DURATION:-10s}"; conns="${CONNS:-10 50}"; fi
 secs="${dur%s}"; [ "$secs" -ge 5 ] 2>/dev/null || { echo "DURATION must be whole seconds >= 5 (e.g. 10s)" >&2; exit 2; }
