@@ -20,6 +20,9 @@
 #                                       outputs, the responses, the binaries while running)
 #   GW_EXTRA="--db-max-open-conns 4"    more serve flags; the default is the gateway's own defaults
 #                                       (add --pprof-addr 127.0.0.1:PORT to profile it during the loads)
+#   OTHER_MAX=0.5 QUIET_WAIT=60         a run is taken when other processes used at most OTHER_MAX cores
+#                                       (else run again, 4 attempts); before each, wait up to QUIET_WAIT s
+#                                       for an idle machine (a dry run on a busy one: OTHER_MAX=9 QUIET_WAIT=0)
 #   PORT                                the gateway's port (default 5601; PORT+1 for the PostgreSQL check)
 #   BENCH=DIR                           the bench (default ../shared/bench beside the checkout)
 #
@@ -235,14 +238,15 @@ while True:
 ' "$1" "$2"
 }
 busy() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
-# quiet: wait (at most 60 s) until the machine is under 0.25 cores busy over a second.
+# quiet: wait (at most QUIET_WAIT, 60 s) until the machine is under 0.25 cores busy over a second.
+quiet_wait="${QUIET_WAIT:-60}"
 quiet() {
   local b0
-  for _ in $(seq 1 60); do
+  for _ in $(seq 1 "$quiet_wait"); do
     b0=$(busy); sleep 1
     [ $(($(busy) - b0)) -lt 25 ] && return 0
   done
-  echo "  machine not idle after 60 s; running anyway"
+  [ "$quiet_wait" = 0 ] || echo "  machine not idle after $quiet_wait s; running anyway"
 }
 for q in q1 q2 q3 q4; do
   for c in $conns; do
