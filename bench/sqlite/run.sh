@@ -223,7 +223,7 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # killed or PID ends (this kernel may not reset VmHWM by clear_refs, so the peak of each run is
 # sampled).
 rss_peak() {
-  python3 -c '
+  exec python3 -c '
 import sys, time
 pid, out, peak = sys.argv[1], sys.argv[2], 0
 while True:
@@ -283,7 +283,7 @@ done
 
 hwm=$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
 OUT="$out" FLAGS="--rate-limit 0 ${GW_EXTRA:-}" FILE="$file" MADE="$made" HWM="$hwm" LOAD0="$load0" \
-  COMMIT="$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)" python3 - <<'PY' | tee "$out/summary.md"
+  COMMIT="$(git -C "$root" describe --always --dirty 2>/dev/null || echo "not a git checkout")" python3 - <<'PY' | tee "$out/summary.md"
 import glob, os, re, statistics
 env, med = os.environ, statistics.median
 out = env["OUT"]
