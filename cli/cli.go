@@ -39,7 +39,7 @@ type commandLine struct {
 type dbFlags struct {
 	DB              string        `name:"db" env:"LCW_DB" default:"lcw.db" help:"SQLite file path, or a postgres:// URL."`
 	DBRead          string        `name:"db-read" env:"LCW_DB_READ" help:"postgres:// URL of a read replica: queries go there, imports to --db."`
-	MaxOpenConns    int           `name:"db-max-open-conns" env:"LCW_DB_MAX_OPEN_CONNS" default:"0" help:"Most open connections (0: 4 × GOMAXPROCS for PostgreSQL, 8 for SQLite); a read that finds none free before its time limit gets SERVICE_UNAVAILABLE."`
+	MaxOpenConns    int           `name:"db-max-open-conns" env:"LCW_DB_MAX_OPEN_CONNS" default:"0" help:"Most open connections (0: 4 × GOMAXPROCS for PostgreSQL, 2 × GOMAXPROCS and at least 4 for SQLite); a read that finds none free before its time limit gets SERVICE_UNAVAILABLE."`
 	MaxIdleConns    int           `name:"db-max-idle-conns" env:"LCW_DB_MAX_IDLE_CONNS" default:"0" help:"Most idle connections kept in the pool (0: as many as may be open, so load never closes and reopens them)."`
 	ConnMaxLifetime time.Duration `name:"db-conn-max-lifetime" env:"LCW_DB_CONN_MAX_LIFETIME" default:"1h" help:"Close connections older than this (0: never)."`
 	ConnMaxIdleTime time.Duration `name:"db-conn-max-idle-time" env:"LCW_DB_CONN_MAX_IDLE_TIME" default:"30m" help:"Close connections idle longer than this (0: never)."`

@@ -117,7 +117,7 @@ if [ -n "$base" ]; then
     exit 1
   fi
   keep "$tmp"
-  made=$(python3 -c 'import sys; a, b, c = map(float, sys.argv[1:]); print("copied in %.0f s and migrated in %.0f s from %s" % (b - a, c - b, sys.argv[4]))' \
+  made=$(python3 -c 'import sys; a, b, c = map(float, sys.argv[1:4]); print("copied in %.0f s and migrated in %.0f s from %s" % (b - a, c - b, sys.argv[4]))' \
     "$t0" "$t1" "$(date +%s.%N)" "$(basename "$base")")
   echo "$made"
 elif [ "${REBUILD:-}" = 1 ] || [ ! -f "$file" ]; then
