@@ -91,3 +91,38 @@ func TestBulkLoadDefersIndexesOfEmptyTables(t *testing.T) {
 		}
 	})
 }
+
+// Every SQLite connection of the pool has the store's page cache (4 MiB, not SQLite's 2,000 KiB:
+// docs/performance.md), also the one a bulk load enlarged its cache on, and the pool has its
+// default size.
+func TestSQLiteConnectionsKeepTheirPageCache(t *testing.T) {
+	ctx := context.Background()
+	s := dbtest.Open(t, dbtest.SQLiteDSN(t))
+	sqlDB, err := s.SQL()
+	must(t, err)
+	if got, want := sqlDB.Stats().MaxOpenConnections, db.DefaultMaxOpenConns(false); got != want || want < 4 {
+		t.Fatalf("pool of %d connections, want the default %d (at least 4)", got, want)
+	}
+	check := func(when string) {
+		t.Helper()
+		// Hold every connection at once, so each of the pool's is asked.
+		n := db.DefaultMaxOpenConns(false)
+		for range n {
+			conn, err := sqlDB.Conn(ctx)
+			must(t, err)
+			defer conn.Close()
+			var kib int
+			must(t, conn.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&kib))
+			if kib != -4096 {
+				t.Errorf("%s: a connection's cache_size is %d, want -4096 (4 MiB)", when, kib)
+			}
+		}
+	}
+	check("opened")
+	err = s.BulkLoad(ctx, db.LoadOptions{DeferIndexes: true}, func(ctx context.Context) error {
+		_, err := s.Write(ctx, db.Batch{Users: []db.User{{ID: "u1"}}})
+		return err
+	})
+	must(t, err)
+	check("after a bulk load")
+}
