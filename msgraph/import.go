@@ -51,7 +51,7 @@ func ImportDir(ctx context.Context, sink Sink, dir string, progress ...func(done
 		}
 	}
 	var stats Stats
-	err = sink.BulkLoad(ctx, db.LoadOptions{DeferIndexes: true}, func(ctx context.Context) error {
+	err = sink.BulkLoad(ctx, db.LoadOptions{DeferIndexes: true, Copy: true}, func(ctx context.Context) error {
 		var memo *db.ImportMemo
 		if m, ok := sink.(memoStore); ok {
 			var err error
