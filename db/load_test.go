@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"lcw-gateway/db"
@@ -88,6 +89,59 @@ func TestBulkLoadDefersIndexesOfEmptyTables(t *testing.T) {
 		}
 		if n := len(dbtest.Dump(t, dsn)["task_processing_results"]); n != 1200 {
 			t.Errorf("%d results stored, want 1200", n)
+		}
+	})
+}
+
+// Into a table it found empty, a load inserts plainly (by COPY on PostgreSQL) the rows it has not
+// written yet; a row it wrote already, with other values or the same, is upserted as anywhere else:
+// counted as updated or unchanged, its last values stored, its change recorded once.
+func TestBulkLoadUpsertsRowsItWroteBefore(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, dsn := open(t, e)
+		ctx := context.Background()
+		results := make([]db.TaskProcessingResult, 1100)
+		for i := range results {
+			results[i] = result(fmt.Sprintf("r%04d", i))
+		}
+		again := slices.Clone(results[900:])
+		reason := "the later page's"
+		for i := range again[:100] {
+			again[i].FailureReason = &reason // r0900..r0999 change; r1000..r1099 are sent twice alike
+		}
+		var st db.WriteStats
+		err := s.BulkLoad(ctx, db.LoadOptions{DeferIndexes: true, Copy: true}, func(ctx context.Context) error {
+			for _, b := range []db.Batch{{TaskProcessingResults: results}, {TaskProcessingResults: again}} {
+				w, err := s.Write(ctx, b)
+				if err != nil {
+					return err
+				}
+				st = st.Add(w)
+			}
+			return nil
+		})
+		must(t, err)
+		if want := (db.Counts{Created: 1100, Updated: 100, Unchanged: 100}); st.TaskProcessingResults != want {
+			t.Errorf("load wrote %+v, want %+v", st.TaskProcessingResults, want)
+		}
+		stored := dbtest.Dump(t, dsn)["task_processing_results"]
+		if len(stored) != 1100 {
+			t.Fatalf("%d results stored, want 1100", len(stored))
+		}
+		for _, r := range stored {
+			id := r["id"].(string)
+			if want := any(nil); id >= "r0900" && id < "r1000" {
+				if r["failure_reason"] != reason {
+					t.Errorf("%s: failure_reason %v, want the later page's", id, r["failure_reason"])
+				}
+			} else if r["failure_reason"] != want {
+				t.Errorf("%s: failure_reason %v, want none", id, r["failure_reason"])
+			}
+		}
+		changes, err := s.ChangesAfter(ctx, 0, 10_000)
+		must(t, err)
+		if len(changes) != 1200 {
+			t.Errorf("%d change-feed entries, want 1,100 created and 100 updated", len(changes))
 		}
 	})
 }
