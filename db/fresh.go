@@ -1,62 +1,24 @@
 package db
 
 import (
-	"context"
 	"hash/maphash"
 	"reflect"
-	"strings"
 )
 
-// A bulk load writes most rows into tables it found empty (a first import): every row stored in
-// one was written by the load itself. Such a row needs no conflict handling unless the load wrote
-// its id before (a later page repeating it), which the load's filter of ids tells: the rows it
-// has certainly not written go in as plain inserts (on PostgreSQL by COPY, when the load holds a
-// connection for it), counted as created, without the upsert's conflict checks, its RETURNING or
-// (SQLite) the count of stored ids. The others take the upsert as before.
+// A bulk load on PostgreSQL with a connection of its own (LoadOptions.Copy) writes most rows
+// into tables it found empty (a first import): every row stored in one was written by the load
+// itself. Such a row needs no conflict handling unless the load wrote its id before (a later page
+// repeating it), which the load's filter of ids tells: the rows it has certainly not written go
+// in by COPY, counted as created, without the upsert's parsing, conflict checks and RETURNING;
+// the others take the upsert as before. On SQLite, plain multi-row INSERTs in their place measured
+// no cheaper than the upserts (docs/performance.md), so it keeps the upserts.
 
-// insertFresh writes rows that no stored row can conflict with, and counts them as created.
-func (s *Store) insertFresh(ctx context.Context, conn writeConn, l *load, t *writeTable, rows []reflect.Value) (Counts, error) {
-	if l.copier != nil {
-		if err := l.copier.copy(t, rows); err != nil {
-			return Counts{}, err
-		}
-		return Counts{Created: len(rows)}, nil
-	}
-	size := max(1, min(maxStatementRows, maxVariables/len(t.fields)))
-	for i := 0; i < len(rows); i += size {
-		chunk := rows[i:min(i+size, len(rows))]
-		args := make([]any, 0, len(chunk)*len(t.fields))
-		for _, r := range chunk {
-			for _, f := range t.fields {
-				v, err := copyValue(r.Field(f))
-				if err != nil {
-					return Counts{}, err
-				}
-				args = append(args, v)
-			}
-		}
-		q := t.insertSQL(s.postgres, len(chunk))
-		s.sent(q, args)
-		if _, err := conn.exec(ctx, q, t.keeps(len(chunk)), args); err != nil {
-			return Counts{}, err
-		}
+// copyFresh writes rows that no stored row can conflict with, and counts them as created.
+func (s *Store) copyFresh(l *load, t *writeTable, rows []reflect.Value) (Counts, error) {
+	if err := l.copier.copy(t, rows); err != nil {
+		return Counts{}, err
 	}
 	return Counts{Created: len(rows)}, nil
-}
-
-// insertSQL inserts n rows, with no conflict clause.
-func (t *writeTable) insertSQL(postgres bool, n int) string {
-	return t.cached(sqlKey{postgres: postgres, rows: n, plain: true}, func(b *strings.Builder) {
-		b.WriteString("INSERT INTO " + t.name + " (" + strings.Join(t.columns, ", ") + ") VALUES ")
-		for i := range n {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('(')
-			placeholders(b, postgres, 1+i*len(t.columns), len(t.columns))
-			b.WriteByte(')')
-		}
-	})
 }
 
 // splitFresh adds the ids of rows to the load's filter for table t and returns the rows whose ids

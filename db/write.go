@@ -268,11 +268,11 @@ func upsert[T any](ctx context.Context, s *Store, rows []T, policy conflictPolic
 			conn.load = l
 		}
 		compare := l == nil || !l.emptyAtStart[t.name]
-		if !compare {
-			// An empty table: rows this load has not written yet go in plainly (fresh.go).
+		if !compare && l.copier != nil {
+			// An empty table: rows this load has not written yet go in by COPY (fresh.go).
 			fresh, rest := l.splitFresh(t, batch)
 			if len(fresh) > 0 {
-				c, err := s.insertFresh(ctx, conn, l, t, fresh)
+				c, err := s.copyFresh(l, t, fresh)
 				if err != nil {
 					return fmt.Errorf("write %s: %w", t.entity, err)
 				}
@@ -596,7 +596,6 @@ type sqlKey struct {
 	policy   conflictPolicy
 	count    bool
 	read     bool
-	plain    bool
 }
 
 var writeTables sync.Map // reflect.Type → *writeTable
