@@ -42,10 +42,7 @@ func TestBulkLoadDefersIndexesOfEmptyTables(t *testing.T) {
 			t.Fatalf("only %d indexes: %v", len(before), before)
 		}
 		must(t, write(ctx, s, db.Batch{TaskReports: []db.TaskReport{report("a", 1)}})) // not empty
-		results := make([]db.TaskProcessingResult, 1200)
-		for i := range results {
-			results[i] = result(fmt.Sprintf("r%04d", i))
-		}
+		results := numberedResults(1200)
 		load := func(fail error) (db.WriteStats, error) {
 			var st db.WriteStats
 			err := s.BulkLoad(ctx, db.LoadOptions{DeferIndexes: true}, func(ctx context.Context) error {
@@ -93,17 +90,15 @@ func TestBulkLoadDefersIndexesOfEmptyTables(t *testing.T) {
 	})
 }
 
-// Into a table it found empty, a load inserts plainly (by COPY on PostgreSQL) the rows it has not
-// written yet; a row it wrote already, with other values or the same, is upserted as anywhere else:
-// counted as updated or unchanged, its last values stored, its change recorded once.
+// Into a table it found empty, a load with Copy on PostgreSQL copies the rows it has not written
+// yet; a row it wrote already, with other values or the same, is upserted as anywhere else:
+// counted as updated or unchanged, its last values stored, its change recorded once. SQLite
+// upserts every row; the outcome is the same.
 func TestBulkLoadUpsertsRowsItWroteBefore(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		s, dsn := open(t, e)
 		ctx := context.Background()
-		results := make([]db.TaskProcessingResult, 1100)
-		for i := range results {
-			results[i] = result(fmt.Sprintf("r%04d", i))
-		}
+		results := numberedResults(1100)
 		again := slices.Clone(results[900:])
 		reason := "the later page's"
 		for i := range again[:100] {
@@ -144,4 +139,13 @@ func TestBulkLoadUpsertsRowsItWroteBefore(t *testing.T) {
 			t.Errorf("%d change-feed entries, want 1,100 created and 100 updated", len(changes))
 		}
 	})
+}
+
+// numberedResults are n results with the ids r0000, r0001, ….
+func numberedResults(n int) []db.TaskProcessingResult {
+	out := make([]db.TaskProcessingResult, n)
+	for i := range out {
+		out[i] = result(fmt.Sprintf("r%04d", i))
+	}
+	return out
 }
