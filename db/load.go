@@ -53,6 +53,7 @@ type load struct {
 	emptyAtStart map[string]bool
 	mu           sync.Mutex
 	stmts        map[string]*sql.Stmt // prepared on SQLite (writeConn), by SQL
+	written      map[string]*idFilter // per table empty at start, the ids written (fresh.go)
 	done         int64
 	total        int64
 	progress     func(done, total int64)
@@ -68,7 +69,7 @@ type loadKey struct{ s *Store }
 // DROP INDEX locks the table until the commit, so readers of it wait for the load: that is why
 // only empty tables are done this way (there is nothing to read yet).
 func (s *Store) BulkLoad(ctx context.Context, opts LoadOptions, fn func(ctx context.Context) error) error {
-	l := &load{copyInto: map[string]bool{}, emptyAtStart: map[string]bool{}, stmts: map[string]*sql.Stmt{}, total: int64(opts.Expect.Total().Total()), progress: opts.Progress}
+	l := &load{copyInto: map[string]bool{}, emptyAtStart: map[string]bool{}, stmts: map[string]*sql.Stmt{}, written: map[string]*idFilter{}, total: int64(opts.Expect.Total().Total()), progress: opts.Progress}
 	gdb := s.db.WithContext(ctx)
 	useCopy := s.postgres && opts.Copy
 	if useCopy {

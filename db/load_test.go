@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"lcw-gateway/db"
@@ -41,10 +42,7 @@ func TestBulkLoadDefersIndexesOfEmptyTables(t *testing.T) {
 			t.Fatalf("only %d indexes: %v", len(before), before)
 		}
 		must(t, write(ctx, s, db.Batch{TaskReports: []db.TaskReport{report("a", 1)}})) // not empty
-		results := make([]db.TaskProcessingResult, 1200)
-		for i := range results {
-			results[i] = result(fmt.Sprintf("r%04d", i))
-		}
+		results := numberedResults(1200)
 		load := func(fail error) (db.WriteStats, error) {
 			var st db.WriteStats
 			err := s.BulkLoad(ctx, db.LoadOptions{DeferIndexes: true}, func(ctx context.Context) error {
@@ -125,4 +123,64 @@ func TestSQLiteConnectionsKeepTheirPageCache(t *testing.T) {
 	})
 	must(t, err)
 	check("after a bulk load")
+}
+
+// Into a table it found empty, a load with Copy on PostgreSQL copies the rows it has not written
+// yet; a row it wrote already, with other values or the same, is upserted as anywhere else:
+// counted as updated or unchanged, its last values stored, its change recorded once. SQLite
+// upserts every row; the outcome is the same.
+func TestBulkLoadUpsertsRowsItWroteBefore(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, dsn := open(t, e)
+		ctx := context.Background()
+		results := numberedResults(1100)
+		again := slices.Clone(results[900:])
+		reason := "the later page's"
+		for i := range again[:100] {
+			again[i].FailureReason = &reason // r0900..r0999 change; r1000..r1099 are sent twice alike
+		}
+		var st db.WriteStats
+		err := s.BulkLoad(ctx, db.LoadOptions{DeferIndexes: true, Copy: true}, func(ctx context.Context) error {
+			for _, b := range []db.Batch{{TaskProcessingResults: results}, {TaskProcessingResults: again}} {
+				w, err := s.Write(ctx, b)
+				if err != nil {
+					return err
+				}
+				st = st.Add(w)
+			}
+			return nil
+		})
+		must(t, err)
+		if want := (db.Counts{Created: 1100, Updated: 100, Unchanged: 100}); st.TaskProcessingResults != want {
+			t.Errorf("load wrote %+v, want %+v", st.TaskProcessingResults, want)
+		}
+		stored := dbtest.Dump(t, dsn)["task_processing_results"]
+		if len(stored) != 1100 {
+			t.Fatalf("%d results stored, want 1100", len(stored))
+		}
+		for _, r := range stored {
+			id := r["id"].(string)
+			if want := any(nil); id >= "r0900" && id < "r1000" {
+				if r["failure_reason"] != reason {
+					t.Errorf("%s: failure_reason %v, want the later page's", id, r["failure_reason"])
+				}
+			} else if r["failure_reason"] != want {
+				t.Errorf("%s: failure_reason %v, want none", id, r["failure_reason"])
+			}
+		}
+		changes, err := s.ChangesAfter(ctx, 0, 10_000)
+		must(t, err)
+		if len(changes) != 1200 {
+			t.Errorf("%d change-feed entries, want 1,100 created and 100 updated", len(changes))
+		}
+	})
+}
+
+// numberedResults are n results with the ids r0000, r0001, ….
+func numberedResults(n int) []db.TaskProcessingResult {
+	out := make([]db.TaskProcessingResult, n)
+	for i := range out {
+		out[i] = result(fmt.Sprintf("r%04d", i))
+	}
+	return out
 }

@@ -268,6 +268,18 @@ func upsert[T any](ctx context.Context, s *Store, rows []T, policy conflictPolic
 			conn.load = l
 		}
 		compare := l == nil || !l.emptyAtStart[t.name]
+		if !compare && l.copier != nil {
+			// An empty table: rows this load has not written yet go in by COPY (fresh.go).
+			fresh, rest := l.splitFresh(t, batch)
+			if len(fresh) > 0 {
+				c, err := s.copyFresh(l, t, fresh)
+				if err != nil {
+					return fmt.Errorf("write %s: %w", t.entity, err)
+				}
+				total = total.Add(c)
+			}
+			batch = rest
+		}
 		size := max(1, min(maxStatementRows, maxVariables/len(t.fields)))
 		for i := 0; i < len(batch); i += size {
 			chunk, existing := batch[i:min(i+size, len(batch))], -1

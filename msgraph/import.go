@@ -34,7 +34,7 @@ func ImportDir(ctx context.Context, sink Sink, dir string, progress ...func(done
 	if !info.IsDir() {
 		return Stats{}, fmt.Errorf("import: %s is not a folder", dir)
 	}
-	src := &meteredSource{Source: DirSource{Dir: dir}}
+	src := &meteredSource{dir: DirSource{Dir: dir}}
 	size, err := folderSize(dir)
 	if err != nil {
 		return Stats{}, fmt.Errorf("import: %w", err)
@@ -51,15 +51,31 @@ func ImportDir(ctx context.Context, sink Sink, dir string, progress ...func(done
 		}
 	}
 	var stats Stats
-	err = sink.BulkLoad(ctx, db.LoadOptions{DeferIndexes: true}, func(ctx context.Context) error {
-		pipe := newPipeline(ctx, sink, importGroupRows)
-		walked, err := WalkWith(ctx, src, pipe, WalkOptions{Progress: report})
+	err = sink.BulkLoad(ctx, db.LoadOptions{DeferIndexes: true, Copy: true}, func(ctx context.Context) error {
+		var memo *db.ImportMemo
+		if m, ok := sink.(memoStore); ok {
+			var err error
+			if memo, err = m.OpenImportMemo(ctx); err != nil {
+				return err
+			}
+		}
+		pipe := newPipeline(ctx, sink, importGroupRows, memo)
+		opts := WalkOptions{Progress: report}
+		if memo != nil {
+			opts.Memo = pipe
+		}
+		walked, err := WalkWith(ctx, src, pipe, opts)
 		written, werr := pipe.Close(err == nil)
 		if err != nil {
 			return err
 		}
 		if werr != nil {
 			return werr
+		}
+		if memo != nil {
+			if err := memo.Finish(ctx); err != nil {
+				return err
+			}
 		}
 		walked.Written = written
 		stats = walked
@@ -74,15 +90,27 @@ func ImportDir(ctx context.Context, sink Sink, dir string, progress ...func(done
 	return stats, nil
 }
 
-// meteredSource counts the bytes of the records its pages hold.
+// memoStore is a sink that keeps an import memo (*db.Store): ImportDir then skips the pages of
+// results that an earlier import stored and that nothing has changed since (db/importmemo.go).
+type memoStore interface {
+	OpenImportMemo(ctx context.Context) (*db.ImportMemo, error)
+}
+
+// meteredSource counts the bytes of the records its pages hold (of a raw page, its bytes).
 type meteredSource struct {
-	Source
+	dir   DirSource
 	bytes atomic.Int64
+}
+
+func (m *meteredSource) Raw(ctx context.Context, req Request) (string, []byte, error) {
+	where, b, err := m.dir.Raw(ctx, req)
+	m.bytes.Add(int64(len(b)))
+	return where, b, err
 }
 
 func (m *meteredSource) Pages(ctx context.Context, req Request) iter.Seq2[*Page, error] {
 	return func(yield func(*Page, error) bool) {
-		for p, err := range m.Source.Pages(ctx, req) {
+		for p, err := range m.dir.Pages(ctx, req) {
 			if p != nil {
 				for _, raw := range p.Value {
 					m.bytes.Add(int64(len(raw)))

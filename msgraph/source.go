@@ -98,23 +98,39 @@ func (d DirSource) entity(p string) (*Page, error) {
 }
 
 func (d DirSource) read(p string) (*Page, error) {
-	rel := filepath.FromSlash(p + ".json")
-	// Paths are built from ids found in the data: never let one reach outside the folder.
-	if p == "" || !filepath.IsLocal(rel) || strings.Contains(p, `\`) {
-		return nil, fmt.Errorf("%q is not a collection path inside %s", p, d.Dir)
-	}
-	file, err := resolve(d.Dir, rel)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(d.Dir, rel), ErrNotFound)
-		}
-		return nil, err
-	}
-	b, err := os.ReadFile(file)
+	file, b, err := d.readFile(p)
 	if err != nil {
 		return nil, err
 	}
 	return decodePage(file, b)
+}
+
+// Raw returns the file saved for req.Path (a collection) undecoded, and its name.
+func (d DirSource) Raw(ctx context.Context, req Request) (where string, b []byte, err error) {
+	if err := ctx.Err(); err != nil {
+		return "", nil, err
+	}
+	if req.Entity {
+		return "", nil, fmt.Errorf("%s: a folder holds collections only", req.Path)
+	}
+	return d.readFile(req.Path)
+}
+
+func (d DirSource) readFile(p string) (string, []byte, error) {
+	rel := filepath.FromSlash(p + ".json")
+	// Paths are built from ids found in the data: never let one reach outside the folder.
+	if p == "" || !filepath.IsLocal(rel) || strings.Contains(p, `\`) {
+		return "", nil, fmt.Errorf("%q is not a collection path inside %s", p, d.Dir)
+	}
+	file, err := resolve(d.Dir, rel)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", nil, fmt.Errorf("%s: %w", filepath.Join(d.Dir, rel), ErrNotFound)
+		}
+		return "", nil, err
+	}
+	b, err := os.ReadFile(file)
+	return file, b, err
 }
 
 // resolve finds rel under dir, matching a component case-insensitively when no exact match

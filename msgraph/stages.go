@@ -2,6 +2,7 @@ package msgraph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -324,12 +325,25 @@ func (w *walker) run(ctx context.Context, base string, wf workflowRef, g reportG
 	return nil
 }
 
-// results reads a report's results and returns the subjects they name.
+// results reads a report's results and returns the subjects they name. A page the import
+// memo holds (see PageMemo) is not decoded: what it gave last time is handed on instead.
 func (w *walker) results(ctx context.Context, base string, report reportRef) ([]string, error) {
 	var seen []string
 	req := Request{Path: collectionPath(base, "taskReports", report.pathID, "taskProcessingResults")}
-	err := w.each(ctx, req, true, func(ctx context.Context, p *Page) error {
-		var tasks []db.Task
+	key := []string{report.id, report.workflowID, report.runID, report.taskID}
+	hit := func(p db.ImportPage) error {
+		tasks, err := recalledTasks(p.Tasks, report.workflowID)
+		if err != nil {
+			return err
+		}
+		seen = append(seen, p.Subjects...)
+		subjects := w.newSubjects(p.Subjects)
+		w.count("taskProcessingResults", p.Records, func(s *Stats) { s.TaskProcessingResults += p.Records })
+		w.opts.Memo.Skipped(db.WriteStats{TaskProcessingResults: db.Counts{Unchanged: p.Rows}})
+		return w.write(ctx, db.Batch{Tasks: w.unsentTasks(tasks), Subjects: subjects})
+	}
+	err := w.eachRemembered(ctx, req, db.MemoResults, report.id, key, hit, func(ctx context.Context, p *Page) (db.ImportPage, error) {
+		var inline []inlineTask
 		var subjects []db.User
 		rows, err := decode(p, func(_ int, r *wireTaskProcessingResult) (db.TaskProcessingResult, error) {
 			result, err := r.model(report)
@@ -341,41 +355,67 @@ func (w *walker) results(ctx context.Context, base string, report reportRef) ([]
 				if err != nil {
 					return result, fmt.Errorf("task: %w", err)
 				}
-				tasks = append(tasks, t)
+				inline = append(inline, inlineTask{t, r.Task})
 			}
 			return result, nil
 		})
 		if err != nil {
-			return err
+			return db.ImportPage{}, err
+		}
+		tasks := make([]db.Task, len(inline))
+		for i, t := range inline {
+			tasks[i] = t.model
 		}
 		for _, r := range rows {
 			seen = append(seen, r.SubjectID)
 		}
-		subjects = w.newSubjects(seen[len(seen)-len(rows):])
+		named := seen[len(seen)-len(rows):]
+		subjects = w.newSubjects(named)
 		w.count("taskProcessingResults", len(rows), func(s *Stats) { s.TaskProcessingResults += len(rows) })
-		return w.write(ctx, db.Batch{Tasks: w.unsentTasks(tasks), Subjects: subjects, TaskProcessingResults: rows})
+		if err := w.write(ctx, db.Batch{Tasks: w.unsentTasks(tasks), Subjects: subjects, TaskProcessingResults: rows}); err != nil {
+			return db.ImportPage{}, err
+		}
+		if w.opts.Memo == nil {
+			return db.ImportPage{}, nil
+		}
+		remembered, err := rememberTasks(inline)
+		distinct := len(dedupe(rows, func(r db.TaskProcessingResult) string { return r.ID }))
+		return db.ImportPage{Records: len(rows), Rows: distinct, Subjects: distinctIDs(named), Tasks: remembered}, err
 	})
 	return seen, err
 }
 
 // userResults reads a run's user processing results (one per user) and returns the subjects
 // they name. A folder saved before the gateway read them has none: the collection is optional.
+// A page the import memo holds is not decoded, as in results.
 func (w *walker) userResults(ctx context.Context, base string, wf workflowRef, g reportGroup) ([]string, error) {
 	var seen []string
 	req := Request{Path: collectionPath(base, "runs", g.pathID, "userProcessingResults")}
-	err := w.each(ctx, req, true, func(ctx context.Context, p *Page) error {
+	hit := func(p db.ImportPage) error {
+		seen = append(seen, p.Subjects...)
+		subjects := w.newSubjects(p.Subjects)
+		w.count("userProcessingResults", p.Records, func(s *Stats) { s.UserProcessingResults += p.Records })
+		w.opts.Memo.Skipped(db.WriteStats{UserProcessingResults: db.Counts{Unchanged: p.Rows}})
+		return w.write(ctx, db.Batch{Subjects: subjects})
+	}
+	err := w.eachRemembered(ctx, req, db.MemoUserResults, g.run.ID, []string{wf.id, g.run.ID}, hit, func(ctx context.Context, p *Page) (db.ImportPage, error) {
 		rows, err := decode(p, func(_ int, r *wireUserProcessingResult) (db.UserProcessingResult, error) {
 			return r.model(wf.id, g.run.ID)
 		})
 		if err != nil {
-			return err
+			return db.ImportPage{}, err
 		}
 		for _, r := range rows {
 			seen = append(seen, r.SubjectID)
 		}
-		subjects := w.newSubjects(seen[len(seen)-len(rows):])
+		named := seen[len(seen)-len(rows):]
+		subjects := w.newSubjects(named)
 		w.count("userProcessingResults", len(rows), func(s *Stats) { s.UserProcessingResults += len(rows) })
-		return w.write(ctx, db.Batch{Subjects: subjects, UserProcessingResults: rows})
+		if err := w.write(ctx, db.Batch{Subjects: subjects, UserProcessingResults: rows}); err != nil {
+			return db.ImportPage{}, err
+		}
+		distinct := len(dedupe(rows, func(r db.UserProcessingResult) string { return r.ID }))
+		return db.ImportPage{Records: len(rows), Rows: distinct, Subjects: distinctIDs(named), Tasks: json.RawMessage("[]")}, nil
 	})
 	return seen, err
 }

@@ -55,6 +55,9 @@ type WalkOptions struct {
 	KeepSince time.Time
 	// Logger receives warnings the walk goes on after (nil: none).
 	Logger *slog.Logger
+	// Memo, when set, lets the walk skip pages of results it holds (an import, see ImportDir);
+	// only with a RawSource.
+	Memo PageMemo
 	// Progress, when set, is told of every page stored: its collection and how many records.
 	// Several goroutines may call it at once.
 	Progress func(collection string, records int)
