@@ -75,6 +75,34 @@ func (s *Store) SummarizeTaskReports(ctx context.Context, workflowID string, sta
 	return &out, err
 }
 
+// SummarizeWorkflowTaskReports is SummarizeTaskReports of a workflow a client named, nil when the
+// tenant has no such workflow, in one statement: the workflow's existence is a column of the
+// aggregate rather than a read before it (Query.taskReportSummary, a round trip less). A window
+// that ends before it starts is an error only for a known workflow, as the two reads answered.
+func (s *Store) SummarizeWorkflowTaskReports(ctx context.Context, workflowID string, start, end time.Time) (*TaskReportSummary, error) {
+	wf := storedID(workflowID)
+	if start.After(end) {
+		var n int64
+		if err := s.scoped(ctx, tableWorkflows).Where("id = ?", wf).Count(&n).Error; err != nil || n == 0 {
+			return nil, err
+		}
+	}
+	known := s.scoped(ctx, tableWorkflows).Select("1").Where("id = ?", wf)
+	reports, err := s.reportsInWindow(ctx, workflowID, start, end)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Known bool
+		TaskReportSummary
+	}
+	err = s.db.WithContext(ctx).Raw("SELECT EXISTS (?) AS known, "+summaryColumns+" FROM (?) AS w", known, reports).Scan(&out).Error
+	if err != nil || !out.Known {
+		return nil, err
+	}
+	return &out.TaskReportSummary, nil
+}
+
 // TaskReportStatistics is SummarizeTaskReports per group, sorted by the group's key.
 func (s *Store) TaskReportStatistics(ctx context.Context, workflowID string, start, end time.Time, by GroupBy) ([]*TaskReportStats, error) {
 	col, ok := groupColumns[by]
