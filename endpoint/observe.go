@@ -140,6 +140,8 @@ type RequestInfo struct {
 	// RequestInfo is put in the context, never changed after.
 	ID string
 
+	media string // the response's media type (withMedia), set before GraphQL runs
+
 	mu        sync.Mutex
 	operation string
 	codes     []string
