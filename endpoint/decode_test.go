@@ -19,6 +19,9 @@ var postBodies = []string{
 	`{"Query":"{ a }","VARIABLES":{"x":[1,{"y":null}]}}`,
 	`{"query":"{ a }","unknown":[1,2]} `,
 	`{"query":"\u00e9\ud800 { a }"}`,
+	`{"query":"{ a }","variables":{"id":"12\"3 -4","s":"a\\","x":[true,null,"9",{"y":"\u0031"}]}}`,
+	`{"query":"{ a }","variables":{"id":"a\\","n":-1e3}}`,
+	`{"query":"{ a }","variables":{"x":[0.1,"2"]},"extensions":{"e":"5"}}`,
 	// accepted above this line (TestDecodePOSTAtOnceAgrees counts them)
 	// refused: the member-by-member decoding says why
 	`{"query":5}`,
@@ -34,7 +37,7 @@ var postBodies = []string{
 	`{"query":"{ a }","operationName":{}}`,
 }
 
-const accepted = 11
+const accepted = 14
 
 // TestDecodePOSTAtOnceAgrees: the one-pass decoding accepts only what the member-by-member one
 // accepts, with the same parameters, and the answer to every body is that of the latter.

@@ -425,6 +425,12 @@ func (o *jsonObject) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
+	if !hasNumber(b) { // no number to keep as json.Number: no Decoder (and its buffer) needed
+		if err := json.Unmarshal(b, &o.m); err != nil || o.m == nil {
+			return errNotObject
+		}
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(&o.m); err != nil || o.m == nil {
@@ -435,16 +441,36 @@ func (o *jsonObject) UnmarshalJSON(b []byte) error {
 
 var errNotObject = errors.New("not a JSON object")
 
+// hasNumber tells whether the JSON value b (valid: encoding/json hands it over) holds a number
+// outside its strings.
+func hasNumber(b []byte) bool {
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			switch c {
+			case '\\':
+				escaped = true
+			case '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '-' || c >= '0' && c <= '9':
+			return true
+		}
+	}
+	return false
+}
+
 // decodePOSTAtOnce decodes the body in one pass; ok is false for anything decodePOSTByMember
 // would refuse (it then runs, to say what is wrong), so both agree on every body they accept
 // (TestDecodePOSTAtOnceAgrees).
 func decodePOSTAtOnce(body []byte, params *graphql.RawParams) (documentID string, ok bool) {
-	dec := json.NewDecoder(bytes.NewReader(body))
 	var req directBody
-	if err := dec.Decode(&req); err != nil {
-		return "", false
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	if err := json.Unmarshal(body, &req); err != nil { // also refuses a second value after the first
 		return "", false
 	}
 	set := func(into *string, v *string) {
