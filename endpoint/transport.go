@@ -98,21 +98,6 @@ var (
 	noSniff = []string{"nosniff"}
 )
 
-// Deadline starts the request's time limit (--graphql-timeout) as it arrives, so reading the
-// body, authenticating, parsing and validating count against it as well as executing. server.New
-// puts it outermost; guardHTTP starts the limit itself when nothing before it did.
-func Deadline(p *Policy, next http.Handler) http.Handler {
-	if p == nil {
-		d := DefaultPolicy()
-		p = &d
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := withDeadline(r.Context(), p)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
-}
-
 // withDeadline bounds ctx by the policy's time limit unless an earlier handler already did. The
 // limit is on the request rather than around the operation: the loaders' batched statements run
 // in the context of the request, and they are what a slow request spends its time in.

@@ -53,17 +53,22 @@ func (o *routeObservers) of(status int) prometheus.Observer {
 	return h
 }
 
-// observe gives each request an id (returned in X-Request-Id and named in internal errors),
-// writes one log line per request (id, operation, duration, status, principal and tenant, never
-// the token) and records its latency under route. Id and log fields travel in one context value.
-func observe(route string, logger *slog.Logger, m *httpMetrics, next http.Handler) http.Handler {
+// observe starts the request's time limit as it arrives (endpoint.RequestDeadline: reading the
+// body, authenticating, parsing and validating count against it; not for subscription streams),
+// gives each request an id (returned in X-Request-Id and named in internal errors), writes one
+// log line per request (id, operation, duration, status, principal and tenant, never the token)
+// and records its latency under route. Id and log fields travel in one context value, and the
+// request is copied once for all of it.
+func observe(route string, logger *slog.Logger, m *httpMetrics, policy *endpoint.Policy, next http.Handler) http.Handler {
 	hist := &routeObservers{route: route, vec: m.duration, by: map[int]prometheus.Observer{}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		ctx, cancel := endpoint.RequestDeadline(r.Context(), policy, r)
+		defer cancel()
 		info := &endpoint.RequestInfo{ID: newRequestID()}
 		w.Header()["X-Request-Id"] = []string{info.ID}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		ctx := endpoint.WithRequestInfo(r.Context(), info)
+		ctx = endpoint.WithRequestInfo(ctx, info)
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		elapsed := time.Since(start)
 		hist.of(rec.status).Observe(elapsed.Seconds())
