@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"lcw-gateway/db/dbtest"
@@ -17,23 +16,10 @@ import (
 	"lcw-gateway/server"
 )
 
-// syncBuffer is a log destination the handler and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) lines(t *testing.T) []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// logLines decodes JSON log lines (the handler runs on the test's goroutine: no lock needed).
+func logLines(t *testing.T, b *bytes.Buffer) []map[string]any {
 	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(s.b.String()), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			t.Fatalf("log line %q: %v", l, err)
@@ -50,7 +36,7 @@ func (s *syncBuffer) lines(t *testing.T) []map[string]any {
 func TestRequestLogAndMetrics(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		store := e.Open(t)
-		var logs syncBuffer
+		var logs bytes.Buffer
 		h := server.New(store, slog.New(slog.NewJSONHandler(&logs, nil)), nil)
 
 		ids := map[string]bool{}
@@ -63,7 +49,7 @@ func TestRequestLogAndMetrics(t *testing.T) {
 			ids[id] = true
 		}
 		bad := graphtest.Send(t, h, `query Broken { workflows(first: 1) { nope } }`, nil)
-		lines := logs.lines(t)
+		lines := logLines(t, &logs)
 		if len(lines) != 4 {
 			t.Fatalf("%d log lines, want 4: %v", len(lines), lines)
 		}
