@@ -243,7 +243,10 @@ func (g *Guard) Middleware(next http.Handler) http.Handler {
 			refuse(w, http.StatusTooManyRequests, "rate limit exceeded: retry after the time in Retry-After")
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(ctx))
+		if ctx != r.Context() { // --auth none adds nothing: no copy of the request for it
+			r = r.WithContext(ctx)
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -29,8 +29,11 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, requestIDKey{}, id)
 }
 
-// RequestID is the id WithRequestID set, or "".
+// RequestID is the id of the request's RequestInfo, else the one WithRequestID set, or "".
 func RequestID(ctx context.Context) string {
+	if info := requestInfoFrom(ctx); info != nil && info.ID != "" {
+		return info.ID
+	}
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
 }

@@ -77,7 +77,7 @@ func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...gra
 		es = graph.WithFastPath(es, resolver, fastPathMetric(opts.Metrics))
 	}
 	srv := handler.New(es)
-	pre := &preflight{limits: limits, maxTokens: policy.MaxTokens, cache: cache}
+	pre := newPreflight(limits, policy.MaxTokens, cache)
 	addStreamTransports(srv, &policy, opts)
 	srv.AddTransport(overHTTP{pre: pre})
 	srv.SetQueryCache(cache)
@@ -118,15 +118,17 @@ func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...gra
 		srv.Use(e)
 	}
 	shareSubscriptions(srv, store, opts)
-	withLoaders := actionRequest(loaders.Middleware(store, srv))
+	withLoaders := requestScope(store, srv)
 	return serveStreams(&policy, opts, guardHTTP(&policy, withLoaders), withLoaders)
 }
 
-// actionRequest hands the mutations the request id and the Idempotency-Key header.
-func actionRequest(next http.Handler) http.Handler {
+// requestScope gives each request its own loaders (graph/loaders) and hands the mutations the
+// request id and the Idempotency-Key header, in one copy of the request.
+func requestScope(store *db.Store, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := actions.WithRequest(r.Context(), actions.Request{ID: RequestID(r.Context()), IdempotencyKey: r.Header.Get("Idempotency-Key")})
-		next.ServeHTTP(w, r.WithContext(ctx))
+		ctx := r.Context()
+		ctx = actions.WithRequest(ctx, actions.Request{ID: RequestID(ctx), IdempotencyKey: r.Header.Get("Idempotency-Key")})
+		next.ServeHTTP(w, r.WithContext(loaders.With(ctx, loaders.New(store))))
 	})
 }
 

@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"context"
+	"log/slog"
 	"regexp"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ type Observer struct {
 	errors   *prometheus.CounterVec
 	names    *labelSet
 	tracer   trace.Tracer
+	tracing  bool // false with the no-op provider: no span to start, name or end
 }
 
 var (
@@ -33,6 +35,7 @@ func NewObserver(reg prometheus.Registerer, tp trace.TracerProvider) *Observer {
 	if tp == nil {
 		tp = noop.NewTracerProvider()
 	}
+	_, off := tp.(noop.TracerProvider)
 	o := &Observer{
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "lcw_graphql_operation_duration_seconds",
@@ -43,9 +46,10 @@ func NewObserver(reg prometheus.Registerer, tp trace.TracerProvider) *Observer {
 			Name: "lcw_graphql_errors_total",
 			Help: "GraphQL errors returned, by extensions.code.",
 		}, []string{"code"}),
-		names:  &labelSet{max: 200, seen: map[string]bool{}},
-		tracer: tp.Tracer("lcw-gateway/graph"),
+		tracer:  tp.Tracer("lcw-gateway/graph"),
+		tracing: !off,
 	}
+	o.names = &labelSet{max: 200, seen: map[string]prometheus.Observer{}, vec: o.duration}
 	reg.MustRegister(o.duration, o.errors)
 	return o
 }
@@ -61,11 +65,14 @@ func (o *Observer) InterceptResponse(ctx context.Context, next graphql.ResponseH
 			name = op.Name
 		}
 	}
-	label := o.names.label(name)
-	ctx, span := o.tracer.Start(ctx, "graphql "+label, trace.WithAttributes(attribute.String("graphql.operation.name", name)))
-	defer span.End()
+	label, hist := o.names.label(name)
+	var span trace.Span
+	if o.tracing {
+		ctx, span = o.tracer.Start(ctx, "graphql "+label, trace.WithAttributes(attribute.String("graphql.operation.name", name)))
+		defer span.End()
+	}
 	resp := next(ctx)
-	o.duration.WithLabelValues(label).Observe(time.Since(start).Seconds())
+	hist.Observe(time.Since(start).Seconds())
 	info := requestInfoFrom(ctx)
 	if info != nil {
 		info.set(name)
@@ -77,7 +84,9 @@ func (o *Observer) InterceptResponse(ctx context.Context, next graphql.ResponseH
 				code = "UNKNOWN"
 			}
 			o.errors.WithLabelValues(code).Inc()
-			span.SetStatus(codes.Error, code)
+			if o.tracing {
+				span.SetStatus(codes.Error, code)
+			}
 			if info != nil {
 				info.addCode(code)
 			}
@@ -87,35 +96,52 @@ func (o *Observer) InterceptResponse(ctx context.Context, next graphql.ResponseH
 }
 
 // labelSet bounds the operation-name label: clients choose the names, so an unbounded label
-// would let one client grow the metrics without end.
+// would let one client grow the metrics without end. It keeps each name's histogram, so a known
+// name costs a map lookup, not the pattern and the histogram's label hashing.
 type labelSet struct {
-	mu   sync.Mutex
+	mu   sync.RWMutex
 	max  int
-	seen map[string]bool
+	seen map[string]prometheus.Observer
+	vec  *prometheus.HistogramVec
 }
 
 var operationName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 
-func (l *labelSet) label(name string) string {
-	if name == "" {
-		return "anonymous"
+func (l *labelSet) label(name string) (string, prometheus.Observer) {
+	l.mu.RLock()
+	h, ok := l.seen[name]
+	l.mu.RUnlock()
+	if ok {
+		return name, h
 	}
-	if !operationName.MatchString(name) {
-		return "other"
+	switch {
+	case name == "":
+		return "anonymous", l.vec.WithLabelValues("anonymous")
+	case !operationName.MatchString(name):
+		return "other", l.vec.WithLabelValues("other")
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.seen[name] {
-		if len(l.seen) >= l.max {
-			return "other"
-		}
-		l.seen[name] = true
+	if h, ok := l.seen[name]; ok {
+		return name, h
 	}
-	return name
+	if len(l.seen) >= l.max {
+		return "other", l.vec.WithLabelValues("other")
+	}
+	h = l.vec.WithLabelValues(name)
+	l.seen[name] = h
+	return name, h
 }
 
-// RequestInfo collects what the request's log line reports about the GraphQL work.
+// RequestInfo is what one request carries through the endpoint in one context value: its id,
+// and what the request's log line reports about the GraphQL work.
 type RequestInfo struct {
+	// ID names the request in X-Request-Id, the log line and internal errors; set before the
+	// RequestInfo is put in the context, never changed after.
+	ID string
+
+	media string // the response's media type (withMedia), set before GraphQL runs
+
 	mu        sync.Mutex
 	operation string
 	codes     []string
@@ -142,16 +168,16 @@ func (r *RequestInfo) addCode(code string) {
 	r.codes = append(r.codes, code)
 }
 
-// LogAttrs are the collected fields as log attributes.
-func (r *RequestInfo) LogAttrs() []any {
+// AppendLogAttrs appends the collected fields to attrs, for the request's log line.
+func (r *RequestInfo) AppendLogAttrs(attrs []slog.Attr) []slog.Attr {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	attrs := []any{"operation", r.operation}
+	attrs = append(attrs, slog.String("operation", r.operation))
 	if len(r.codes) > 0 {
-		attrs = append(attrs, "error_codes", append([]string(nil), r.codes...))
+		attrs = append(attrs, slog.Any("error_codes", append([]string(nil), r.codes...)))
 	}
 	if r.principal != "" {
-		attrs = append(attrs, "principal", r.principal, "tenant", r.tenant)
+		attrs = append(attrs, slog.String("principal", r.principal), slog.String("tenant", r.tenant))
 	}
 	return attrs
 }

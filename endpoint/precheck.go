@@ -7,6 +7,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
+	lrucache "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -24,11 +25,35 @@ type preflight struct {
 	limits    operationLimits
 	maxTokens int
 	cache     *documentCache
+	keys      *lrucache.Cache[string, string] // query text -> normalizedKey; nil: none kept
+}
+
+// keyedTextMax is the longest query text whose key preflight keeps: clients send the same few
+// texts again and again, and lexing and hashing one costs more than the rest of a small lookup's
+// checks; a bound on length bounds what the 1,000 kept keys hold.
+const keyedTextMax = 16 << 10
+
+func newPreflight(limits operationLimits, maxTokens int, cache *documentCache) *preflight {
+	keys, _ := lrucache.New[string, string](1000)
+	return &preflight{limits: limits, maxTokens: maxTokens, cache: cache, keys: keys}
+}
+
+// key is normalizedKey(query), kept per text.
+func (p *preflight) key(query string) string {
+	if p.keys == nil || len(query) > keyedTextMax {
+		return normalizedKey(query, p.maxTokens)
+	}
+	if k, ok := p.keys.Get(query); ok {
+		return k
+	}
+	k := normalizedKey(query, p.maxTokens)
+	p.keys.Add(query, k)
+	return k
 }
 
 // check returns the limit error for query, or nil; ctx gains the document's cache key.
 func (p *preflight) check(ctx context.Context, query, operationName string) (context.Context, *gqlerror.Error) {
-	key := normalizedKey(query, p.maxTokens)
+	key := p.key(query)
 	ctx = context.WithValue(ctx, cacheKeyKey{}, cacheKey{query: query, key: key})
 	if _, ok := p.cache.lru.Get(ctx, key); ok {
 		return ctx, nil

@@ -377,17 +377,20 @@ func Guarded(guard *auth.Guard, b *live.Broker, next http.Handler) http.Handler 
 	})
 }
 
-// DeadlineExceptStreams is Deadline for every request but the streams of subscriptions, which
-// last as long as their client subscribes (their resources are bounded by the live limits).
-func DeadlineExceptStreams(p *Policy, next http.Handler) http.Handler {
-	bounded := Deadline(p, next)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isWebsocket(r) || isEventStream(r) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		bounded.ServeHTTP(w, r)
-	})
+// RequestDeadline starts the request's time limit (--graphql-timeout) as it arrives, so reading
+// the body, authenticating, parsing and validating count against it as well as executing; not for
+// the streams of subscriptions, which last as long as their client subscribes (their resources
+// are bounded by the live limits). server.New's outermost /graphql handler calls it; guardHTTP
+// starts the limit itself when nothing before it did.
+func RequestDeadline(ctx context.Context, p *Policy, r *http.Request) (context.Context, context.CancelFunc) {
+	if isWebsocket(r) || isEventStream(r) {
+		return ctx, func() {}
+	}
+	if p == nil {
+		d := DefaultPolicy()
+		p = &d
+	}
+	return withDeadline(ctx, p)
 }
 
 func isWebsocket(r *http.Request) bool {

@@ -50,9 +50,9 @@ func guardHTTP(p *Policy, next http.Handler) http.Handler {
 			w.Header().Set("X-Request-Id", RequestID(ctx))
 		}
 		h := w.Header()
-		h.Set("Cache-Control", "no-store") // identity data: no proxy or browser cache keeps it
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Add("Vary", "Accept")
+		h["Cache-Control"] = noStore // identity data: no proxy or browser cache keeps it
+		h["X-Content-Type-Options"] = noSniff
+		h["Vary"] = append(h["Vary"], "Accept")
 
 		media, ok := negotiate(r.Header.Get("Accept"))
 		if !ok {
@@ -83,24 +83,20 @@ func guardHTTP(p *Policy, next http.Handler) http.Handler {
 		}
 		ctx, cancel := withDeadline(ctx, p)
 		defer cancel()
-		next.ServeHTTP(w, r.WithContext(withMedia(ctx, media)))
+		ctx = withMedia(ctx, media)
+		if ctx != r.Context() {
+			r = r.WithContext(ctx)
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
-// Deadline starts the request's time limit (--graphql-timeout) as it arrives, so reading the
-// body, authenticating, parsing and validating count against it as well as executing. server.New
-// puts it outermost; guardHTTP starts the limit itself when nothing before it did.
-func Deadline(p *Policy, next http.Handler) http.Handler {
-	if p == nil {
-		d := DefaultPolicy()
-		p = &d
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := withDeadline(r.Context(), p)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
-}
+// Header values set on every response, shared rather than allocated per request (net/http
+// only reads them; Set and Add replace or copy them).
+var (
+	noStore = []string{"no-store"}
+	noSniff = []string{"nosniff"}
+)
 
 // withDeadline bounds ctx by the policy's time limit unless an earlier handler already did. The
 // limit is on the request rather than around the operation: the loaders' batched statements run
@@ -127,12 +123,37 @@ func timeoutLimit(ctx context.Context) time.Duration {
 
 type mediaKey struct{}
 
+// withMedia records the response's media type: in the request's RequestInfo when it has one
+// (no context value, no copy of the request), else in a context value.
 func withMedia(ctx context.Context, media string) context.Context {
+	if info := requestInfoFrom(ctx); info != nil {
+		info.media = media
+		return ctx
+	}
 	return context.WithValue(ctx, mediaKey{}, media)
+}
+
+// mediaOf is the response's media type withMedia recorded, or application/json.
+func mediaOf(ctx context.Context) string {
+	media := ""
+	if info := requestInfoFrom(ctx); info != nil {
+		media = info.media
+	}
+	if media == "" {
+		media, _ = ctx.Value(mediaKey{}).(string)
+	}
+	if media == "" {
+		media = mediaJSON
+	}
+	return media
 }
 
 // isJSONBody accepts application/json with no charset or UTF-8, the only encoding the spec allows.
 func isJSONBody(contentType string) bool {
+	switch contentType { // what clients send, without parsing it
+	case mediaJSON, "application/json; charset=utf-8", "application/json;charset=utf-8", "application/json; charset=UTF-8":
+		return true
+	}
 	mt, params, err := mime.ParseMediaType(contentType)
 	if err != nil || mt != mediaJSON {
 		return false
@@ -145,6 +166,16 @@ func isJSONBody(contentType string) bool {
 // an explicit type before a wildcard, and at equal rank the one listed first. No Accept, */* and
 // application/* mean application/json, as the spec asks of servers until clients all send Accept.
 func negotiate(accept string) (string, bool) {
+	switch accept { // what clients send, without parsing it (TestNegotiateShortcuts)
+	case "", "*/*", mediaJSON, "application/json, */*":
+		return mediaJSON, true
+	case mediaGraphQLResponse, mediaGraphQLResponse + ", " + mediaJSON, mediaGraphQLResponse + ", " + mediaJSON + ";q=0.9":
+		return mediaGraphQLResponse, true
+	}
+	return negotiateParsed(accept)
+}
+
+func negotiateParsed(accept string) (string, bool) {
 	if strings.TrimSpace(accept) == "" {
 		return mediaJSON, true
 	}
@@ -206,9 +237,24 @@ func writeResponse(w http.ResponseWriter, media string, status int, resp *graphq
 		status = http.StatusInternalServerError
 		b = []byte(`{"errors":[{"message":"internal error: the response could not be encoded","extensions":{"code":"` + errcode.Internal + `"}}]}`)
 	}
-	w.Header().Set("Content-Type", media+"; charset=utf-8")
+	w.Header()["Content-Type"] = contentType(media)
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+var (
+	jsonUTF8            = []string{mediaJSON + "; charset=utf-8"}
+	graphQLResponseUTF8 = []string{mediaGraphQLResponse + "; charset=utf-8"}
+)
+
+func contentType(media string) []string {
+	switch media {
+	case mediaJSON:
+		return jsonUTF8
+	case mediaGraphQLResponse:
+		return graphQLResponseUTF8
+	}
+	return []string{media + "; charset=utf-8"}
 }
 
 // encodeResponse is json.Marshal of the wireResponse. A response of data alone (most of them)
@@ -251,10 +297,7 @@ type requestBody struct {
 
 func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
-	media, _ := ctx.Value(mediaKey{}).(string)
-	if media == "" {
-		media = mediaJSON
-	}
+	media := mediaOf(ctx)
 	start := graphql.Now()
 	params := &graphql.RawParams{Headers: r.Header}
 	var documentID string
@@ -342,6 +385,93 @@ func decodePOST(body []byte, params *graphql.RawParams) (documentID, bad string)
 	if len(bytes.TrimSpace(body)) == 0 {
 		return "", "the request body is empty; send a JSON object with a query"
 	}
+	if id, ok := decodePOSTAtOnce(body, params); ok {
+		return id, ""
+	}
+	*params = graphql.RawParams{Headers: params.Headers, ReadTime: params.ReadTime}
+	return decodePOSTByMember(body, params)
+}
+
+// directBody is a POST body decoded in one pass, for a body without faults.
+type directBody struct {
+	Query         *string    `json:"query"`
+	OperationName *string    `json:"operationName"`
+	Variables     jsonObject `json:"variables"`
+	Extensions    jsonObject `json:"extensions"`
+	DocumentID    *string    `json:"documentId"`
+}
+
+// jsonObject is a member that must be an object or null; a repeated member replaces the earlier
+// one, as it does for decodePOSTByMember's raw members.
+type jsonObject struct{ m map[string]any }
+
+func (o *jsonObject) UnmarshalJSON(b []byte) error {
+	o.m = nil
+	if string(b) == "null" {
+		return nil
+	}
+	if !hasNumber(b) { // no number to keep as json.Number: no Decoder (and its buffer) needed
+		if err := json.Unmarshal(b, &o.m); err != nil || o.m == nil {
+			return errNotObject
+		}
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&o.m); err != nil || o.m == nil {
+		return errNotObject
+	}
+	return nil
+}
+
+var errNotObject = errors.New("not a JSON object")
+
+// hasNumber tells whether the JSON value b (valid: encoding/json hands it over) holds a number
+// outside its strings.
+func hasNumber(b []byte) bool {
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			switch c {
+			case '\\':
+				escaped = true
+			case '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '-' || c >= '0' && c <= '9':
+			return true
+		}
+	}
+	return false
+}
+
+// decodePOSTAtOnce decodes the body in one pass; ok is false for anything decodePOSTByMember
+// would refuse (it then runs, to say what is wrong), so both agree on every body they accept
+// (TestDecodePOSTAtOnceAgrees).
+func decodePOSTAtOnce(body []byte, params *graphql.RawParams) (documentID string, ok bool) {
+	var req directBody
+	if err := json.Unmarshal(body, &req); err != nil { // also refuses a second value after the first
+		return "", false
+	}
+	set := func(into *string, v *string) {
+		if v != nil {
+			*into = *v
+		}
+	}
+	set(&params.Query, req.Query)
+	set(&params.OperationName, req.OperationName)
+	set(&documentID, req.DocumentID)
+	params.Variables, params.Extensions = req.Variables.m, req.Extensions.m
+	return documentID, true
+}
+
+// decodePOSTByMember reads each member raw first, so a wrong type is an error that names it.
+func decodePOSTByMember(body []byte, params *graphql.RawParams) (documentID, bad string) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var req requestBody

@@ -8,7 +8,6 @@ package graph
 import (
 	"context"
 	"lcw-gateway/db"
-	"lcw-gateway/graph/loaders"
 	"lcw-gateway/graph/model"
 	"time"
 )
@@ -66,11 +65,7 @@ func (r *queryResolver) TaskDefinition(ctx context.Context, id string) (*db.Task
 
 // TaskReportSummary is the resolver for the taskReportSummary field.
 func (r *queryResolver) TaskReportSummary(ctx context.Context, workflowID string, startDateTime time.Time, endDateTime time.Time) (*db.TaskReportSummary, error) {
-	wf, err := loaders.For(ctx).Workflow.Fill(ctx, []string{workflowID}) // at once: nothing to batch with
-	if len(wf) == 0 || err != nil {
-		return nil, err
-	}
-	return r.Store.SummarizeTaskReports(ctx, wf[0].ID, startDateTime, endDateTime)
+	return r.Store.SummarizeWorkflowTaskReports(ctx, workflowID, startDateTime, endDateTime)
 }
 
 // Node is the resolver for the node field.

@@ -1,9 +1,12 @@
 package server
 
 import (
+	"context"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,20 +30,73 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	return m
 }
 
-// observe writes one log line per request (id, operation, duration, status, principal and tenant,
-// never the token) and records its latency under route.
-func observe(route string, logger *slog.Logger, m *httpMetrics, next http.Handler) http.Handler {
+// routeObservers are a route's histograms by status, looked up once per status rather than per
+// request (WithLabelValues hashes the labels and takes a lock).
+type routeObservers struct {
+	route string
+	vec   *prometheus.HistogramVec
+	mu    sync.RWMutex
+	by    map[int]prometheus.Observer
+}
+
+func (o *routeObservers) of(status int) prometheus.Observer {
+	o.mu.RLock()
+	h, ok := o.by[status]
+	o.mu.RUnlock()
+	if ok {
+		return h
+	}
+	h = o.vec.WithLabelValues(o.route, strconv.Itoa(status))
+	o.mu.Lock()
+	o.by[status] = h
+	o.mu.Unlock()
+	return h
+}
+
+// observe starts the request's time limit as it arrives (endpoint.RequestDeadline: reading the
+// body, authenticating, parsing and validating count against it; not for subscription streams),
+// gives each request an id (returned in X-Request-Id and named in internal errors), writes one
+// log line per request (id, operation, duration, status, principal and tenant, never the token)
+// and records its latency under route. Id and log fields travel in one context value, and the
+// request is copied once for all of it.
+func observe(route string, logger *slog.Logger, m *httpMetrics, policy *endpoint.Policy, next http.Handler) http.Handler {
+	hist := &routeObservers{route: route, vec: m.duration, by: map[int]prometheus.Observer{}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &endpoint.RequestInfo{}
+		ctx, cancel := endpoint.RequestDeadline(r.Context(), policy, r)
+		defer cancel()
+		info := &endpoint.RequestInfo{ID: newRequestID()}
+		w.Header()["X-Request-Id"] = []string{info.ID}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r.WithContext(endpoint.WithRequestInfo(r.Context(), info)))
+		ctx = endpoint.WithRequestInfo(ctx, info)
+		next.ServeHTTP(rec, r.WithContext(ctx))
 		elapsed := time.Since(start)
-		m.duration.WithLabelValues(route, strconv.Itoa(rec.status)).Observe(elapsed.Seconds())
-		attrs := append([]any{"request_id", endpoint.RequestID(r.Context()), "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "duration_ms", float64(elapsed.Microseconds()) / 1000}, info.LogAttrs()...)
-		logger.InfoContext(r.Context(), "request", attrs...)
+		hist.of(rec.status).Observe(elapsed.Seconds())
+		if logger.Enabled(ctx, slog.LevelInfo) { // the attributes cost allocations: none when the line is off
+			logRequest(ctx, logger, info, r, rec.status, elapsed)
+		}
 	})
+}
+
+func logRequest(ctx context.Context, logger *slog.Logger, info *endpoint.RequestInfo, r *http.Request, status int, elapsed time.Duration) {
+	attrs := make([]slog.Attr, 0, 10)
+	attrs = append(attrs, slog.String("request_id", info.ID), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.Int("status", status), slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
+	attrs = info.AppendLogAttrs(attrs)
+	logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+}
+
+// newRequestID is 16 hex digits. A request id names a request in the logs and is no secret, so
+// it comes from the runtime's per-thread generator rather than a system call to crypto/rand.
+func newRequestID() string {
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	v := rand.Uint64()
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = digits[v&0xf]
+		v >>= 4
+	}
+	return string(b[:])
 }
 
 // recordPrincipal copies the authenticated principal into the request's log fields; it runs

@@ -265,6 +265,36 @@ func TestDashboardStatementsConstant(t *testing.T) {
 	t.Logf("statements per dashboard query: %d", counts[0])
 }
 
+// TestSmallQueriesOneStatement: a report by id and a workflow's summary (the bench's Q3 and Q2)
+// are one statement each, also when the workflow is unknown (null, not an error).
+func TestSmallQueriesOneStatement(t *testing.T) {
+	store := demoStore(t, 10_000)
+	h := quietMux(store)
+	wf := biggestWorkflow(t, h)
+	var some struct {
+		TaskReports struct{ Nodes []struct{ ID string } }
+	}
+	graphtest.MustData(t, h, `{ taskReports(first: 1) { nodes { id } } }`, nil, &some)
+	const summary = `query($wf: ID!) { taskReportSummary(workflowId: $wf, startDateTime: "2000-01-01T00:00:00Z", endDateTime: "2100-01-01T00:00:00Z") { totalTasks } }`
+	for _, c := range []struct {
+		name, query string
+		vars        map[string]any
+	}{
+		{"lookup", lookupQuery, map[string]any{"id": some.TaskReports.Nodes[0].ID}},
+		{"summary", summary, map[string]any{"wf": wf}},
+		{"summary of an unknown workflow", summary, map[string]any{"wf": "00000000-0000-0000-0000-000000000000"}},
+	} {
+		if n := statementsOf(t, store, h, c.query, c.vars); n != 1 {
+			t.Errorf("%s: %d statements, want 1", c.name, n)
+		}
+	}
+	var unknown struct{ TaskReportSummary *struct{ TotalTasks int } }
+	graphtest.MustData(t, h, summary, map[string]any{"wf": "00000000-0000-0000-0000-000000000000"}, &unknown)
+	if unknown.TaskReportSummary != nil {
+		t.Errorf("summary of an unknown workflow: %+v, want null", unknown.TaskReportSummary)
+	}
+}
+
 // benchResults is the data set size of the benchmarks: LCW_BENCH_RESULTS, comma-separated
 // (default 10,000; 10000,1000000 for the README's SQLite figures, 10000,1000000,10000000 with
 // LCW_BENCH_DB=postgres for docs/performance.md).
