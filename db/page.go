@@ -26,6 +26,8 @@ type Page[T any] struct {
 	Items       []*T
 	HasNext     bool
 	HasPrevious bool
+	// Joined is what the read's joins (PageArgs.Joins) found; the pages of one statement share it.
+	Joined map[Join]Joined
 	// encode makes an item's cursor; cursors are encoded only when asked for, because most
 	// clients select nodes and no cursor.
 	encode func(item *T) string
@@ -55,6 +57,9 @@ type PageArgs struct {
 	After, Before *string
 	OrderBy       []OrderKey
 	Where         any
+	// Joins are to-one relationships to read in the page's statement. They change what the read
+	// brings along, not which rows it reads, so they are no part of the arguments' identity.
+	Joins []Join `json:"-"`
 }
 
 // InputError is a client mistake in an argument; the API reports it as BAD_USER_INPUT.
@@ -318,13 +323,20 @@ func (w *window) beyond(q string, i int) (string, []any, bool) {
 	}
 }
 
-// list reads one page of query (already scoped and filtered) in the window's order.
-func list[T any](ctx context.Context, query *gorm.DB, w *window) (*Page[T], error) {
-	rows, err := scanAll[T](w.pageQuery(query))
+// list reads one page of query (already scoped and filtered) in the window's order, with the
+// targets of joins (planJoins) in the same statement.
+func list[T any](ctx context.Context, s *Store, query *gorm.DB, w *window, joins []*joinPlan) (*Page[T], error) {
+	q := w.pageQuery(query)
+	if len(joins) > 0 {
+		q = s.withJoins(ctx, "?", []any{q}, "lcw_page", w, joins)
+	}
+	rows, joined, err := scanJoined[T](q, joins)
 	if err != nil {
 		return nil, err
 	}
-	return toPage(ctx, w, rows), nil
+	p := toPage(ctx, w, rows)
+	p.Joined = joined
+	return p, nil
 }
 
 // pageQuery narrows query to the window: the where filter, the rows past the cursor, the order,
@@ -401,21 +413,37 @@ func planFor[T any](columns []string) (*scanPlan, error) {
 // it allocates per row and then copies it by reflection. Rows, and the values of nullable text
 // and time columns (nullInto), are allocated up to 64 at a time (slab), not one by one.
 func scanAll[T any](q *gorm.DB) ([]*T, error) {
+	rows, _, err := scanJoined[T](q, nil)
+	return rows, err
+}
+
+// scanJoined is scanAll of a read whose last columns are those of joins (withJoins): it also
+// returns what each join found.
+func scanJoined[T any](q *gorm.DB, joins []*joinPlan) ([]*T, map[Join]Joined, error) {
 	rows, err := q.Rows()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	columns, err := rows.Columns()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var js *joinScan
+	if len(joins) > 0 {
+		js = newJoinScan(joins)
+	}
+	all := columns
+	columns = columns[:len(columns)-js.columns()]
 	plan, err := planFor[T](columns)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := []*T{} // as Find: an empty result is an empty slice
-	dest := make([]any, len(columns))
+	dest := make([]any, len(all))
+	if js != nil {
+		js.dest(dest)
+	}
 	var skip any
 	var strs slab[string]
 	var times slab[time.Time]
@@ -449,11 +477,22 @@ func scanAll[T any](q *gorm.DB) ([]*T, error) {
 			}
 		}
 		if err := rows.Scan(dest...); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if js != nil {
+			if err := js.row(); err != nil {
+				return nil, nil, err
+			}
 		}
 		out = append(out, v)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	if js == nil {
+		return out, nil, nil
+	}
+	return out, js.result(), nil
 }
 
 // nullInto scans a nullable column into a pointer field, the value kept in a slab shared by

@@ -268,6 +268,10 @@ func topLevel[T any](ctx context.Context, s *Store, table string, args PageArgs,
 	if err != nil {
 		return nil, nil, err
 	}
+	joins, err := planJoins[T](table, args.Joins)
+	if err != nil {
+		return nil, nil, err
+	}
 	base := func(ctx context.Context) *gorm.DB {
 		q := s.scoped(ctx, table)
 		if filter != nil {
@@ -275,7 +279,7 @@ func topLevel[T any](ctx context.Context, s *Store, table string, args PageArgs,
 		}
 		return q
 	}
-	page, err := list[T](ctx, base(ctx), w)
+	page, err := list[T](ctx, s, base(ctx), w, joins)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -315,11 +319,15 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 	if err != nil {
 		return nil, err
 	}
+	joins, err := planJoins[T](table, args.Joins)
+	if err != nil {
+		return nil, err
+	}
 	ids = normalizeAll(ids)
 	out := make(map[string]*Page[T], len(ids))
 	if len(ids) == 1 {
 		// One parent: a plain keyset read, which stays cheap however deep the page.
-		page, err := list[T](ctx, parent.match(s.scoped(ctx, table), ids[0]), w)
+		page, err := list[T](ctx, s, parent.match(s.scoped(ctx, table), ids[0]), w, joins)
 		if err != nil {
 			return nil, err
 		}
@@ -329,6 +337,7 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 	// Many parents: one statement made of one small keyset read per parent, so a parent costs its
 	// page however many children it has (a window function would number them all).
 	groups := make(map[string][]*T, len(ids))
+	var joined map[Join]Joined
 	for start := 0; start < len(ids); start += maxCompoundTerms {
 		chunk := ids[start:min(len(ids), start+maxCompoundTerms)]
 		terms := make([]string, len(chunk))
@@ -338,11 +347,17 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 			reads[i] = w.pageQuery(parent.match(s.scoped(ctx, table), id))
 		}
 		// SQL keeps no order across UNION ALL: sort again (a few rows per parent).
-		union := "SELECT * FROM (" + strings.Join(terms, " UNION ALL ") + ") AS lcw_pages ORDER BY " + w.orderClause("")
-		rows, err := scanAll[T](s.db.WithContext(ctx).Raw(union, reads...))
+		var q *gorm.DB
+		if len(joins) == 0 {
+			q = s.db.WithContext(ctx).Raw("SELECT * FROM ("+strings.Join(terms, " UNION ALL ")+") AS lcw_pages ORDER BY "+w.orderClause(""), reads...)
+		} else {
+			q = s.withJoins(ctx, strings.Join(terms, " UNION ALL "), reads, "lcw_pages", w, joins)
+		}
+		rows, found, err := scanJoined[T](q, joins)
 		if err != nil {
 			return nil, err
 		}
+		joined = mergeJoined(joined, found)
 		for _, r := range rows {
 			p := parent.keyOf(r)
 			groups[p] = append(groups[p], r)
@@ -350,6 +365,7 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 	}
 	for _, id := range ids {
 		out[id] = toPage(ctx, w, groups[id])
+		out[id].Joined = joined
 	}
 	return out, nil
 }

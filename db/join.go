@@ -1,0 +1,285 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"lcw-gateway/tenant"
+)
+
+// Join asks a page read to bring, in its own statement, the row that a column of each of its
+// rows names in another table (a to-one relationship, as a LEFT JOIN), so that the relationship
+// costs no statement of its own. There are no foreign keys: a target may be missing, and is
+// then absent from what the read found (Page.Joined), as it would be from a read by id.
+type Join struct {
+	Key   string // the column of the read's rows that holds the target's id (task_id)
+	table string // the target's table
+}
+
+// JoinTo is a join on the column key to the table of model C.
+func JoinTo[C any](key string) Join {
+	table, ok := joinTables[reflect.TypeFor[C]()]
+	if !ok {
+		panic(fmt.Sprintf("db: no table to join for %s", reflect.TypeFor[C]()))
+	}
+	return Join{Key: key, table: table}
+}
+
+// joinTables are the tables a join can reach, by model.
+var joinTables = map[reflect.Type]string{
+	reflect.TypeFor[Workflow]():             tableWorkflows,
+	reflect.TypeFor[Run]():                  tableRuns,
+	reflect.TypeFor[Task]():                 tableTasks,
+	reflect.TypeFor[TaskDefinition]():       tableTaskDefinitions,
+	reflect.TypeFor[TaskReport]():           tableTaskReports,
+	reflect.TypeFor[TaskProcessingResult](): tableResults,
+	reflect.TypeFor[User]():                 tableUsers,
+	reflect.TypeFor[UserProcessingResult](): tableUserResults,
+}
+
+// Joined is what one join found: each target (a pointer to its model) by id, once however many
+// rows name it.
+type Joined map[string]any
+
+// joinPlan is how a join reads: the target's columns, selected under the names j<i>_<column>,
+// and the fields they go to.
+type joinPlan struct {
+	join    Join
+	typ     reflect.Type
+	columns []string // the target's columns but tenant_id
+	fields  [][]int
+	id      int // the index of the id among columns
+}
+
+var joinPlans sync.Map // Join.table -> *joinPlan (the columns do not depend on the key)
+
+func planJoin(j Join) (*joinPlan, error) {
+	if p, ok := joinPlans.Load(j.table); ok {
+		cp := *p.(*joinPlan)
+		cp.join = j
+		return &cp, nil
+	}
+	var typ reflect.Type
+	for t, table := range joinTables {
+		if table == j.table {
+			typ = t
+		}
+	}
+	if typ == nil {
+		return nil, fmt.Errorf("db: no model for joined table %q", j.table)
+	}
+	sch, err := parseSchema(reflect.New(typ).Interface())
+	if err != nil {
+		return nil, err
+	}
+	p := &joinPlan{join: j, typ: typ, id: -1}
+	for _, name := range sch.DBNames {
+		if name == "tenant_id" {
+			continue
+		}
+		if name == "id" {
+			p.id = len(p.columns)
+		}
+		p.columns = append(p.columns, name)
+		p.fields = append(p.fields, sch.LookUpField(name).StructField.Index)
+	}
+	joinPlans.Store(j.table, p)
+	return p, nil
+}
+
+// joinPlans checks the joins of a read of table (model T) and plans them. A second join to the
+// same table is left out (the relationship is then read on its own, as without a join).
+func planJoins[T any](table string, joins []Join) ([]*joinPlan, error) {
+	if len(joins) == 0 {
+		return nil, nil
+	}
+	sch, err := parseSchema(new(T))
+	if err != nil {
+		return nil, err
+	}
+	var out []*joinPlan
+	seen := map[string]bool{table: true}
+	for _, j := range joins {
+		if seen[j.table] {
+			continue
+		}
+		if f := sch.LookUpField(j.Key); f == nil || f.DBName != j.Key {
+			return nil, fmt.Errorf("db: %s has no column %q to join %s on", table, j.Key, j.table)
+		}
+		seen[j.table] = true
+		p, err := planJoin(j)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// withJoins reads from (a subquery's SQL, with its arguments) as alias, with a LEFT JOIN of
+// each target, scoped to the tenant like every read, in the window's order.
+func (s *Store) withJoins(ctx context.Context, from string, args []any, alias string, w *window, plans []*joinPlan) *gorm.DB {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	b.WriteString(alias)
+	b.WriteString(".*")
+	for i, p := range plans {
+		for _, c := range p.columns {
+			fmt.Fprintf(&b, ", %s.%s AS j%d_%s", p.join.table, c, i, c)
+		}
+	}
+	fmt.Fprintf(&b, " FROM (%s) AS %s", from, alias)
+	for _, p := range plans {
+		// The same predicate scoped() writes, so every read of a tenant's table carries it.
+		fmt.Fprintf(&b, ` LEFT JOIN %[1]s ON "%[1]s"."tenant_id" = ? AND %[1]s.id = %[2]s.%[3]s`, p.join.table, alias, p.join.Key)
+		args = append(args, tenant.From(ctx))
+	}
+	b.WriteString(" ORDER BY ")
+	b.WriteString(w.orderClause(alias + "."))
+	return s.db.WithContext(ctx).Raw(b.String(), args...)
+}
+
+// joinScan reads the joined columns of each row: kept as the driver gave them, and made into a
+// target only for the first row that names it.
+type joinScan struct {
+	plans []*joinPlan
+	vals  []any // this row's joined values, plan after plan
+	found []Joined
+}
+
+func newJoinScan(plans []*joinPlan) *joinScan {
+	js := &joinScan{plans: plans, found: make([]Joined, len(plans))}
+	n := 0
+	for i, p := range plans {
+		n += len(p.columns)
+		js.found[i] = Joined{}
+	}
+	js.vals = make([]any, n)
+	return js
+}
+
+// dest points the last columns of a row at the joined values.
+func (js *joinScan) dest(dest []any) {
+	off := len(dest) - len(js.vals)
+	for i := range js.vals {
+		dest[off+i] = &js.vals[i]
+	}
+}
+
+// columns is how many columns of a row are joined ones (none without joins).
+func (js *joinScan) columns() int {
+	if js == nil {
+		return 0
+	}
+	return len(js.vals)
+}
+
+// row keeps the targets the current row names.
+func (js *joinScan) row() error {
+	off := 0
+	for i, p := range js.plans {
+		vals := js.vals[off : off+len(p.columns)]
+		off += len(p.columns)
+		id, err := scanString(vals[p.id])
+		if err != nil || vals[p.id] == nil {
+			continue // no target: a LEFT JOIN that found nothing
+		}
+		if _, ok := js.found[i][id]; ok {
+			continue
+		}
+		v := reflect.New(p.typ)
+		for k, idx := range p.fields {
+			if err := assign(v.Elem().FieldByIndex(idx), vals[k]); err != nil {
+				return fmt.Errorf("scan %s.%s: %w", p.join.table, p.columns[k], err)
+			}
+		}
+		js.found[i][id] = v.Interface()
+	}
+	return nil
+}
+
+func (js *joinScan) result() map[Join]Joined {
+	out := make(map[Join]Joined, len(js.plans))
+	for i, p := range js.plans {
+		out[p.join] = js.found[i]
+	}
+	return out
+}
+
+// assign stores a value as the driver gave it into a model's field, as database/sql's Scan
+// converts the types the models use.
+func assign(field reflect.Value, src any) error {
+	if s, ok := field.Addr().Interface().(sql.Scanner); ok {
+		return s.Scan(src)
+	}
+	if src == nil {
+		if field.Kind() != reflect.Pointer {
+			return fmt.Errorf("NULL into %s", field.Type())
+		}
+		field.SetZero()
+		return nil
+	}
+	if field.Kind() == reflect.Pointer {
+		p := reflect.New(field.Type().Elem())
+		if err := assign(p.Elem(), src); err != nil {
+			return err
+		}
+		field.Set(p)
+		return nil
+	}
+	switch field.Kind() {
+	case reflect.String:
+		s, err := scanString(src)
+		if err != nil {
+			return err
+		}
+		field.SetString(s)
+		return nil
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		switch v := src.(type) {
+		case int64:
+			field.SetInt(v)
+			return nil
+		case string:
+			n, err := strconv.ParseInt(v, 10, 64)
+			field.SetInt(n)
+			return err
+		}
+	case reflect.Bool:
+		switch v := src.(type) {
+		case bool:
+			field.SetBool(v)
+			return nil
+		case int64:
+			field.SetBool(v != 0)
+			return nil
+		}
+	case reflect.Struct:
+		if t, ok := src.(time.Time); ok && field.Type() == reflect.TypeFor[time.Time]() {
+			field.Set(reflect.ValueOf(t))
+			return nil
+		}
+	}
+	return fmt.Errorf("cannot store %T into %s", src, field.Type())
+}
+
+// mergeJoined adds what another statement of the same read found.
+func mergeJoined(into, more map[Join]Joined) map[Join]Joined {
+	if into == nil {
+		return more
+	}
+	for j, found := range more {
+		for id, v := range found {
+			into[j][id] = v
+		}
+	}
+	return into
+}
