@@ -127,24 +127,55 @@ func planJoins[T any](table string, joins []Join) ([]*joinPlan, error) {
 // withJoins reads from (a subquery's SQL, with its arguments) as alias, with a LEFT JOIN of
 // each target, scoped to the tenant like every read, in the window's order.
 func (s *Store) withJoins(ctx context.Context, from string, args []any, alias string, w *window, plans []*joinPlan) *gorm.DB {
+	head, tail := joinSQL(alias, plans)
+	for range plans {
+		args = append(args, tenant.From(ctx))
+	}
+	return s.db.WithContext(ctx).Raw(head+from+tail+" ORDER BY "+w.orderClause(alias+"."), args...)
+}
+
+// joinSQLKey names the SQL around the subquery of a joined read: the alias and the joins.
+type joinSQLKey struct {
+	alias string
+	joins [8]Join
+}
+
+var joinSQLs sync.Map // joinSQLKey -> [2]string
+
+// joinSQL is what goes before and after the subquery: the select list (the subquery's columns,
+// then each target's) and the joins, made once per alias and joins.
+func joinSQL(alias string, plans []*joinPlan) (head, tail string) {
+	key := joinSQLKey{alias: alias}
+	cacheable := len(plans) <= len(key.joins)
+	if cacheable {
+		for i, p := range plans {
+			key.joins[i] = p.join
+		}
+		if v, ok := joinSQLs.Load(key); ok {
+			parts := v.([2]string)
+			return parts[0], parts[1]
+		}
+	}
 	var b strings.Builder
-	b.WriteString("SELECT ")
-	b.WriteString(alias)
-	b.WriteString(".*")
+	b.WriteString("SELECT " + alias + ".*")
 	for i, p := range plans {
 		for _, c := range p.columns {
 			fmt.Fprintf(&b, ", %s.%s AS j%d_%s", p.join.table, c, i, c)
 		}
 	}
-	fmt.Fprintf(&b, " FROM (%s) AS %s", from, alias)
+	b.WriteString(" FROM (")
+	head = b.String()
+	b.Reset()
+	b.WriteString(") AS " + alias)
 	for _, p := range plans {
 		// The same predicate scoped() writes, so every read of a tenant's table carries it.
 		fmt.Fprintf(&b, ` LEFT JOIN %[1]s ON "%[1]s"."tenant_id" = ? AND %[1]s.id = %[2]s.%[3]s`, p.join.table, alias, p.join.Key)
-		args = append(args, tenant.From(ctx))
 	}
-	b.WriteString(" ORDER BY ")
-	b.WriteString(w.orderClause(alias + "."))
-	return s.db.WithContext(ctx).Raw(b.String(), args...)
+	tail = b.String()
+	if cacheable {
+		joinSQLs.Store(key, [2]string{head, tail})
+	}
+	return head, tail
 }
 
 // joinScan reads the joined columns of each row: kept as the driver gave them, and made into a
@@ -182,7 +213,7 @@ func (js *joinScan) columns() int {
 	return len(js.vals)
 }
 
-// row keeps the targets the current row names.
+// row keeps the targets the current row names (its joined columns scanned into vals).
 func (js *joinScan) row() error {
 	off := 0
 	for i, p := range js.plans {
@@ -195,14 +226,53 @@ func (js *joinScan) row() error {
 		if _, ok := js.found[i][id]; ok {
 			continue
 		}
-		v := reflect.New(p.typ)
-		for k, idx := range p.fields {
-			if err := assign(v.Elem().FieldByIndex(idx), vals[k]); err != nil {
-				return fmt.Errorf("scan %s.%s: %w", p.join.table, p.columns[k], err)
-			}
+		if err := js.keep(i, id, vals); err != nil {
+			return err
 		}
-		js.found[i][id] = v.Interface()
 	}
+	return nil
+}
+
+// rawRow is row for pgx: a target's columns are decoded only for the first row that names it
+// (raw holds the row's undecoded values; scan decodes the columns given non-nil destinations).
+func (js *joinScan) rawRow(raw [][]byte, scan func(dest ...any) error) error {
+	base := len(raw) - len(js.vals) // the row's own columns come first
+	off := 0
+	for i, p := range js.plans {
+		start := off
+		off += len(p.columns)
+		id := raw[base+start+p.id]
+		if id == nil {
+			continue
+		}
+		if _, ok := js.found[i][string(id)]; ok {
+			continue
+		}
+		dest := make([]any, len(raw))
+		vals := js.vals[start:off]
+		for k := range vals {
+			dest[base+start+k] = &vals[k]
+		}
+		if err := scan(dest...); err != nil {
+			return err
+		}
+		if err := js.keep(i, string(id), vals); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keep makes the target of join i from its columns' values.
+func (js *joinScan) keep(i int, id string, vals []any) error {
+	p := js.plans[i]
+	v := reflect.New(p.typ)
+	for k, idx := range p.fields {
+		if err := assign(v.Elem().FieldByIndex(idx), vals[k]); err != nil {
+			return fmt.Errorf("scan %s.%s: %w", p.join.table, p.columns[k], err)
+		}
+	}
+	js.found[i][id] = v.Interface()
 	return nil
 }
 
@@ -247,6 +317,12 @@ func assign(field reflect.Value, src any) error {
 		switch v := src.(type) {
 		case int64:
 			field.SetInt(v)
+			return nil
+		case int32: // pgx's own decoding of an integer column
+			field.SetInt(int64(v))
+			return nil
+		case int16:
+			field.SetInt(int64(v))
 			return nil
 		case string:
 			n, err := strconv.ParseInt(v, 10, 64)

@@ -2,11 +2,12 @@ package db
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 	"strings"
 
 	"gorm.io/gorm"
+
+	"lcw-gateway/tenant"
 )
 
 // Table names, as the migrations create them.
@@ -110,7 +111,7 @@ func byIDs[T any](ctx context.Context, s *Store, table string, ids []string) (ma
 	if err != nil {
 		return nil, err
 	}
-	rows, err := scanAll[T](s.scoped(ctx, table).Select(readColumns(sch, table)).Where("id IN ?", norm))
+	rows, err := scanAll[T](s, s.scoped(ctx, table).Select(readColumns(sch, table)).Where("id IN ?", norm))
 	if err != nil {
 		return nil, err
 	}
@@ -334,26 +335,23 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 		out[ids[0]] = page
 		return out, nil
 	}
-	// Many parents: one statement made of one small keyset read per parent, so a parent costs its
-	// page however many children it has (a window function would number them all).
+	// Many parents: one statement of one small keyset read per parent (children.go).
 	groups := make(map[string][]*T, len(ids))
 	var joined map[Join]Joined
-	for start := 0; start < len(ids); start += maxCompoundTerms {
-		chunk := ids[start:min(len(ids), start+maxCompoundTerms)]
-		terms := make([]string, len(chunk))
-		reads := make([]any, len(chunk))
-		for i, id := range chunk {
-			terms[i] = fmt.Sprintf("SELECT * FROM (?) AS p%d", i)
-			reads[i] = w.pageQuery(parent.match(s.scoped(ctx, table), id))
-		}
-		// SQL keeps no order across UNION ALL: sort again (a few rows per parent).
+	chunk := len(ids)
+	if !s.postgres {
+		chunk = maxCompoundTerms
+	}
+	for start := 0; start < len(ids); start += chunk {
+		from, reads := s.childrenRead(tenant.From(ctx), table, parent, ids[start:min(len(ids), start+chunk)], w)
+		// SQL keeps no order across UNION ALL or a LATERAL join: sort again (a few rows per parent).
 		var q *gorm.DB
 		if len(joins) == 0 {
-			q = s.db.WithContext(ctx).Raw("SELECT * FROM ("+strings.Join(terms, " UNION ALL ")+") AS lcw_pages ORDER BY "+w.orderClause(""), reads...)
+			q = s.db.WithContext(ctx).Raw("SELECT * FROM ("+from+") AS lcw_pages ORDER BY "+w.orderClause("lcw_pages."), reads...)
 		} else {
-			q = s.withJoins(ctx, strings.Join(terms, " UNION ALL "), reads, "lcw_pages", w, joins)
+			q = s.withJoins(ctx, from, reads, "lcw_pages", w, joins)
 		}
-		rows, found, err := scanJoined[T](q, joins)
+		rows, found, err := scanJoined[T](s, q, joins)
 		if err != nil {
 			return nil, err
 		}
