@@ -9,7 +9,7 @@ import (
 // ReadBothWays reads every row of table (model T) of the context's tenant, with joins, through
 // database/sql and through pgx's own scan, for the test that holds the two together.
 func ReadBothWays[T any](ctx context.Context, s *Store, table string, joins []Join) (viaSQL, viaPgx []*T, joinedSQL, joinedPgx map[Join]Joined, err error) {
-	plans, err := planJoins[T](table, joins)
+	plans, err := planJoins[T](s, table, joins)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}

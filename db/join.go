@@ -95,10 +95,16 @@ func planJoin(j Join) (*joinPlan, error) {
 	return p, nil
 }
 
-// joinPlans checks the joins of a read of table (model T) and plans them. A second join to the
+// planJoins checks the joins of a read of table (model T) and plans them. A second join to the
 // same table is left out (the relationship is then read on its own, as without a join).
-func planJoins[T any](table string, joins []Join) ([]*joinPlan, error) {
-	if len(joins) == 0 {
+//
+// Only PostgreSQL joins: there every statement is a round trip to the server, and pgx decodes a
+// target's columns only for the first row that names it (rawRow). SQLite has no round trip to
+// save, and its driver decodes every column of every row (parsing each time), so a target named
+// by many rows costs more joined than read once on its own: there the read ignores its joins
+// and Page.Joined stays empty.
+func planJoins[T any](s *Store, table string, joins []Join) ([]*joinPlan, error) {
+	if len(joins) == 0 || !s.postgres {
 		return nil, nil
 	}
 	sch, err := parseSchema(new(T))

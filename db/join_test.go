@@ -11,7 +11,7 @@ import (
 	"lcw-gateway/tenant"
 )
 
-// TestPageJoinsFindWhatReadsByIDFind: a page read's joins bring, for each row, exactly the object
+// TestPageJoinsFindWhatReadsByIDFind: on PostgreSQL, a page read's joins bring, for each row, exactly the object
 // a read by id of its key finds (every column, in the caller's tenant, not the decoy's with the
 // same ids), and nothing for a key whose target is missing (there are no foreign keys); the
 // page itself is the page without joins. For one parent, several parents (the union) and a
@@ -46,8 +46,15 @@ func TestPageJoinsFindWhatReadsByIDFind(t *testing.T) {
 			resultJoins[2]: func(ids []string) (any, error) { return s.TaskReportsByID(ctx, ids) },
 		}
 		// check compares what the joins found with reads by id of the keys the rows hold.
+		joining := e.Name == "postgres" // SQLite reads to-one targets on their own (db.planJoins)
 		check := func(name string, joined map[db.Join]db.Joined, joins []db.Join, keys func(db.Join) []string) {
 			t.Helper()
+			if !joining {
+				if len(joined) > 0 {
+					t.Errorf("%s on %s: joined %v", name, e.Name, joined)
+				}
+				return
+			}
 			for _, j := range joins {
 				want, err := byID[j](keys(j)) // resultJoins[1] is reportJoins[0]
 				if err != nil {
@@ -99,7 +106,7 @@ func TestPageJoinsFindWhatReadsByIDFind(t *testing.T) {
 				return ids
 			})
 		}
-		if found := len(mustPage(t, s, ctx, reportJoins).Joined[reportJoins[0]]); found != 2 {
+		if found := len(mustPage(t, s, ctx, reportJoins).Joined[reportJoins[0]]); joining && found != 2 {
 			t.Errorf("joined tasks of w1's reports: %d, want t1 and t2 (t-gone is missing)", found)
 		}
 
@@ -131,7 +138,7 @@ func TestPageJoinsFindWhatReadsByIDFind(t *testing.T) {
 			}
 		}
 
-		if _, _, err := s.TaskReports(ctx, db.TaskReportFilter{}, db.PageArgs{Joins: []db.Join{db.JoinTo[db.User]("subject_id")}}); err == nil {
+		if _, _, err := s.TaskReports(ctx, db.TaskReportFilter{}, db.PageArgs{Joins: []db.Join{db.JoinTo[db.User]("subject_id")}}); joining && err == nil {
 			t.Error("a join on a column task_reports lacks was accepted")
 		}
 	})

@@ -372,4 +372,3 @@ func (w *window) filtered(q *gorm.DB) *gorm.DB {
 	}
 	return q.Where(w.filter.sql, w.filter.args...)
 }
-

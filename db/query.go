@@ -269,7 +269,7 @@ func topLevel[T any](ctx context.Context, s *Store, table string, args PageArgs,
 	if err != nil {
 		return nil, nil, err
 	}
-	joins, err := planJoins[T](table, args.Joins)
+	joins, err := planJoins[T](s, table, args.Joins)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -320,7 +320,7 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 	if err != nil {
 		return nil, err
 	}
-	joins, err := planJoins[T](table, args.Joins)
+	joins, err := planJoins[T](s, table, args.Joins)
 	if err != nil {
 		return nil, err
 	}

@@ -236,7 +236,7 @@ func readPgx[T any](rows pgx.Rows, js *joinScan) ([]*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []*T{} // as Find: an empty result is an empty slice
+	out := []*T{}                 // as Find: an empty result is an empty slice
 	dest := make([]any, len(all)) // the joined columns' stay nil: rawRow decodes them
 	var strs slab[string]
 	var times slab[time.Time]
