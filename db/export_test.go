@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 )
 
@@ -35,4 +36,32 @@ func ReadBothWays[T any](ctx context.Context, s *Store, table string, joins []Jo
 		return nil, nil, nil, nil, err
 	}
 	return viaSQL, viaPgx, joinedSQL, js.result(), nil
+}
+
+// ReadCanceledJoined reads task reports joined to their tasks on a request canceled after its
+// connection was taken: pgx's rows then describe no columns and carry the error.
+func ReadCanceledJoined(s *Store) error {
+	plans, err := planJoins[TaskReport](s, tableTaskReports, []Join{JoinTo[Task]("task_id")})
+	if err != nil {
+		return err
+	}
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	conn, err := sqlDB.Conn(context.Background())
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return conn.Raw(func(dc any) error {
+		rows, err := dc.(*stdlib.Conn).Conn().Query(ctx, "SELECT 1")
+		if err != nil {
+			return err
+		}
+		_, err = readPgx[TaskReport](rows, newJoinScan(plans))
+		return err
+	})
 }

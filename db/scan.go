@@ -228,6 +228,15 @@ func (s *Store) withPgx(ctx context.Context, sqlText string, vars []any, read fu
 // text and times through a scratch value into the slabs, joined columns as pgx decodes them.
 func readPgx[T any](rows pgx.Rows, js *joinScan) ([]*T, error) {
 	fds := rows.FieldDescriptions()
+	if len(fds) < js.columns() {
+		// pgx reports a failed query (a canceled request, a statement error) through its rows,
+		// which then describe no columns.
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("db: a read of %d columns has only %d", js.columns(), len(fds))
+	}
 	all := make([]string, len(fds))
 	for i, fd := range fds {
 		all[i] = fd.Name

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -79,4 +80,16 @@ func compare[T any](t *testing.T, ctx context.Context, s *db.Store, table string
 			t.Errorf("%s joined on %s: database/sql found %v, pgx %v", table, j.Key, joinedSQL[j], joinedPgx[j])
 		}
 	}
+}
+
+// TestPgxScanOfAFailedRead: a request canceled while its read starts gets the error, not a panic.
+func TestPgxScanOfAFailedRead(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		if e.Name != "postgres" {
+			t.Skip("pgx's own scan runs on PostgreSQL only")
+		}
+		if err := db.ReadCanceledJoined(e.Open(t)); !errors.Is(err, context.Canceled) {
+			t.Fatalf("a canceled read: %v, want context.Canceled", err)
+		}
+	})
 }
