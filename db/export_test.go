@@ -38,8 +38,9 @@ func ReadBothWays[T any](ctx context.Context, s *Store, table string, joins []Jo
 	return viaSQL, viaPgx, joinedSQL, js.result(), nil
 }
 
-// ReadCanceledJoined reads task reports joined to their tasks on a request canceled after its
-// connection was taken: pgx's rows then describe no columns and carry the error.
+// ReadCanceledJoined reads (as task reports joined to their tasks) a statement whose request was
+// canceled after its connection was taken: pgx's rows then describe no columns and carry the
+// error.
 func ReadCanceledJoined(s *Store) error {
 	plans, err := planJoins[TaskReport](s, tableTaskReports, []Join{JoinTo[Task]("task_id")})
 	if err != nil {
@@ -57,7 +58,15 @@ func ReadCanceledJoined(s *Store) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	return conn.Raw(func(dc any) error {
-		rows, err := dc.(*stdlib.Conn).Conn().Query(ctx, "SELECT 1")
+		c := dc.(*stdlib.Conn).Conn()
+		// Once with a live context, so that pgx has the statement in its cache: the canceled run
+		// then fails inside the rows, not in Query.
+		rows, err := c.Query(context.Background(), "SELECT 1")
+		if err != nil {
+			return err
+		}
+		rows.Close()
+		rows, err = c.Query(ctx, "SELECT 1")
 		if err != nil {
 			return err
 		}
