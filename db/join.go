@@ -2,14 +2,12 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
 	"lcw-gateway/tenant"
@@ -56,6 +54,7 @@ type joinPlan struct {
 	typ     reflect.Type
 	columns []string // the target's columns but tenant_id
 	fields  [][]int
+	types   []reflect.Type
 	id      int // the index of the id among columns
 }
 
@@ -88,8 +87,10 @@ func planJoin(j Join) (*joinPlan, error) {
 		if name == "id" {
 			p.id = len(p.columns)
 		}
+		f := sch.LookUpField(name)
 		p.columns = append(p.columns, name)
-		p.fields = append(p.fields, sch.LookUpField(name).StructField.Index)
+		p.fields = append(p.fields, f.StructField.Index)
+		p.types = append(p.types, f.StructField.Type)
 	}
 	joinPlans.Store(j.table, p)
 	return p, nil
@@ -98,13 +99,14 @@ func planJoin(j Join) (*joinPlan, error) {
 // planJoins checks the joins of a read of table (model T) and plans them. A second join to the
 // same table is left out (the relationship is then read on its own, as without a join).
 //
-// Only PostgreSQL joins: there every statement is a round trip to the server, and pgx decodes a
-// target's columns only for the first row that names it (rawRow). SQLite has no round trip to
-// save, and its driver decodes every column of every row (parsing each time), so a target named
-// by many rows costs more joined than read once on its own: there the read ignores its joins
-// and Page.Joined stays empty.
+// Joins are made where reads run through pgx's own scan (PostgreSQL without a read replica):
+// there every statement is a round trip to the server, and a target's columns are decoded only
+// for the first row that names it (rawRow). SQLite has no round trip to save, and its driver
+// decodes every column of every row (parsing each time), so a target named by many rows costs
+// more joined than read once on its own. Elsewhere the read ignores its joins and Page.Joined
+// stays empty: the relationships are read on their own, as before.
 func planJoins[T any](s *Store, table string, joins []Join) ([]*joinPlan, error) {
-	if len(joins) == 0 || !s.postgres {
+	if len(joins) == 0 || !s.pgxReads() {
 		return nil, nil
 	}
 	sch, err := parseSchema(new(T))
@@ -184,101 +186,71 @@ func joinSQL(alias string, plans []*joinPlan) (head, tail string) {
 	return head, tail
 }
 
-// joinScan reads the joined columns of each row: kept as the driver gave them, and made into a
-// target only for the first row that names it.
+// joinScan reads the joined columns of each row: decoded into a target only for the first row
+// that names it.
 type joinScan struct {
-	plans []*joinPlan
-	vals  []any // this row's joined values, plan after plan
-	found []Joined
+	plans   []*joinPlan
+	found   []Joined
+	columns int
+	fields  []*pgxFields // per plan, bound to the read's columns (bindPgx)
+	dest    []any        // a row's destinations for decoding one target, nil elsewhere
 }
 
 func newJoinScan(plans []*joinPlan) *joinScan {
 	js := &joinScan{plans: plans, found: make([]Joined, len(plans))}
-	n := 0
 	for i, p := range plans {
-		n += len(p.columns)
+		js.columns += len(p.columns)
 		js.found[i] = Joined{}
 	}
-	js.vals = make([]any, n)
 	return js
 }
 
-// dest points the last columns of a row at the joined values.
-func (js *joinScan) dest(dest []any) {
-	off := len(dest) - len(js.vals)
-	for i := range js.vals {
-		dest[off+i] = &js.vals[i]
-	}
-}
-
-// columns is how many columns of a row are joined ones (none without joins).
-func (js *joinScan) columns() int {
+// joinedColumns is how many columns of a row are joined ones (none without joins).
+func (js *joinScan) joinedColumns() int {
 	if js == nil {
 		return 0
 	}
-	return len(js.vals)
+	return js.columns
 }
 
-// row keeps the targets the current row names (its joined columns scanned into vals).
-func (js *joinScan) row() error {
+// bindPgx plans the decoding of each target's columns (fds: the joined columns' descriptions).
+func (js *joinScan) bindPgx(fds []pgconn.FieldDescription, all int) {
 	off := 0
-	for i, p := range js.plans {
-		vals := js.vals[off : off+len(p.columns)]
+	for _, p := range js.plans {
+		js.fields = append(js.fields, newPgxFields(p.fields, p.types, fds[off:off+len(p.columns)]))
 		off += len(p.columns)
-		id, err := scanString(vals[p.id])
-		if err != nil || vals[p.id] == nil {
-			continue // no target: a LEFT JOIN that found nothing
-		}
-		if _, ok := js.found[i][id]; ok {
-			continue
-		}
-		if err := js.keep(i, id, vals); err != nil {
-			return err
-		}
 	}
-	return nil
+	js.dest = make([]any, all)
 }
 
-// rawRow is row for pgx: a target's columns are decoded only for the first row that names it
-// (raw holds the row's undecoded values; scan decodes the columns given non-nil destinations).
+// rawRow keeps the targets the current row names: raw holds the row's undecoded values, and
+// scan decodes the columns given non-nil destinations, here those of a target not seen before.
 func (js *joinScan) rawRow(raw [][]byte, scan func(dest ...any) error) error {
-	base := len(raw) - len(js.vals) // the row's own columns come first
-	off := 0
+	base := len(raw) - js.columns // the row's own columns come first
+	off := base
 	for i, p := range js.plans {
 		start := off
 		off += len(p.columns)
-		id := raw[base+start+p.id]
+		id := raw[start+p.id]
 		if id == nil {
-			continue
+			continue // no target: a LEFT JOIN that found nothing
 		}
 		if _, ok := js.found[i][string(id)]; ok {
 			continue
 		}
-		dest := make([]any, len(raw))
-		vals := js.vals[start:off]
-		for k := range vals {
-			dest[base+start+k] = &vals[k]
+		v := reflect.New(p.typ)
+		dest := js.dest[start:off]
+		js.fields[i].bind(v.Elem(), dest)
+		err := scan(js.dest...)
+		clear(dest)
+		if err == nil {
+			err = js.fields[i].settle(v.Elem())
 		}
-		if err := scan(dest...); err != nil {
-			return err
+		if err != nil {
+			return fmt.Errorf("scan %s: %w", p.join.table, err)
 		}
-		if err := js.keep(i, string(id), vals); err != nil {
-			return err
-		}
+		js.found[i][string(id)] = v.Interface()
 	}
-	return nil
-}
-
-// keep makes the target of join i from its columns' values.
-func (js *joinScan) keep(i int, id string, vals []any) error {
-	p := js.plans[i]
-	v := reflect.New(p.typ)
-	for k, idx := range p.fields {
-		if err := assign(v.Elem().FieldByIndex(idx), vals[k]); err != nil {
-			return fmt.Errorf("scan %s.%s: %w", p.join.table, p.columns[k], err)
-		}
-	}
-	js.found[i][id] = v.Interface()
 	return nil
 }
 
@@ -288,69 +260,6 @@ func (js *joinScan) result() map[Join]Joined {
 		out[p.join] = js.found[i]
 	}
 	return out
-}
-
-// assign stores a value as the driver gave it into a model's field, as database/sql's Scan
-// converts the types the models use.
-func assign(field reflect.Value, src any) error {
-	if s, ok := field.Addr().Interface().(sql.Scanner); ok {
-		return s.Scan(src)
-	}
-	if src == nil {
-		if field.Kind() != reflect.Pointer {
-			return fmt.Errorf("NULL into %s", field.Type())
-		}
-		field.SetZero()
-		return nil
-	}
-	if field.Kind() == reflect.Pointer {
-		p := reflect.New(field.Type().Elem())
-		if err := assign(p.Elem(), src); err != nil {
-			return err
-		}
-		field.Set(p)
-		return nil
-	}
-	switch field.Kind() {
-	case reflect.String:
-		s, err := scanString(src)
-		if err != nil {
-			return err
-		}
-		field.SetString(s)
-		return nil
-	case reflect.Int, reflect.Int64, reflect.Int32:
-		switch v := src.(type) {
-		case int64:
-			field.SetInt(v)
-			return nil
-		case int32: // pgx's own decoding of an integer column
-			field.SetInt(int64(v))
-			return nil
-		case int16:
-			field.SetInt(int64(v))
-			return nil
-		case string:
-			n, err := strconv.ParseInt(v, 10, 64)
-			field.SetInt(n)
-			return err
-		}
-	case reflect.Bool:
-		switch v := src.(type) {
-		case bool:
-			field.SetBool(v)
-			return nil
-		case int64:
-			field.SetBool(v != 0)
-			return nil
-		}
-	case reflect.Struct:
-		if t, ok := src.(time.Time); ok && field.Type() == reflect.TypeFor[time.Time]() {
-			field.Set(reflect.ValueOf(t))
-			return nil
-		}
-	}
-	return fmt.Errorf("cannot store %T into %s", src, field.Type())
 }
 
 // mergeJoined adds what another statement of the same read found.

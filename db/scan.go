@@ -80,7 +80,7 @@ func scanJoined[T any](s *Store, q *gorm.DB, joins []*joinPlan) ([]*T, map[Join]
 	if s.native(q) {
 		out, err = scanPgx[T](s, q, js)
 	} else {
-		out, err = scanSQL[T](q, js)
+		out, err = scanSQL[T](q) // planJoins made no joins: they are pgx's alone
 	}
 	if err != nil || js == nil {
 		return out, nil, err
@@ -89,7 +89,7 @@ func scanJoined[T any](s *Store, q *gorm.DB, joins []*joinPlan) ([]*T, map[Join]
 }
 
 // scanSQL reads through database/sql.
-func scanSQL[T any](q *gorm.DB, js *joinScan) ([]*T, error) {
+func scanSQL[T any](q *gorm.DB) ([]*T, error) {
 	rows, err := q.Rows()
 	if err != nil {
 		return nil, err
@@ -99,15 +99,12 @@ func scanSQL[T any](q *gorm.DB, js *joinScan) ([]*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan, err := planFor[T](all[:len(all)-js.columns()])
+	plan, err := planFor[T](all)
 	if err != nil {
 		return nil, err
 	}
 	out := []*T{} // as Find: an empty result is an empty slice
 	dest := make([]any, len(all))
-	if js != nil {
-		js.dest(dest)
-	}
 	var skip any
 	var strs slab[string]
 	var times slab[time.Time]
@@ -143,20 +140,19 @@ func scanSQL[T any](q *gorm.DB, js *joinScan) ([]*T, error) {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		if js != nil {
-			if err := js.row(); err != nil {
-				return nil, err
-			}
-		}
 		out = append(out, v)
 	}
 	return out, rows.Err()
 }
 
+// pgxReads tells whether the store's reads run through pgx's own API: on PostgreSQL, without a
+// read replica (whose pool is the resolver's to choose).
+func (s *Store) pgxReads() bool { return s.postgres && s.replicas == nil }
+
 // native tells whether q runs through pgx's own API: on PostgreSQL, on the primary's pool (a
 // replica's pool is the resolver's to choose).
 func (s *Store) native(q *gorm.DB) bool {
-	if !s.postgres || s.replicas != nil {
+	if !s.pgxReads() {
 		return false
 	}
 	_, ok := q.Statement.ConnPool.(*sql.DB)
@@ -224,73 +220,43 @@ func (s *Store) withPgx(ctx context.Context, sqlText string, vars []any, read fu
 	}
 }
 
-// readPgx scans pgx's rows into new T values: each column straight into its field, nullable
-// text and times through a scratch value into the slabs, joined columns as pgx decodes them.
+// readPgx scans pgx's rows into new T values, and the joined targets (js) into theirs.
 func readPgx[T any](rows pgx.Rows, js *joinScan) ([]*T, error) {
 	fds := rows.FieldDescriptions()
-	if len(fds) < js.columns() {
+	if len(fds) < js.joinedColumns() {
 		// pgx reports a failed query (a canceled request, a statement error) through its rows,
 		// which then describe no columns.
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("db: a read of %d columns has only %d", js.columns(), len(fds))
+		return nil, fmt.Errorf("db: a read of %d columns has only %d", js.joinedColumns(), len(fds))
 	}
-	all := make([]string, len(fds))
-	for i, fd := range fds {
-		all[i] = fd.Name
+	n := len(fds) - js.joinedColumns() // the row's own columns
+	names := make([]string, n)
+	for i, fd := range fds[:n] {
+		names[i] = fd.Name
 	}
-	plan, err := planFor[T](all[:len(all)-js.columns()])
+	plan, err := planFor[T](names)
 	if err != nil {
 		return nil, err
 	}
-	out := []*T{}                 // as Find: an empty result is an empty slice
-	dest := make([]any, len(all)) // the joined columns' stay nil: rawRow decodes them
-	var strs slab[string]
-	var times slab[time.Time]
-	texts := make([]*pgtype.Text, len(plan.fields))
-	stamps := make([]*pgtype.Timestamptz, len(plan.fields))
-	for i, idx := range plan.fields {
-		switch {
-		case idx == nil:
-			dest[i] = nil // pgx skips the column
-		case plan.types[i] == reflect.TypeFor[*string]():
-			texts[i] = &pgtype.Text{}
-			dest[i] = texts[i]
-		case plan.types[i] == reflect.TypeFor[*time.Time]() && fds[i].DataTypeOID == pgtype.TimestamptzOID:
-			stamps[i] = &pgtype.Timestamptz{}
-			dest[i] = stamps[i]
-		}
+	own := newPgxFields(plan.fields, plan.types, fds[:n])
+	if js != nil {
+		js.bindPgx(fds[n:], len(fds))
 	}
+	out := []*T{}                 // as Find: an empty result is an empty slice
+	dest := make([]any, len(fds)) // the joined columns' stay nil: rawRow decodes them
 	var items slab[T]
 	for rows.Next() {
 		v := items.next()
 		rv := reflect.ValueOf(v).Elem()
-		for i, idx := range plan.fields {
-			if idx != nil && texts[i] == nil && stamps[i] == nil {
-				dest[i] = rv.FieldByIndex(idx).Addr().Interface()
-			}
-		}
+		own.bind(rv, dest[:n])
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		for i, idx := range plan.fields {
-			switch {
-			case texts[i] != nil:
-				p := rv.FieldByIndex(idx).Addr().Interface().(**string)
-				if *p = nil; texts[i].Valid {
-					*p = strs.put(texts[i].String)
-				}
-			case stamps[i] != nil:
-				p := rv.FieldByIndex(idx).Addr().Interface().(**time.Time)
-				if *p = nil; stamps[i].Valid {
-					if stamps[i].InfinityModifier != pgtype.Finite {
-						return nil, fmt.Errorf("db: column %s holds %s, not a time", all[i], stamps[i].InfinityModifier)
-					}
-					*p = times.put(stamps[i].Time)
-				}
-			}
+		if err := own.settle(rv); err != nil {
+			return nil, err
 		}
 		if js != nil {
 			if err := js.rawRow(rows.RawValues(), rows.Scan); err != nil {
@@ -300,6 +266,112 @@ func readPgx[T any](rows pgx.Rows, js *joinScan) ([]*T, error) {
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// pgxFields decodes the columns of a pgx row into the fields of a model value: most straight
+// into their field; nullable text and times through a scratch value into slabs (pgx would
+// allocate each value on its own); the text of ids and enums, which repeat from row to row
+// (the parent's id in every child), through one string per distinct value of the read.
+type pgxFields struct {
+	fields [][]int
+	kind   []pgxKind
+	texts  []pgtype.Text
+	stamps []pgtype.Timestamptz
+	shared []sharedText
+	strs   slab[string]
+	times  slab[time.Time]
+}
+
+type pgxKind uint8
+
+const (
+	pgxSkip pgxKind = iota
+	pgxDirect
+	pgxNullText
+	pgxNullTime
+	pgxShared
+)
+
+func newPgxFields(fields [][]int, types []reflect.Type, fds []pgconn.FieldDescription) *pgxFields {
+	b := &pgxFields{fields: fields, kind: make([]pgxKind, len(fields)), texts: make([]pgtype.Text, len(fields)),
+		stamps: make([]pgtype.Timestamptz, len(fields)), shared: make([]sharedText, len(fields))}
+	for i, idx := range fields {
+		text := fds[i].DataTypeOID == pgtype.TextOID || fds[i].DataTypeOID == pgtype.VarcharOID
+		switch t := types[i]; {
+		case idx == nil:
+			b.kind[i] = pgxSkip
+		case t == reflect.TypeFor[*string]() && text:
+			b.kind[i] = pgxNullText
+		case t == reflect.TypeFor[*time.Time]() && fds[i].DataTypeOID == pgtype.TimestamptzOID:
+			b.kind[i] = pgxNullTime
+		case t.Kind() == reflect.String && text && (t != reflect.TypeFor[string]() || strings.HasSuffix(fds[i].Name, "_id")):
+			b.kind[i] = pgxShared
+			b.shared[i].seen = map[string]string{}
+		default:
+			b.kind[i] = pgxDirect
+		}
+	}
+	return b
+}
+
+// bind points dest, one per column, at rv's fields or the scratch values.
+func (b *pgxFields) bind(rv reflect.Value, dest []any) {
+	for i, idx := range b.fields {
+		switch b.kind[i] {
+		case pgxDirect:
+			dest[i] = rv.FieldByIndex(idx).Addr().Interface()
+		case pgxNullText:
+			dest[i] = &b.texts[i]
+		case pgxNullTime:
+			dest[i] = &b.stamps[i]
+		case pgxShared:
+			b.shared[i].dst = (*string)(rv.FieldByIndex(idx).Addr().UnsafePointer()) // a string or a named string type
+			dest[i] = &b.shared[i]
+		default:
+			dest[i] = nil // pgx skips the column
+		}
+	}
+}
+
+// settle moves what the scratch values received into rv's fields.
+func (b *pgxFields) settle(rv reflect.Value) error {
+	for i, idx := range b.fields {
+		switch b.kind[i] {
+		case pgxNullText:
+			p := rv.FieldByIndex(idx).Addr().Interface().(**string)
+			if *p = nil; b.texts[i].Valid {
+				*p = b.strs.put(b.texts[i].String)
+			}
+		case pgxNullTime:
+			p := rv.FieldByIndex(idx).Addr().Interface().(**time.Time)
+			if *p = nil; b.stamps[i].Valid {
+				if b.stamps[i].InfinityModifier != pgtype.Finite {
+					return fmt.Errorf("db: a time column holds %s", b.stamps[i].InfinityModifier)
+				}
+				*p = b.times.put(b.stamps[i].Time)
+			}
+		}
+	}
+	return nil
+}
+
+// sharedText receives a text column's raw bytes and stores one string per distinct value.
+type sharedText struct {
+	dst  *string
+	seen map[string]string
+}
+
+func (t *sharedText) ScanBytes(v []byte) error {
+	if v == nil {
+		return errors.New("db: NULL in a column that cannot hold one")
+	}
+	s, ok := t.seen[string(v)]
+	if !ok {
+		s = string(v)
+		t.seen[s] = s
+	}
+	*t.dst = s
+	return nil
 }
 
 // nullInto scans a nullable column into a pointer field, the value kept in a slab shared by
