@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -11,17 +12,14 @@ import (
 	"lcw-gateway/tenant"
 )
 
-// TestPageJoinsFindWhatReadsByIDFind: on PostgreSQL, a page read's joins bring, for each row, exactly the object
-// a read by id of its key finds (every column, in the caller's tenant, not the decoy's with the
-// same ids), and nothing for a key whose target is missing (there are no foreign keys); the
+// TestPageJoinsFindWhatReadsByIDFind: on PostgreSQL, a page read's joins bring, for each row,
+// exactly the object a read by id of its key finds (every column, in the caller's tenant, not
+// the decoy's with the same ids), and nothing for a key whose target is missing (there are no foreign keys); the
 // page itself is the page without joins. For one parent, several parents (the union) and a
 // top-level page, forward and backward.
 func TestPageJoinsFindWhatReadsByIDFind(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
-		s := e.Open(t)
-		seedReads(t, s, storeTenant)
-		seedReads(t, s, decoyTenant)
-		ctx := tenant.WithTenant(context.Background(), storeTenant)
+		s, ctx := seededTwice(t, e)
 		day := time.Date(2025, 1, 5, 8, 0, 0, 0, time.UTC)
 		// A report and a result whose task, definition, run and subject were never received.
 		_, err := s.Write(ctx, db.Batch{
@@ -152,4 +150,87 @@ func mustPage(t *testing.T, s *db.Store, ctx context.Context, joins []db.Join) *
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestPgxScanReadsAsDatabaseSQL: on PostgreSQL a read runs through pgx's own scan; it must give
+// every model exactly the values database/sql gives (times with their location and
+// microseconds, NULL and empty text, booleans, enums, JSON columns). Joined targets are decoded
+// the same way and compared with reads by id in TestPageJoinsFindWhatReadsByIDFind.
+func TestPgxScanReadsAsDatabaseSQL(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		if e.Name != "postgres" {
+			t.Skip("pgx's own scan runs on PostgreSQL only")
+		}
+		s, ctx := seededTwice(t, e)
+		at := time.Date(2025, 3, 4, 5, 6, 7, 123456000, time.UTC)
+		empty, odd, yes := "", "quote \" backslash \\ ünï ✓", true
+		_, err := s.Write(ctx, db.Batch{
+			TaskDefinitions: []db.TaskDefinition{{ID: "d9", DisplayName: odd, Category: db.TaskCategories{db.TaskMover}, Version: 3,
+				ContinueOnError: &yes, Description: &empty, Parameters: db.Parameters{{Name: "p", Values: []string{"a", odd}, ValueType: "string"}}}},
+			Workflows: []db.Workflow{{ID: "w9", DisplayName: odd, Description: &empty, Category: db.WorkflowMover, IsSchedulingEnabled: true,
+				CreatedDateTime: &at, LastModifiedDateTime: &at, DeletedDateTime: &at, NextScheduleRunDateTime: &at, MissingSinceDateTime: &at}},
+			Tasks: []db.Task{{ID: "t9", WorkflowID: "w9", DisplayName: odd, Description: &odd, TaskDefinitionID: "d9", ContinueOnError: true, IsEnabled: true,
+				Arguments: db.KeyValuePairs{{Name: "k", Value: &odd}, {Name: "n"}}, Category: db.TaskCategories{db.TaskJoiner, "futureFlag"}}},
+			Runs: []db.Run{{ID: "r9", WorkflowID: "w9", ProcessingStatus: db.StatusFailed, WorkflowExecutionType: db.ExecutionOnDemand,
+				ScheduledDateTime: at, StartedDateTime: &at, CompletedDateTime: &at, LastUpdatedDateTime: &at, MissingSinceDateTime: &at,
+				TotalUsersCount: 1 << 30, FailedUsersCount: -1}},
+			TaskReports: []db.TaskReport{{ID: "rep9", WorkflowID: "w9", RunID: "r9", TaskID: "t9", TaskDefinitionID: "d9", ProcessingStatus: "futureStatus",
+				StartedDateTime: &at, CompletedDateTime: &at, LastUpdatedDateTime: at, TotalUsersCount: 7}},
+			TaskProcessingResults: []db.TaskProcessingResult{{ID: "p9", WorkflowID: "w9", RunID: "r9", TaskReportID: "rep9", TaskID: "t9", SubjectID: "u9",
+				CreatedDateTime: at, StartedDateTime: &at, CompletedDateTime: &at, ProcessingStatus: db.StatusFailed, FailureReason: &odd, ProcessingInfo: &empty}},
+			Users: []db.User{{ID: "u9", DisplayName: &odd, UserPrincipalName: &empty, Mail: nil}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		compare(t, ctx, s, "task_reports", db.ReadBothWays[db.TaskReport])
+		compare(t, ctx, s, "task_processing_results", db.ReadBothWays[db.TaskProcessingResult])
+		compare(t, ctx, s, "tasks", db.ReadBothWays[db.Task])
+		compare(t, ctx, s, "task_definitions", db.ReadBothWays[db.TaskDefinition])
+		compare(t, ctx, s, "workflows", db.ReadBothWays[db.Workflow])
+		compare(t, ctx, s, "runs", db.ReadBothWays[db.Run])
+		compare(t, ctx, s, "users", db.ReadBothWays[db.User])
+	})
+}
+
+func compare[T any](t *testing.T, ctx context.Context, s *db.Store, table string,
+	read func(context.Context, *db.Store, string) ([]*T, []*T, error)) {
+	t.Helper()
+	viaSQL, viaPgx, err := read(ctx, s, table)
+	if err != nil {
+		t.Fatalf("%s: %v", table, err)
+	}
+	if len(viaSQL) < 2 {
+		t.Fatalf("%s: %d rows read, want the seeded ones", table, len(viaSQL))
+	}
+	if !reflect.DeepEqual(viaSQL, viaPgx) {
+		for i := range viaSQL {
+			if i < len(viaPgx) && !reflect.DeepEqual(viaSQL[i], viaPgx[i]) {
+				t.Errorf("%s row %d:\ndatabase/sql %+v\npgx          %+v", table, i, *viaSQL[i], *viaPgx[i])
+			}
+		}
+		t.Fatalf("%s: pgx's scan read %d rows unlike database/sql's %d", table, len(viaPgx), len(viaSQL))
+	}
+}
+
+// TestPgxScanOfAFailedRead: a request canceled while its read starts gets the error, not a panic.
+func TestPgxScanOfAFailedRead(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		if e.Name != "postgres" {
+			t.Skip("pgx's own scan runs on PostgreSQL only")
+		}
+		if err := db.ReadCanceledJoined(e.Open(t)); !errors.Is(err, context.Canceled) {
+			t.Fatalf("a canceled read: %v, want context.Canceled", err)
+		}
+	})
+}
+
+// seededTwice is a store of engine e that holds seedReads' rows for the store's tenant and the
+// decoy's, with the store tenant's context.
+func seededTwice(t *testing.T, e dbtest.Engine) (*db.Store, context.Context) {
+	t.Helper()
+	s := e.Open(t)
+	seedReads(t, s, storeTenant)
+	seedReads(t, s, decoyTenant)
+	return s, tenant.WithTenant(context.Background(), storeTenant)
 }
