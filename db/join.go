@@ -217,7 +217,7 @@ func (js *joinScan) joinedColumns() int {
 func (js *joinScan) bindPgx(fds []pgconn.FieldDescription, all int) {
 	off := 0
 	for _, p := range js.plans {
-		js.fields = append(js.fields, newPgxFields(p.fields, p.types, fds[off:off+len(p.columns)]))
+		js.fields = append(js.fields, newPgxFields(p.typ, p.fields, p.types, fds[off:off+len(p.columns)]))
 		off += len(p.columns)
 	}
 	js.dest = make([]any, all)
@@ -240,11 +240,11 @@ func (js *joinScan) rawRow(raw [][]byte, scan func(dest ...any) error) error {
 		}
 		v := reflect.New(p.typ)
 		dest := js.dest[start:off]
-		js.fields[i].bind(v.Elem(), dest)
+		js.fields[i].bind(v.UnsafePointer(), dest)
 		err := scan(js.dest...)
 		clear(dest)
 		if err == nil {
-			err = js.fields[i].settle(v.Elem())
+			err = js.fields[i].settle(v.UnsafePointer())
 		}
 		if err != nil {
 			return fmt.Errorf("scan %s: %w", p.join.table, err)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -241,7 +242,7 @@ func readPgx[T any](rows pgx.Rows, js *joinScan) ([]*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	own := newPgxFields(plan.fields, plan.types, fds[:n])
+	own := newPgxFields(reflect.TypeFor[T](), plan.fields, plan.types, fds[:n])
 	if js != nil {
 		js.bindPgx(fds[n:], len(fds))
 	}
@@ -250,12 +251,11 @@ func readPgx[T any](rows pgx.Rows, js *joinScan) ([]*T, error) {
 	var items slab[T]
 	for rows.Next() {
 		v := items.next()
-		rv := reflect.ValueOf(v).Elem()
-		own.bind(rv, dest[:n])
+		own.bind(unsafe.Pointer(v), dest[:n])
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		if err := own.settle(rv); err != nil {
+		if err := own.settle(unsafe.Pointer(v)); err != nil {
 			return nil, err
 		}
 		if js != nil {
@@ -273,7 +273,7 @@ func readPgx[T any](rows pgx.Rows, js *joinScan) ([]*T, error) {
 // allocate each value on its own); the text of ids and enums, which repeat from row to row
 // (the parent's id in every child), through one string per distinct value of the read.
 type pgxFields struct {
-	fields [][]int
+	fields []fieldAt
 	kind   []pgxKind
 	texts  []pgtype.Text
 	stamps []pgtype.Timestamptz
@@ -292,10 +292,13 @@ const (
 	pgxShared
 )
 
-func newPgxFields(fields [][]int, types []reflect.Type, fds []pgconn.FieldDescription) *pgxFields {
-	b := &pgxFields{fields: fields, kind: make([]pgxKind, len(fields)), texts: make([]pgtype.Text, len(fields)),
+func newPgxFields(model reflect.Type, fields [][]int, types []reflect.Type, fds []pgconn.FieldDescription) *pgxFields {
+	b := &pgxFields{fields: make([]fieldAt, len(fields)), kind: make([]pgxKind, len(fields)), texts: make([]pgtype.Text, len(fields)),
 		stamps: make([]pgtype.Timestamptz, len(fields)), shared: make([]sharedText, len(fields))}
 	for i, idx := range fields {
+		if idx != nil {
+			b.fields[i] = fieldOf(model, idx)
+		}
 		text := fds[i].DataTypeOID == pgtype.TextOID || fds[i].DataTypeOID == pgtype.VarcharOID
 		switch t := types[i]; {
 		case idx == nil:
@@ -314,18 +317,18 @@ func newPgxFields(fields [][]int, types []reflect.Type, fds []pgconn.FieldDescri
 	return b
 }
 
-// bind points dest, one per column, at rv's fields or the scratch values.
-func (b *pgxFields) bind(rv reflect.Value, dest []any) {
-	for i, idx := range b.fields {
+// bind points dest, one per column, at the fields of the model value at v or the scratch values.
+func (b *pgxFields) bind(v unsafe.Pointer, dest []any) {
+	for i, f := range b.fields {
 		switch b.kind[i] {
 		case pgxDirect:
-			dest[i] = rv.FieldByIndex(idx).Addr().Interface()
+			dest[i] = f.ptr(v)
 		case pgxNullText:
 			dest[i] = &b.texts[i]
 		case pgxNullTime:
 			dest[i] = &b.stamps[i]
 		case pgxShared:
-			b.shared[i].dst = (*string)(rv.FieldByIndex(idx).Addr().UnsafePointer()) // a string or a named string type
+			b.shared[i].dst = (*string)(unsafe.Add(v, f.off)) // a string or a named string type
 			dest[i] = &b.shared[i]
 		default:
 			dest[i] = nil // pgx skips the column
@@ -333,17 +336,17 @@ func (b *pgxFields) bind(rv reflect.Value, dest []any) {
 	}
 }
 
-// settle moves what the scratch values received into rv's fields.
-func (b *pgxFields) settle(rv reflect.Value) error {
-	for i, idx := range b.fields {
+// settle moves what the scratch values received into the fields of the model value at v.
+func (b *pgxFields) settle(v unsafe.Pointer) error {
+	for i, f := range b.fields {
 		switch b.kind[i] {
 		case pgxNullText:
-			p := rv.FieldByIndex(idx).Addr().Interface().(**string)
+			p := (**string)(unsafe.Add(v, f.off))
 			if *p = nil; b.texts[i].Valid {
 				*p = b.strs.put(b.texts[i].String)
 			}
 		case pgxNullTime:
-			p := rv.FieldByIndex(idx).Addr().Interface().(**time.Time)
+			p := (**time.Time)(unsafe.Add(v, f.off))
 			if *p = nil; b.stamps[i].Valid {
 				if b.stamps[i].InfinityModifier != pgtype.Finite {
 					return fmt.Errorf("db: a time column holds %s", b.stamps[i].InfinityModifier)
@@ -353,6 +356,40 @@ func (b *pgxFields) settle(rv reflect.Value) error {
 		}
 	}
 	return nil
+}
+
+// fieldAt is a field of a model by its offset, so that a row's destinations are made without
+// looking the field up by reflection per column per row.
+type fieldAt struct {
+	off uintptr
+	typ reflect.Type
+}
+
+func fieldOf(model reflect.Type, idx []int) fieldAt {
+	var off uintptr
+	t := model
+	for _, i := range idx {
+		f := t.Field(i)
+		off += f.Offset
+		t = f.Type
+	}
+	return fieldAt{off: off, typ: t}
+}
+
+// ptr is a pointer to the field of the model value at v, typed as the field.
+func (f fieldAt) ptr(v unsafe.Pointer) any {
+	p := unsafe.Add(v, f.off)
+	switch f.typ {
+	case reflect.TypeFor[string]():
+		return (*string)(p)
+	case reflect.TypeFor[int]():
+		return (*int)(p)
+	case reflect.TypeFor[bool]():
+		return (*bool)(p)
+	case reflect.TypeFor[time.Time]():
+		return (*time.Time)(p)
+	}
+	return reflect.NewAt(f.typ, p).Interface()
 }
 
 // sharedText receives a text column's raw bytes and stores one string per distinct value.
