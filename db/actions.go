@@ -267,7 +267,7 @@ func ofRunSubjects[T any](ctx context.Context, s *Store, table string, keys []Ru
 			terms[i] = fmt.Sprintf("SELECT * FROM (?) AS r%d", i)
 			reads[i] = s.scoped(ctx, table).Where("run_id = ? AND subject_id IN ?", run, subjects[run])
 		}
-		rows, err := scanAll[T](s.db.WithContext(ctx).Raw(strings.Join(terms, " UNION ALL ")+" ORDER BY run_id, subject_id, id", reads...))
+		rows, err := scanAll[T](s, s.db.WithContext(ctx).Raw(strings.Join(terms, " UNION ALL ")+" ORDER BY run_id, subject_id, id", reads...))
 		if err != nil {
 			return nil, err
 		}

@@ -2,14 +2,12 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/schema"
@@ -26,6 +24,8 @@ type Page[T any] struct {
 	Items       []*T
 	HasNext     bool
 	HasPrevious bool
+	// Joined is what the read's joins (PageArgs.Joins) found; the pages of one statement share it.
+	Joined map[Join]Joined
 	// encode makes an item's cursor; cursors are encoded only when asked for, because most
 	// clients select nodes and no cursor.
 	encode func(item *T) string
@@ -55,6 +55,9 @@ type PageArgs struct {
 	After, Before *string
 	OrderBy       []OrderKey
 	Where         any
+	// Joins are to-one relationships to read in the page's statement. They change what the read
+	// brings along, not which rows it reads, so they are no part of the arguments' identity.
+	Joins []Join `json:"-"`
 }
 
 // InputError is a client mistake in an argument; the API reports it as BAD_USER_INPUT.
@@ -318,13 +321,20 @@ func (w *window) beyond(q string, i int) (string, []any, bool) {
 	}
 }
 
-// list reads one page of query (already scoped and filtered) in the window's order.
-func list[T any](ctx context.Context, query *gorm.DB, w *window) (*Page[T], error) {
-	rows, err := scanAll[T](w.pageQuery(query))
+// list reads one page of query (already scoped and filtered) in the window's order, with the
+// targets of joins (planJoins) in the same statement.
+func list[T any](ctx context.Context, s *Store, query *gorm.DB, w *window, joins []*joinPlan) (*Page[T], error) {
+	q := w.pageQuery(query)
+	if len(joins) > 0 {
+		q = s.withJoins(ctx, "?", []any{q}, "lcw_page", w, joins)
+	}
+	rows, joined, err := scanJoined[T](s, q, joins)
 	if err != nil {
 		return nil, err
 	}
-	return toPage(ctx, w, rows), nil
+	p := toPage(ctx, w, rows)
+	p.Joined = joined
+	return p, nil
 }
 
 // pageQuery narrows query to the window: the where filter, the rows past the cursor, the order,
@@ -361,136 +371,4 @@ func (w *window) filtered(q *gorm.DB) *gorm.DB {
 		return q
 	}
 	return q.Where(w.filter.sql, w.filter.args...)
-}
-
-// scanPlan maps the columns of a result to the fields of T, made once per type and column list.
-type scanPlan struct {
-	fields [][]int        // field index in T per column, nil for a column T has no field for
-	types  []reflect.Type // the field's type per column
-}
-
-var scanPlans sync.Map // scanPlanKey -> *scanPlan
-
-type scanPlanKey struct {
-	typ     reflect.Type
-	columns string
-}
-
-func planFor[T any](columns []string) (*scanPlan, error) {
-	key := scanPlanKey{reflect.TypeFor[T](), strings.Join(columns, ",")}
-	if p, ok := scanPlans.Load(key); ok {
-		return p.(*scanPlan), nil
-	}
-	sch, err := parseSchema(new(T))
-	if err != nil {
-		return nil, err
-	}
-	p := &scanPlan{fields: make([][]int, len(columns)), types: make([]reflect.Type, len(columns))}
-	for i, c := range columns {
-		if f := sch.LookUpField(c); f != nil {
-			p.fields[i] = f.StructField.Index
-			p.types[i] = f.StructField.Type
-		}
-	}
-	scanPlans.Store(key, p)
-	return p, nil
-}
-
-// scanAll runs q and reads its rows straight into the fields of new T values: database/sql
-// converts each column into its field, where GORM's Find first scans every column into a value
-// it allocates per row and then copies it by reflection. Rows, and the values of nullable text
-// and time columns (nullInto), are allocated up to 64 at a time (slab), not one by one.
-func scanAll[T any](q *gorm.DB) ([]*T, error) {
-	rows, err := q.Rows()
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	columns, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	plan, err := planFor[T](columns)
-	if err != nil {
-		return nil, err
-	}
-	out := []*T{} // as Find: an empty result is an empty slice
-	dest := make([]any, len(columns))
-	var skip any
-	var strs slab[string]
-	var times slab[time.Time]
-	nullStrings := make([]*nullInto[string], len(columns))
-	nullTimes := make([]*nullInto[time.Time], len(columns))
-	for i, idx := range plan.fields {
-		switch {
-		case idx == nil:
-			dest[i] = &skip
-		case plan.types[i] == reflect.TypeFor[*string]():
-			nullStrings[i] = &nullInto[string]{slab: &strs}
-			dest[i] = nullStrings[i]
-		case plan.types[i] == reflect.TypeFor[*time.Time]():
-			nullTimes[i] = &nullInto[time.Time]{slab: &times}
-			dest[i] = nullTimes[i]
-		}
-	}
-	var items slab[T] // the rows' values, 64 to an allocation
-	for rows.Next() {
-		v := items.next()
-		rv := reflect.ValueOf(v).Elem()
-		for i, idx := range plan.fields {
-			switch {
-			case idx == nil:
-			case nullStrings[i] != nil:
-				nullStrings[i].dst = rv.FieldByIndex(idx).Addr().Interface().(**string)
-			case nullTimes[i] != nil:
-				nullTimes[i].dst = rv.FieldByIndex(idx).Addr().Interface().(**time.Time)
-			default:
-				dest[i] = rv.FieldByIndex(idx).Addr().Interface()
-			}
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
-// nullInto scans a nullable column into a pointer field, the value kept in a slab shared by
-// the query's rows (database/sql would allocate each value on its own).
-type nullInto[V any] struct {
-	dst  **V
-	slab *slab[V]
-	v    sql.Null[V]
-}
-
-func (n *nullInto[V]) Scan(src any) error {
-	if err := n.v.Scan(src); err != nil {
-		return err
-	}
-	if !n.v.Valid {
-		*n.dst = nil
-		return nil
-	}
-	*n.dst = n.slab.put(n.v.V)
-	return nil
-}
-
-// slab hands out pointers into chunks of values.
-type slab[V any] struct{ free []V }
-
-func (s *slab[V]) put(v V) *V {
-	p := s.next()
-	*p = v
-	return p
-}
-
-// next is a pointer to a new zero value.
-func (s *slab[V]) next() *V {
-	if len(s.free) == cap(s.free) {
-		// 4 first, so a read of one row costs little more than before; then doubling up to 64
-		s.free = make([]V, 0, min(64, max(4, 2*cap(s.free))))
-	}
-	s.free = s.free[:len(s.free)+1]
-	return &s.free[len(s.free)-1]
 }

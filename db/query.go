@@ -2,11 +2,12 @@ package db
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 	"strings"
 
 	"gorm.io/gorm"
+
+	"lcw-gateway/tenant"
 )
 
 // Table names, as the migrations create them.
@@ -110,7 +111,7 @@ func byIDs[T any](ctx context.Context, s *Store, table string, ids []string) (ma
 	if err != nil {
 		return nil, err
 	}
-	rows, err := scanAll[T](s.scoped(ctx, table).Select(readColumns(sch, table)).Where("id IN ?", norm))
+	rows, err := scanAll[T](s, s.scoped(ctx, table).Select(readColumns(sch, table)).Where("id IN ?", norm))
 	if err != nil {
 		return nil, err
 	}
@@ -268,6 +269,10 @@ func topLevel[T any](ctx context.Context, s *Store, table string, args PageArgs,
 	if err != nil {
 		return nil, nil, err
 	}
+	joins, err := planJoins[T](s, table, args.Joins)
+	if err != nil {
+		return nil, nil, err
+	}
 	base := func(ctx context.Context) *gorm.DB {
 		q := s.scoped(ctx, table)
 		if filter != nil {
@@ -275,7 +280,7 @@ func topLevel[T any](ctx context.Context, s *Store, table string, args PageArgs,
 		}
 		return q
 	}
-	page, err := list[T](ctx, base(ctx), w)
+	page, err := list[T](ctx, s, base(ctx), w, joins)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -315,34 +320,42 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 	if err != nil {
 		return nil, err
 	}
+	joins, err := planJoins[T](s, table, args.Joins)
+	if err != nil {
+		return nil, err
+	}
 	ids = normalizeAll(ids)
 	out := make(map[string]*Page[T], len(ids))
 	if len(ids) == 1 {
 		// One parent: a plain keyset read, which stays cheap however deep the page.
-		page, err := list[T](ctx, parent.match(s.scoped(ctx, table), ids[0]), w)
+		page, err := list[T](ctx, s, parent.match(s.scoped(ctx, table), ids[0]), w, joins)
 		if err != nil {
 			return nil, err
 		}
 		out[ids[0]] = page
 		return out, nil
 	}
-	// Many parents: one statement made of one small keyset read per parent, so a parent costs its
-	// page however many children it has (a window function would number them all).
+	// Many parents: one statement of one small keyset read per parent (children.go).
 	groups := make(map[string][]*T, len(ids))
-	for start := 0; start < len(ids); start += maxCompoundTerms {
-		chunk := ids[start:min(len(ids), start+maxCompoundTerms)]
-		terms := make([]string, len(chunk))
-		reads := make([]any, len(chunk))
-		for i, id := range chunk {
-			terms[i] = fmt.Sprintf("SELECT * FROM (?) AS p%d", i)
-			reads[i] = w.pageQuery(parent.match(s.scoped(ctx, table), id))
+	var joined map[Join]Joined
+	chunk := len(ids)
+	if !s.postgres {
+		chunk = maxCompoundTerms
+	}
+	for start := 0; start < len(ids); start += chunk {
+		from, reads := s.childrenRead(tenant.From(ctx), table, parent, ids[start:min(len(ids), start+chunk)], w)
+		// SQL keeps no order across UNION ALL or a LATERAL join: sort again (a few rows per parent).
+		var q *gorm.DB
+		if len(joins) == 0 {
+			q = s.db.WithContext(ctx).Raw("SELECT * FROM ("+from+") AS lcw_pages ORDER BY "+w.orderClause("lcw_pages."), reads...)
+		} else {
+			q = s.withJoins(ctx, from, reads, "lcw_pages", w, joins)
 		}
-		// SQL keeps no order across UNION ALL: sort again (a few rows per parent).
-		union := "SELECT * FROM (" + strings.Join(terms, " UNION ALL ") + ") AS lcw_pages ORDER BY " + w.orderClause("")
-		rows, err := scanAll[T](s.db.WithContext(ctx).Raw(union, reads...))
+		rows, found, err := scanJoined[T](s, q, joins)
 		if err != nil {
 			return nil, err
 		}
+		joined = mergeJoined(joined, found)
 		for _, r := range rows {
 			p := parent.keyOf(r)
 			groups[p] = append(groups[p], r)
@@ -350,6 +363,7 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 	}
 	for _, id := range ids {
 		out[id] = toPage(ctx, w, groups[id])
+		out[id].Joined = joined
 	}
 	return out, nil
 }

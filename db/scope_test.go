@@ -224,6 +224,21 @@ func TestEveryReadIsScoped(t *testing.T) {
 				m, err := s.TaskProcessingResultPages(ctx, p, ids, a)
 				return cursorsFor(m, ids[0], err)
 			})},
+			{"TaskReports joined", func() error {
+				return pages(func(a db.PageArgs) ([]string, db.Counter, error) {
+					p, c, err := s.TaskReports(ctx, db.TaskReportFilter{WorkflowID: &wf}, a)
+					if err != nil {
+						return nil, nil, err
+					}
+					return p.Cursors(), c, nil
+				}, db.PageArgs{Where: reportWhere, Joins: []db.Join{db.JoinTo[db.Task]("task_id"), db.JoinTo[db.TaskDefinition]("task_definition_id"),
+					db.JoinTo[db.Run]("run_id"), db.JoinTo[db.Workflow]("workflow_id")}})
+			}},
+			{"TaskProcessingResultPages joined", nested(db.ByTaskReport, []string{"rep1", "rep2"}, resultWhere, func(p db.Parent, ids []string, a db.PageArgs) ([]string, error) {
+				a.Joins = []db.Join{db.JoinTo[db.User]("subject_id"), db.JoinTo[db.Task]("task_id"), db.JoinTo[db.TaskReport]("task_report_id")}
+				m, err := s.TaskProcessingResultPages(ctx, p, ids, a)
+				return cursorsFor(m, ids[0], err)
+			})},
 			{"ChildCounts", func() error {
 				for _, c := range []struct {
 					table  string

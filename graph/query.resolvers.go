@@ -31,7 +31,7 @@ func (r *queryResolver) Run(ctx context.Context, id string) (*db.Run, error) {
 // TaskReports is the resolver for the taskReports field.
 func (r *queryResolver) TaskReports(ctx context.Context, workflowID *string, runID *string, first *int, after *string, last *int, before *string, where *db.TaskReportWhere, orderBy []*model.Order) (*model.Connection[db.TaskReport], error) {
 	filter := db.TaskReportFilter{WorkflowID: workflowID, RunID: runID}
-	page, count, err := r.Store.TaskReports(ctx, filter, model.PageArgs(first, after, last, before, orderBy, where))
+	page, count, err := r.Store.TaskReports(ctx, filter, joinedPageArgs(ctx, "TaskReport", model.PageArgs(first, after, last, before, orderBy, where)))
 	return connection(ctx, "TaskReport", page, count, err)
 }
 
@@ -43,7 +43,7 @@ func (r *queryResolver) TaskReport(ctx context.Context, id string) (*db.TaskRepo
 // TaskProcessingResults is the resolver for the taskProcessingResults field.
 func (r *queryResolver) TaskProcessingResults(ctx context.Context, workflowID *string, runID *string, taskReportID *string, where *db.TaskProcessingResultWhere, orderBy []*model.Order, first *int, after *string, last *int, before *string) (*model.Connection[db.TaskProcessingResult], error) {
 	filter := db.ResultFilter{WorkflowID: workflowID, RunID: runID, TaskReportID: taskReportID}
-	page, count, err := r.Store.TaskProcessingResults(ctx, filter, model.PageArgs(first, after, last, before, orderBy, where))
+	page, count, err := r.Store.TaskProcessingResults(ctx, filter, joinedPageArgs(ctx, "TaskProcessingResult", model.PageArgs(first, after, last, before, orderBy, where)))
 	return connection(ctx, "TaskProcessingResult", page, count, err)
 }
 

@@ -100,9 +100,9 @@ func resultPages(l *loaders.Loaders) *loaders.Pages[db.TaskProcessingResult] {
 var relations = index(
 	workflowRuns, workflowReports, runReports, runResults, reportResults,
 	runUserResults, workflowUserResults, userHistory, userResultTasks,
-	one[db.UserProcessingResult](users, "UserProcessingResult", "subject", func(r *db.UserProcessingResult) string { return r.SubjectID }),
-	one[db.UserProcessingResult](runs, "UserProcessingResult", "run", func(r *db.UserProcessingResult) string { return r.RunID }),
-	one[db.UserProcessingResult](workflows, "UserProcessingResult", "workflow", func(r *db.UserProcessingResult) string { return r.WorkflowID }),
+	one[db.UserProcessingResult](users, "UserProcessingResult", "subject", func(r *db.UserProcessingResult) string { return r.SubjectID }).on("subject_id"),
+	one[db.UserProcessingResult](runs, "UserProcessingResult", "run", func(r *db.UserProcessingResult) string { return r.RunID }).on("run_id"),
+	one[db.UserProcessingResult](workflows, "UserProcessingResult", "workflow", func(r *db.UserProcessingResult) string { return r.WorkflowID }).on("workflow_id"),
 	one[db.UserProcessingResult](versions, "UserProcessingResult", "version", func(r *db.UserProcessingResult) string {
 		return db.VersionID(r.WorkflowID, r.WorkflowVersion)
 	}),
@@ -113,14 +113,14 @@ var relations = index(
 	one[model.TopTasksInsightsSummary](definitions, "TopTasksInsightsSummary", "taskDefinition",
 		func(t *model.TopTasksInsightsSummary) string { return t.TaskDefinitionID }),
 	one[db.Workflow](workflowsTasks, "Workflow", "tasks", func(w *db.Workflow) string { return w.ID }),
-	one[db.Run](workflows, "Run", "workflow", func(r *db.Run) string { return r.WorkflowID }),
-	one[db.TaskReport](tasks, "TaskReport", "task", func(r *db.TaskReport) string { return r.TaskID }),
-	one[db.TaskReport](definitions, "TaskReport", "taskDefinition", func(r *db.TaskReport) string { return r.TaskDefinitionID }),
-	one[db.TaskReport](runs, "TaskReport", "run", func(r *db.TaskReport) string { return r.RunID }),
-	one[db.TaskReport](workflows, "TaskReport", "workflow", func(r *db.TaskReport) string { return r.WorkflowID }),
-	one[db.TaskProcessingResult](users, "TaskProcessingResult", "subject", func(r *db.TaskProcessingResult) string { return r.SubjectID }),
-	one[db.TaskProcessingResult](tasks, "TaskProcessingResult", "task", func(r *db.TaskProcessingResult) string { return r.TaskID }),
-	one[db.TaskProcessingResult](reports, "TaskProcessingResult", "taskReport", func(r *db.TaskProcessingResult) string { return r.TaskReportID }),
+	one[db.Run](workflows, "Run", "workflow", func(r *db.Run) string { return r.WorkflowID }).on("workflow_id"),
+	one[db.TaskReport](tasks, "TaskReport", "task", func(r *db.TaskReport) string { return r.TaskID }).on("task_id"),
+	one[db.TaskReport](definitions, "TaskReport", "taskDefinition", func(r *db.TaskReport) string { return r.TaskDefinitionID }).on("task_definition_id"),
+	one[db.TaskReport](runs, "TaskReport", "run", func(r *db.TaskReport) string { return r.RunID }).on("run_id"),
+	one[db.TaskReport](workflows, "TaskReport", "workflow", func(r *db.TaskReport) string { return r.WorkflowID }).on("workflow_id"),
+	one[db.TaskProcessingResult](users, "TaskProcessingResult", "subject", func(r *db.TaskProcessingResult) string { return r.SubjectID }).on("subject_id"),
+	one[db.TaskProcessingResult](tasks, "TaskProcessingResult", "task", func(r *db.TaskProcessingResult) string { return r.TaskID }).on("task_id"),
+	one[db.TaskProcessingResult](reports, "TaskProcessingResult", "taskReport", func(r *db.TaskProcessingResult) string { return r.TaskReportID }).on("task_report_id"),
 	one[db.Task](definitions, "Task", "taskDefinition", func(t *db.Task) string { return t.TaskDefinitionID }),
 	one[db.TaskReportStats](tasks, "TaskReportStats", "task", statsKey(db.GroupByTask)),
 	one[db.TaskReportStats](definitions, "TaskReportStats", "taskDefinition", statsKey(db.GroupByTaskDefinition)),
@@ -184,10 +184,48 @@ type toOne[P, C any] struct {
 	parent, field string
 	target        entity[C]
 	key           func(*P) string
+	join          *db.Join // how a page read of parents brings the child along; nil: it cannot
 }
 
-func one[P, C any](target entity[C], parent, field string, key func(*P) string) relation {
+func one[P, C any](target entity[C], parent, field string, key func(*P) string) *toOne[P, C] {
 	return &toOne[P, C]{parent: parent, field: field, target: target, key: key}
+}
+
+// on lets a page read of the parents join the child on column, the parent's column that key
+// reads (a stored id, so the join matches what a read by id finds).
+func (r *toOne[P, C]) on(column string) *toOne[P, C] {
+	j := db.JoinTo[C](column)
+	r.join = &j
+	return r
+}
+
+// joinable is a relationship a page read of its parents can bring along.
+type joinable interface {
+	joinOn() (db.Join, bool)
+	// keepJoined fills the child's loader from what the join found, as prefetch would from its
+	// own read, and prefetches what was selected on the children.
+	keepJoined(ctx context.Context, l *loaders.Loaders, parents any, f graphql.CollectedField, found db.Joined)
+}
+
+func (r *toOne[P, C]) joinOn() (db.Join, bool) {
+	if r.join == nil {
+		return db.Join{}, false
+	}
+	return *r.join, true
+}
+
+func (r *toOne[P, C]) keepJoined(ctx context.Context, l *loaders.Loaders, parents any, f graphql.CollectedField, found db.Joined) {
+	ps := parents.([]*P)
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = r.key(p)
+	}
+	typed := make(map[string]*C, len(found))
+	for id, v := range found {
+		typed[id] = v.(*C)
+	}
+	children := r.target.loader(l).Keep(ids, typed)
+	prefetch(ctx, l, r.target.name, flatten(children), f.Selections, nil)
 }
 
 func (r *toOne[P, C]) names() (string, string) { return r.parent, r.field }
@@ -202,7 +240,7 @@ func (r *toOne[P, C]) prefetch(ctx context.Context, l *loaders.Loaders, parents 
 	if err != nil {
 		return // the fields load again and report the error where it belongs
 	}
-	prefetch(ctx, l, r.target.name, flatten(children), f.Selections)
+	prefetch(ctx, l, r.target.name, flatten(children), f.Selections, nil)
 }
 
 // flatten turns the lists of TasksOfWorkflow and VersionsOfWorkflow into one list; other
@@ -255,11 +293,14 @@ func (r *many[P, C]) prefetch(ctx context.Context, l *loaders.Loaders, parents a
 	for i, p := range ps {
 		ids[i] = r.id(p)
 	}
-	items, err := r.pages(l).Fill(ctx, r.by, ids, typedPageArgs(typed), selectsTotalCount(op, f, r.child))
+	sels := itemSelections(op, f.Selections, r.child)
+	a := typedPageArgs(typed)
+	a.Joins = joinsOf(op, r.child, sels)
+	items, joined, err := r.pages(l).Fill(ctx, r.by, ids, a, selectsTotalCount(op, f, r.child))
 	if err != nil {
 		return
 	}
-	prefetch(ctx, l, r.child, items, itemSelections(op, f.Selections, r.child))
+	prefetch(ctx, l, r.child, items, sels, joined)
 }
 
 // connection is the field's page for one parent, from the request's loaders: filled by the

@@ -30,7 +30,7 @@ func connection[T any](ctx context.Context, itemType string, page *db.Page[T], c
 	if err != nil {
 		return nil, err
 	}
-	prefetchPage(ctx, itemType, page.Items)
+	prefetchPage(ctx, itemType, page.Items, page.Joined)
 	return model.NewConnection(page, count), nil
 }
 

@@ -177,7 +177,7 @@ func (s changeStream[T, E]) send(ctx context.Context, r *Resolver, g *live.Group
 	}
 	l := loaders.For(ctx)
 	forget(l) // the connection's loaders outlive a burst: what they hold may have changed since
-	prefetch(ctx, l, s.objType, items, sel)
+	prefetch(ctx, l, s.objType, items, sel, nil)
 	for i := range changes {
 		c := &changes[i]
 		v, ok := found[c.ID]

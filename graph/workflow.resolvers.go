@@ -76,7 +76,7 @@ func (r *workflowResolver) TaskReports(ctx context.Context, obj *db.Workflow, ru
 	if runID != nil {
 		// Reports of one run of this workflow: the run is the narrower parent.
 		filter := db.TaskReportFilter{WorkflowID: &obj.ID, RunID: runID}
-		page, count, err := r.Store.TaskReports(ctx, filter, model.PageArgs(first, after, last, before, orderBy, where))
+		page, count, err := r.Store.TaskReports(ctx, filter, joinedPageArgs(ctx, "TaskReport", model.PageArgs(first, after, last, before, orderBy, where)))
 		return connection(ctx, "TaskReport", page, count, err)
 	}
 	return workflowReports.connection(ctx, obj.ID, model.PageArgs(first, after, last, before, orderBy, where))

@@ -123,6 +123,16 @@ func (b *ByID[V]) Fill(ctx context.Context, ids []string) ([]*V, error) {
 	if err != nil {
 		return nil, err
 	}
+	return b.keep(ids, found), nil
+}
+
+// Keep is Fill with what another read found already (a page read that joined the targets of
+// ids): the same nil for an id not found, the same distinct list returned.
+func (b *ByID[V]) Keep(ids []string, found map[string]*V) []*V {
+	return b.keep(distinct(ids), found)
+}
+
+func (b *ByID[V]) keep(ids []string, found map[string]*V) []*V {
 	out := make([]*V, 0, len(found))
 	for _, id := range ids {
 		v, ok := found[id]
@@ -131,7 +141,7 @@ func (b *ByID[V]) Fill(ctx context.Context, ids []string) ([]*V, error) {
 			out = append(out, v)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Optional loads a value that may be missing: a missing key is nil, not an error (a filled loader

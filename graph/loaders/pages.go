@@ -23,6 +23,7 @@ type ChildKey struct {
 // (the field resolver's parameters, or the prefetcher's parse of the same field), so equal
 // arguments give equal keys; the loaders keep the typed values to run the query with.
 func (l *Loaders) Key(parent db.Parent, parentID string, a db.PageArgs) ChildKey {
+	a.Joins = nil // a batched load (nothing prefetched) has no selection to join for
 	canon := canonicalArgs(a)
 	l.args.LoadOrStore(canon, a)
 	return ChildKey{Parent: parent, ParentID: parentID, Args: canon}
@@ -60,11 +61,12 @@ func newPages[T any](l *Loaders, fetch func(context.Context, db.Parent, []string
 }
 
 // Fill reads the page of every parent in ids in one statement (and their counts in a second,
-// if asked), keeps them for the fields that will ask, and returns the items of all pages.
-func (p *Pages[T]) Fill(ctx context.Context, parent db.Parent, ids []string, a db.PageArgs, count bool) ([]*T, error) {
+// if asked), keeps them for the fields that will ask, and returns the items of all pages and
+// what the read's joins (a.Joins) found.
+func (p *Pages[T]) Fill(ctx context.Context, parent db.Parent, ids []string, a db.PageArgs, count bool) ([]*T, map[db.Join]db.Joined, error) {
 	ids = distinct(ids)
 	if len(ids) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	keys := make([]ChildKey, len(ids))
 	for i, id := range ids {
@@ -72,13 +74,17 @@ func (p *Pages[T]) Fill(ctx context.Context, parent db.Parent, ids []string, a d
 	}
 	found, err := p.pages(ctx, parent, ids, a)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var items []*T
+	var joined map[db.Join]db.Joined
 	for i, id := range ids {
 		page, ok := found[tenant.NormalizeID(id)]
 		if !ok {
 			page = &db.Page[T]{}
+		}
+		if page.Joined != nil {
+			joined = page.Joined // the same for every page of the read
 		}
 		p.Pages.Prime(keys[i], page)
 		items = append(items, page.Items...)
@@ -86,13 +92,13 @@ func (p *Pages[T]) Fill(ctx context.Context, parent db.Parent, ids []string, a d
 	if count {
 		n, err := p.counts(ctx, parent, ids, a)
 		if err != nil {
-			return items, nil // totalCount loads again and reports the error on its field
+			return items, joined, nil // totalCount loads again and reports the error on its field
 		}
 		for i, id := range ids {
 			p.Counts.Prime(keys[i], n[tenant.NormalizeID(id)])
 		}
 	}
-	return items, nil
+	return items, joined, nil
 }
 
 // batched answers child keys with one store call per distinct (parent kind, arguments); a failing
