@@ -25,7 +25,7 @@ for tool in wrk curl; do command -v "$tool" >/dev/null || { echo "$tool is missi
 [ -f "$bench/load/post.lua" ] || { echo "the bench is absent ($bench): set BENCH" >&2; exit 2; }
 
 measure() { # binary query
-  local bin=$1 q=$2 body="$bench/peer-lcw/gateway/$2.json" pid cpu0 cpu1 m0 m1 out reqs prof=""
+  local bin=$1 q=$2 body="$bench/peer-lcw/gateway/$2.json" pid cpu0 cpu1 m0 m1 out reqs prof="" profiler=""
   "$bin" serve --db "$db" --addr "127.0.0.1:$port" --rate-limit 0 --seed none \
     --pprof-addr "127.0.0.1:$((port + 1))" --log-level warn >/dev/null 2>&1 &
   pid=$!
@@ -34,12 +34,15 @@ measure() { # binary query
   mallocs() { curl -s "http://127.0.0.1:$((port + 1))/debug/pprof/allocs?debug=1" | awk '/^# Mallocs = /{print $4}'; }
   m0=$(mallocs); cpu0=$(awk '{print $14+$15}' "/proc/$pid/stat")
   if [ -n "${PROFILE:-}" ]; then
+    mkdir -p "$PROFILE"
     prof="$PROFILE/$(basename "$bin")-$q-$(date +%s)"
     curl -s -o "$prof.cpu" "http://127.0.0.1:$((port + 1))/debug/pprof/profile?seconds=${dur%s}" &
+    profiler=$!
   fi
   out=$(wrk -t2 -c"$conns" -d"$dur" -s "$bench/load/post.lua" "http://127.0.0.1:$port/graphql" -- "$body")
   cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat"); m1=$(mallocs)
-  if [ -n "$prof" ]; then wait; curl -s -o "$prof.allocs" "http://127.0.0.1:$((port + 1))/debug/pprof/allocs"; fi
+  # Wait for the profile only: a bare wait would wait for the server too, which never ends.
+  if [ -n "$prof" ]; then wait "$profiler"; curl -s -o "$prof.allocs" "http://127.0.0.1:$((port + 1))/debug/pprof/allocs"; fi
   kill "$pid"; wait "$pid" 2>/dev/null || true
   reqs=$(echo "$out" | awk '/requests in/{print $1}')
   printf '%-13s %-24s reqs=%-6s cpu_ms_per_req=%s mallocs_per_req=%s non2xx=%s load=%s\n' "$q" "$(basename "$bin")" "$reqs" \
