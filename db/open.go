@@ -138,7 +138,7 @@ func (s *Store) dialector(dsn string) gorm.Dialector {
 	if s.postgres {
 		return postgres.Open(dsn)
 	}
-	return sqlite.Open(sqliteDSN(dsn))
+	return sqlite.New(sqlite.Config{DriverName: sqliteDriverName, DSN: sqliteDSN(dsn)})
 }
 
 // sqliteDSN turns a file path into a DSN with WAL, a busy timeout, immediate write

@@ -80,6 +80,8 @@ func scanJoined[T any](s *Store, q *gorm.DB, joins []*joinPlan) ([]*T, map[Join]
 	var err error
 	if s.native(q) {
 		out, err = scanPgx[T](s, q, js)
+	} else if kinds := sqliteKindsFor[T](); kinds != nil && s.sqliteReads(q) {
+		out, err = scanSQLite[T](s, q, kinds) // planJoins made no joins: they are pgx's alone
 	} else {
 		out, err = scanSQL[T](q) // planJoins made no joins: they are pgx's alone
 	}
