@@ -85,6 +85,9 @@ func (p Parent) match(q *gorm.DB, key string) *gorm.DB {
 // keyOf is the parent key a child row holds.
 func (p Parent) keyOf(row any) string {
 	v := reflect.ValueOf(row).Elem()
+	if !strings.Contains(string(p), ",") { // one column, most parents: asked once per row
+		return v.FieldByName(parentFields[string(p)]).String()
+	}
 	cols := p.columns()
 	parts := make([]string, len(cols))
 	for i, c := range cols {

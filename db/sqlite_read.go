@@ -75,9 +75,11 @@ func scanSQLite[T any](s *Store, q *gorm.DB, kinds []sqliteKind) ([]*T, error) {
 		out, err = readSQLite[T](p, rows, kinds)
 		stop()
 		if closeErr := rows.Close(); err == errStepFailed {
-			err = closeErr // resetting the statement reports its error
-			if ctx.Err() != nil {
-				err = ctx.Err()
+			switch {
+			case ctx.Err() != nil:
+				err = ctx.Err() // interrupted, as go-sqlite3 reports it
+			case closeErr != nil:
+				err = closeErr // resetting the statement reports the step's error
 			}
 		}
 		return err
@@ -260,6 +262,7 @@ func readSQLite[T any](p *sqlitePrepared, rows driver.Rows, kinds []sqliteKind) 
 // nullable values.
 type sqliteRowReader struct {
 	shared map[string]string
+	buf    []byte // the bytes of the read's short strings, a few KB to an allocation
 	strs   slab[string]
 	times  slab[time.Time]
 	bools  slab[bool]
@@ -279,7 +282,7 @@ func (r *sqliteRowReader) row(f *sqliteFields, v unsafe.Pointer, cols []sqliteCo
 			if null {
 				return r.notNull(f, i)
 			}
-			*(*string)(p) = string(colText(c))
+			*(*string)(p) = r.text(colText(c))
 		case sqliteShared:
 			if null {
 				return r.notNull(f, i)
@@ -289,7 +292,7 @@ func (r *sqliteRowReader) row(f *sqliteFields, v unsafe.Pointer, cols []sqliteCo
 			if null {
 				*(**string)(p) = nil
 			} else {
-				*(**string)(p) = r.strs.put(string(colText(c)))
+				*(**string)(p) = r.strs.put(r.text(colText(c)))
 			}
 		case sqliteInt:
 			n, err := colInt(c)
@@ -360,6 +363,23 @@ func (r *sqliteRowReader) row(f *sqliteFields, v unsafe.Pointer, cols []sqliteCo
 		}
 	}
 	return nil
+}
+
+// text is a string of the bytes b: short ones share the read's buffers, which are only appended
+// to, so a string stays as it was made.
+func (r *sqliteRowReader) text(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > 256 {
+		return string(b)
+	}
+	if cap(r.buf)-len(r.buf) < len(b) {
+		r.buf = make([]byte, 0, 4096)
+	}
+	start := len(r.buf)
+	r.buf = append(r.buf, b...)
+	return unsafe.String(&r.buf[start], len(b))
 }
 
 func (r *sqliteRowReader) notNull(f *sqliteFields, i int) error {
