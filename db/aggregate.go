@@ -95,15 +95,20 @@ func (s *Store) SummarizeWorkflowTaskReports(ctx context.Context, workflowID str
 	// The stores keep microseconds: finer bounds would compare differently on the two engines.
 	start, end = start.UTC().Truncate(time.Microsecond), end.UTC().Truncate(time.Microsecond)
 	t := tenant.From(ctx)
-	var out struct {
-		Known bool
-		TaskReportSummary
-	}
-	err := s.db.WithContext(ctx).Raw(workflowSummarySQL, t, wf, t, wf, start, end, t, wf, start, end).Scan(&out).Error
-	if err != nil || !out.Known {
+	// Read as a page is (scanAll): on SQLite the connection keeps the statement prepared.
+	rows, err := scanAll[workflowSummary](s, s.db.WithContext(ctx).Raw(workflowSummarySQL, t, wf, t, wf, start, end, t, wf, start, end))
+	if err != nil || len(rows) == 0 || !rows[0].Known {
 		return nil, err
 	}
-	return &out.TaskReportSummary, nil
+	r := rows[0]
+	return &TaskReportSummary{SuccessfulTasks: r.SuccessfulTasks, FailedTasks: r.FailedTasks,
+		UnprocessedTasks: r.UnprocessedTasks, TotalTasks: r.TotalTasks}, nil
+}
+
+// workflowSummary is the row of workflowSummarySQL.
+type workflowSummary struct {
+	Known                                                      bool
+	SuccessfulTasks, FailedTasks, UnprocessedTasks, TotalTasks int
 }
 
 // workflowSummarySQL is the statement of SummarizeWorkflowTaskReports: reportsInWindow's two
