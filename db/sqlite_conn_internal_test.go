@@ -86,3 +86,23 @@ func TestSQLiteReadStopsWhenItsRequestEnds(t *testing.T) {
 		t.Fatalf("the next read: %v, %v", rows, err)
 	}
 }
+
+// The fast path of a stored time reads what go-sqlite3's first format does, and leaves every
+// other text to it.
+func TestStoredTimeParsesAsGoSQLite3(t *testing.T) {
+	fast := []string{"2025-01-31 23:59:59.123456+00:00", "2025-01-31 23:59:59+00:00", "2024-02-29 00:00:00.1+00:00",
+		"2025-06-01 12:00:00.999999999+00:00"}
+	others := []string{"2025-02-29 00:00:00+00:00", "2025-13-01 00:00:00+00:00", "2025-01-01 24:00:00+00:00",
+		"2025-01-01 00:00:00.+00:00", "2025-01-01 00:00:00.1234567890+00:00", "2025-01-01T00:00:00+00:00",
+		"2025-01-01 00:00:00+02:00", "2025-01-01 00:00:0x+00:00"}
+	for i, s := range append(fast, others...) {
+		want, wantErr := time.ParseInLocation("2006-01-02 15:04:05.999999999-07:00", s, time.UTC)
+		got, ok := parseStoredTime(s)
+		if ok && (wantErr != nil || !got.Equal(want) || got.Location() != want.Location()) {
+			t.Errorf("%q: %v, go-sqlite3 reads %v (%v)", s, got, want, wantErr)
+		}
+		if !ok && i < len(fast) {
+			t.Errorf("%q: left to the slow path", s)
+		}
+	}
+}

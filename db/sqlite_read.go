@@ -310,38 +310,12 @@ func (r *sqliteRowReader) row(f *sqliteFields, v unsafe.Pointer, cols []sqliteCo
 				*(*int8)(p) = int8(n)
 			}
 		case sqliteBool, sqliteNullBool:
-			if null {
-				if kind == sqliteBool {
-					return r.notNull(f, i)
-				}
-				*(**bool)(p) = nil
-				continue
-			}
-			b, err := colBool(c)
-			if err != nil {
-				return fmt.Errorf("db: column %d: %w", i, err)
-			}
-			if kind == sqliteBool {
-				*(*bool)(p) = b
-			} else {
-				*(**bool)(p) = r.bools.put(b)
+			if err := decodeInto(p, c, kind == sqliteNullBool, colBool, &r.bools); err != nil {
+				return r.columnError(f, i, err)
 			}
 		case sqliteTime, sqliteNullTime:
-			if null {
-				if kind == sqliteTime {
-					return r.notNull(f, i)
-				}
-				*(**time.Time)(p) = nil
-				continue
-			}
-			t, err := colTime(c)
-			if err != nil {
-				return fmt.Errorf("db: column %d: %w", i, err)
-			}
-			if kind == sqliteTime {
-				*(*time.Time)(p) = t
-			} else {
-				*(**time.Time)(p) = r.times.put(t)
+			if err := decodeInto(p, c, kind == sqliteNullTime, colTime, &r.times); err != nil {
+				return r.columnError(f, i, err)
 			}
 		case sqliteFloat64:
 			switch c._type {
@@ -384,6 +358,36 @@ func (r *sqliteRowReader) text(b []byte) string {
 
 func (r *sqliteRowReader) notNull(f *sqliteFields, i int) error {
 	return fmt.Errorf("db: NULL in %s's column %d, whose field cannot hold one", f.model, i)
+}
+
+var errNull = errors.New("NULL")
+
+func (r *sqliteRowReader) columnError(f *sqliteFields, i int, err error) error {
+	if err == errNull {
+		return r.notNull(f, i)
+	}
+	return fmt.Errorf("db: column %d: %w", i, err)
+}
+
+// decodeInto decodes c into the V at p, or, nullable, into the *V at p (the value in values).
+func decodeInto[V any](p unsafe.Pointer, c *sqliteCol, nullable bool, decode func(*sqliteCol) (V, error), values *slab[V]) error {
+	if c._type == sqliteNull {
+		if !nullable {
+			return errNull
+		}
+		*(**V)(p) = nil
+		return nil
+	}
+	v, err := decode(c)
+	if err != nil {
+		return err
+	}
+	if nullable {
+		*(**V)(p) = values.put(v)
+	} else {
+		*(*V)(p) = v
+	}
+	return nil
 }
 
 // share is the read's one string of the bytes b.
