@@ -76,7 +76,7 @@ const sqliteDriverName = "lcw-sqlite3"
 
 // sqliteStmtCacheSize bounds the statements each connection keeps prepared: the texts of the
 // reads vary with page sizes, filters and the number of parents, so a client could otherwise
-// make a connection keep one per variant. The bench's four queries use 13 texts.
+// make a connection keep one per variant.
 const sqliteStmtCacheSize = 32
 
 func init() { sql.Register(sqliteDriverName, sqliteDriver{}) }
