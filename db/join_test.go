@@ -3,7 +3,9 @@ package db_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,6 +183,22 @@ func TestPgxScanReadsAsDatabaseSQL(t *testing.T) {
 			Users: []db.User{{ID: "u9", DisplayName: &odd, UserPrincipalName: &empty, Mail: nil}},
 		})
 		if err != nil {
+			t.Fatal(err)
+		}
+		// Many rows: more distinct values of a repeated column than the scan remembers, runs of
+		// the same parent, NULLs, strings across the text arena's chunks, and long ones beside it.
+		var many db.Batch
+		for i := range 150 {
+			reason := strings.Repeat(fmt.Sprintf("reason %d ", i), 1+i%3*300)
+			r := db.TaskProcessingResult{ID: fmt.Sprintf("many-%03d-%s", i, strings.Repeat("x", i%40)), WorkflowID: "w9", RunID: "r9",
+				TaskReportID: fmt.Sprintf("rep-%d", i/7), TaskID: "t9", SubjectID: fmt.Sprintf("subject-%d", i%97), CreatedDateTime: at,
+				ProcessingStatus: db.ProcessingStatus([]string{"completed", "failed", "inProgress"}[i%3])}
+			if i%4 != 0 {
+				r.FailureReason = &reason
+			}
+			many.TaskProcessingResults = append(many.TaskProcessingResults, r)
+		}
+		if _, err := s.Write(ctx, many); err != nil {
 			t.Fatal(err)
 		}
 		compare(t, ctx, s, "task_reports", db.ReadBothWays[db.TaskReport])
