@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
@@ -253,9 +254,18 @@ func (js *joinScan) rawRow(raw [][]byte, scan func(dest ...any) error) error {
 		if err != nil {
 			return fmt.Errorf("scan %s: %w", p.join.table, err)
 		}
-		js.found[i][js.arena.text(id)] = v.Interface()
+		js.found[i][js.targetID(i, v.UnsafePointer(), id)] = v.Interface()
 	}
 	return nil
+}
+
+// targetID is the id of a target just decoded at v, as a string: its ID field's where it has one.
+func (js *joinScan) targetID(i int, v unsafe.Pointer, raw []byte) string {
+	f, id := js.fields[i], js.plans[i].id
+	if f.kind[id] == pgxText {
+		return *(*string)(unsafe.Add(v, f.fields[id].off))
+	}
+	return js.arena.text(raw)
 }
 
 // valueSlab hands out new values of a type known at run time, up to 64 to an allocation (as

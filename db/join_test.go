@@ -188,10 +188,10 @@ func TestPgxScanReadsAsDatabaseSQL(t *testing.T) {
 		// Many rows: more distinct values of a repeated column than the scan remembers, runs of
 		// the same parent, NULLs, strings across the text arena's chunks, and long ones beside it.
 		var many db.Batch
-		for i := range 150 {
+		for i := range 300 {
 			reason := strings.Repeat(fmt.Sprintf("reason %d ", i), 1+i%3*300)
 			r := db.TaskProcessingResult{ID: fmt.Sprintf("many-%03d-%s", i, strings.Repeat("x", i%40)), WorkflowID: "w9", RunID: "r9",
-				TaskReportID: fmt.Sprintf("rep-%d", i/7), TaskID: "t9", SubjectID: fmt.Sprintf("subject-%d", i%97), CreatedDateTime: at,
+				TaskReportID: fmt.Sprintf("rep-%d", i/7), TaskID: "t9", SubjectID: fmt.Sprintf("subject-%d", i%197), CreatedDateTime: at,
 				ProcessingStatus: db.ProcessingStatus([]string{"completed", "failed", "inProgress"}[i%3])}
 			if i%4 != 0 {
 				r.FailureReason = &reason

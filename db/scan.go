@@ -396,11 +396,12 @@ func (f fieldAt) ptr(v unsafe.Pointer) any {
 // *string (strs set) that NULL leaves nil. With seen set, a value already read is stored as the
 // same string (ids and enums, which repeat from row to row).
 type textInto struct {
-	dst   unsafe.Pointer
-	arena *textArena
-	strs  *slab[string]
-	seen  map[string]string
-	last  string // the previous row's value: a child's parent id repeats row after row
+	dst    unsafe.Pointer
+	arena  *textArena
+	strs   *slab[string]
+	seen   map[string]string
+	last   string // the previous row's value: a child's parent id repeats row after row
+	misses int    // new values not remembered
 }
 
 // maxSeen bounds the distinct values kept per column: past it (a column of mostly distinct
@@ -427,6 +428,8 @@ func (t *textInto) ScanBytes(v []byte) error {
 			s = t.arena.text(v)
 			if len(t.seen) < maxSeen {
 				t.seen[s] = s
+			} else if t.misses++; t.misses > maxSeen {
+				t.seen = nil // mostly distinct values: stop looking them up
 			}
 		}
 		t.last = s
