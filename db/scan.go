@@ -312,10 +312,7 @@ func newPgxFields(model reflect.Type, fields [][]int, types []reflect.Type, fds 
 			b.kind[i] = pgxNullTime
 		case t.Kind() == reflect.String && text:
 			b.kind[i] = pgxText
-			b.texts[i] = textInto{arena: arena}
-			if t != reflect.TypeFor[string]() || strings.HasSuffix(fds[i].Name, "_id") {
-				b.texts[i].seen = map[string]string{}
-			}
+			b.texts[i] = textInto{arena: arena, share: t != reflect.TypeFor[string]() || strings.HasSuffix(fds[i].Name, "_id")}
 		default:
 			b.kind[i] = pgxDirect
 		}
@@ -393,20 +390,17 @@ func (f fieldAt) ptr(v unsafe.Pointer) any {
 
 // textInto receives a text column's raw bytes (pgx hands them over undecoded) and stores them
 // as a string of the read's arena in the field at dst: a string (or a named string type), or a
-// *string (strs set) that NULL leaves nil. With seen set, a value already read is stored as the
-// same string (ids and enums, which repeat from row to row).
+// *string (strs set) that NULL leaves nil. With share set, a value among the last few distinct
+// ones read is stored as the same string: ids and enums repeat from row to row (a child's
+// parent id in each of its rows, a status), a map of every value cost more than it saved.
 type textInto struct {
 	dst    unsafe.Pointer
 	arena  *textArena
 	strs   *slab[string]
-	seen   map[string]string
-	last   string // the previous row's value: a child's parent id repeats row after row
-	misses int    // new values not remembered
+	share  bool
+	recent [8]string // the last distinct values, most recent at next-1
+	next   int
 }
-
-// maxSeen bounds the distinct values kept per column: past it (a column of mostly distinct
-// values, such as the subject of each result) a new value is not remembered.
-const maxSeen = 64
 
 func (t *textInto) ScanBytes(v []byte) error {
 	if v == nil {
@@ -417,22 +411,10 @@ func (t *textInto) ScanBytes(v []byte) error {
 		return nil
 	}
 	var s string
-	switch {
-	case t.seen == nil:
+	if t.share {
+		s = t.shared(v)
+	} else {
 		s = t.arena.text(v)
-	case string(v) == t.last:
-		s = t.last
-	default:
-		var ok bool
-		if s, ok = t.seen[string(v)]; !ok {
-			s = t.arena.text(v)
-			if len(t.seen) < maxSeen {
-				t.seen[s] = s
-			} else if t.misses++; t.misses > maxSeen {
-				t.seen = nil // mostly distinct values: stop looking them up
-			}
-		}
-		t.last = s
 	}
 	if t.strs != nil {
 		*(**string)(t.dst) = t.strs.put(s)
@@ -440,6 +422,19 @@ func (t *textInto) ScanBytes(v []byte) error {
 		*(*string)(t.dst) = s
 	}
 	return nil
+}
+
+func (t *textInto) shared(v []byte) string {
+	for i := range len(t.recent) {
+		// from the most recent: a run of the same value finds it first
+		if r := t.recent[(t.next-1-i)&(len(t.recent)-1)]; r == string(v) {
+			return r
+		}
+	}
+	s := t.arena.text(v)
+	t.recent[t.next&(len(t.recent)-1)] = s
+	t.next++
+	return s
 }
 
 // textArena makes the strings of one read in shared chunks: a few allocations for a page's

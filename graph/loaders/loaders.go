@@ -128,14 +128,24 @@ func (b *ByID[V]) Fill(ctx context.Context, ids []string) ([]*V, error) {
 
 // Keep is Fill with what another read found already (a page read that joined the targets of
 // ids): the same nil for an id not found, the same distinct list returned.
-func (b *ByID[V]) Keep(ids []string, found map[string]*V) []*V {
-	return b.keep(distinct(ids), found)
+func (b *ByID[V]) Keep(ids []string, found db.Joined) []*V {
+	return keep(b, distinct(ids), found, func(x any) *V { return x.(*V) })
 }
 
 func (b *ByID[V]) keep(ids []string, found map[string]*V) []*V {
+	return keep(b, ids, found, func(v *V) *V { return v })
+}
+
+// keep primes b with what found holds for each of ids (nil for an id it lacks), and returns
+// what it found; found is a read's map or a join's (whose values are *V behind any).
+func keep[V, F any](b *ByID[V], ids []string, found map[string]F, typed func(F) *V) []*V {
 	out := make([]*V, 0, len(found))
 	for _, id := range ids {
-		v, ok := found[id]
+		var v *V
+		x, ok := found[id]
+		if ok {
+			v = typed(x)
+		}
 		b.Prime(id, v)
 		if ok {
 			out = append(out, v)
