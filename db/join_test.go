@@ -252,3 +252,42 @@ func seededTwice(t *testing.T, e dbtest.Engine) (*db.Store, context.Context) {
 	seedReads(t, s, decoyTenant)
 	return s, tenant.WithTenant(context.Background(), storeTenant)
 }
+
+// TestManyParentsWithOddIDs: the pages of many parents (one statement: an array of keys on
+// PostgreSQL, a union on SQLite) find each parent's children whatever its id holds: quotes,
+// backslashes, commas, braces, spaces, null spelled out, non-ASCII.
+func TestManyParentsWithOddIDs(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, ctx := seededTwice(t, e)
+		at := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+		ids := []string{`with "quotes"`, `back\slash\`, "comma,separated", "{braces}", "in between spaces", "null", "ünïcødé ✓", `\"{,}`}
+		var b db.Batch
+		for i, id := range ids {
+			for j := range i%3 + 1 {
+				b.TaskProcessingResults = append(b.TaskProcessingResults, db.TaskProcessingResult{ID: fmt.Sprintf("odd-%d-%d", i, j),
+					WorkflowID: "w9", RunID: "r9", TaskReportID: id, TaskID: "t9", SubjectID: "u9", CreatedDateTime: at,
+					ProcessingStatus: db.StatusCompleted})
+			}
+		}
+		if _, err := s.Write(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		first := 10
+		pages, err := s.TaskProcessingResultPages(ctx, db.ByTaskReport, ids, db.PageArgs{First: &first})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range ids {
+			p := pages[id]
+			if p == nil || len(p.Items) != i%3+1 {
+				t.Errorf("parent %q: %v, want %d children", id, p, i%3+1)
+				continue
+			}
+			for _, r := range p.Items {
+				if r.TaskReportID != id {
+					t.Errorf("parent %q: a child of %q", id, r.TaskReportID)
+				}
+			}
+		}
+	})
+}

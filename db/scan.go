@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -185,6 +186,7 @@ func (s *Store) withPgx(ctx context.Context, sqlText string, vars []any, read fu
 		return err
 	}
 	s.sent(sqlText, vars)
+	vars = pgxArgs(vars)
 	for attempt := 0; ; attempt++ {
 		conn, err := sqlDB.Conn(ctx)
 		if err != nil {
@@ -219,6 +221,24 @@ func (s *Store) withPgx(ctx context.Context, sqlText string, vars []any, read fu
 			return err
 		}
 	}
+}
+
+// pgxArgs is vars as pgx takes them best: a text array as the []string pgx encodes itself
+// (its driver.Value, the array's text, pgx would parse into strings again, value by value).
+func pgxArgs(vars []any) []any {
+	var out []any
+	for i, v := range vars {
+		if a, ok := v.(textArray); ok {
+			if out == nil {
+				out = slices.Clone(vars)
+			}
+			out[i] = []string(a)
+		}
+	}
+	if out == nil {
+		return vars
+	}
+	return out
 }
 
 // readPgx scans pgx's rows into new T values, and the joined targets (js) into theirs.
