@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
@@ -193,6 +194,8 @@ type joinScan struct {
 	found   []Joined
 	columns int
 	fields  []*pgxFields // per plan, bound to the read's columns (bindPgx)
+	targets []valueSlab  // per plan, the targets' values
+	arena   *textArena   // the read's strings
 	dest    []any        // a row's destinations for decoding one target, nil elsewhere
 }
 
@@ -214,10 +217,12 @@ func (js *joinScan) joinedColumns() int {
 }
 
 // bindPgx plans the decoding of each target's columns (fds: the joined columns' descriptions).
-func (js *joinScan) bindPgx(fds []pgconn.FieldDescription, all int) {
+func (js *joinScan) bindPgx(fds []pgconn.FieldDescription, all int, arena *textArena) {
+	js.arena = arena
 	off := 0
 	for _, p := range js.plans {
-		js.fields = append(js.fields, newPgxFields(p.typ, p.fields, p.types, fds[off:off+len(p.columns)]))
+		js.targets = append(js.targets, valueSlab{typ: p.typ})
+		js.fields = append(js.fields, newPgxFields(p.typ, p.fields, p.types, fds[off:off+len(p.columns)], arena))
 		off += len(p.columns)
 	}
 	js.dest = make([]any, all)
@@ -238,7 +243,7 @@ func (js *joinScan) rawRow(raw [][]byte, scan func(dest ...any) error) error {
 		if _, ok := js.found[i][string(id)]; ok {
 			continue
 		}
-		v := reflect.New(p.typ)
+		v := js.targets[i].next()
 		dest := js.dest[start:off]
 		js.fields[i].bind(v.UnsafePointer(), dest)
 		err := scan(js.dest...)
@@ -249,9 +254,40 @@ func (js *joinScan) rawRow(raw [][]byte, scan func(dest ...any) error) error {
 		if err != nil {
 			return fmt.Errorf("scan %s: %w", p.join.table, err)
 		}
-		js.found[i][string(id)] = v.Interface()
+		js.found[i][js.targetID(i, v.UnsafePointer(), id)] = v.Interface()
 	}
 	return nil
+}
+
+// targetID is the id of a target just decoded at v, as a string: its ID field's where it has one.
+func (js *joinScan) targetID(i int, v unsafe.Pointer, raw []byte) string {
+	f, id := js.fields[i], js.plans[i].id
+	if f.kind[id] == pgxText {
+		return *(*string)(unsafe.Add(v, f.fields[id].off))
+	}
+	return js.arena.text(raw)
+}
+
+// valueSlab hands out new values of a type known at run time, up to 64 to an allocation (as
+// slab does for a type known at compile time).
+type valueSlab struct {
+	typ   reflect.Type
+	chunk reflect.Value // an array of typ
+	used  int
+}
+
+// next is a pointer to a new zero value.
+func (s *valueSlab) next() reflect.Value {
+	if !s.chunk.IsValid() || s.used == s.chunk.Len() {
+		n := 4
+		if s.chunk.IsValid() {
+			n = min(64, 2*s.chunk.Len())
+		}
+		s.chunk = reflect.New(reflect.ArrayOf(n, s.typ)).Elem()
+		s.used = 0
+	}
+	s.used++
+	return s.chunk.Index(s.used - 1).Addr()
 }
 
 func (js *joinScan) result() map[Join]Joined {

@@ -3,7 +3,9 @@ package db_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,6 +185,22 @@ func TestPgxScanReadsAsDatabaseSQL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Many rows: more distinct values of a repeated column than the scan remembers, runs of
+		// the same parent, NULLs, strings across the text arena's chunks, and long ones beside it.
+		var many db.Batch
+		for i := range 300 {
+			reason := strings.Repeat(fmt.Sprintf("reason %d ", i), 1+i%3*300)
+			r := db.TaskProcessingResult{ID: fmt.Sprintf("many-%03d-%s", i, strings.Repeat("x", i%40)), WorkflowID: "w9", RunID: "r9",
+				TaskReportID: fmt.Sprintf("rep-%d", i/7), TaskID: "t9", SubjectID: fmt.Sprintf("subject-%d", i%197), CreatedDateTime: at,
+				ProcessingStatus: db.ProcessingStatus([]string{"completed", "failed", "inProgress"}[i%3])}
+			if i%4 != 0 {
+				r.FailureReason = &reason
+			}
+			many.TaskProcessingResults = append(many.TaskProcessingResults, r)
+		}
+		if _, err := s.Write(ctx, many); err != nil {
+			t.Fatal(err)
+		}
 		compare(t, ctx, s, "task_reports", db.ReadBothWays[db.TaskReport])
 		compare(t, ctx, s, "task_processing_results", db.ReadBothWays[db.TaskProcessingResult])
 		compare(t, ctx, s, "tasks", db.ReadBothWays[db.Task])
@@ -233,4 +251,43 @@ func seededTwice(t *testing.T, e dbtest.Engine) (*db.Store, context.Context) {
 	seedReads(t, s, storeTenant)
 	seedReads(t, s, decoyTenant)
 	return s, tenant.WithTenant(context.Background(), storeTenant)
+}
+
+// TestManyParentsWithOddIDs: the pages of many parents (one statement: an array of keys on
+// PostgreSQL, a union on SQLite) find each parent's children whatever its id holds: quotes,
+// backslashes, commas, braces, spaces, null spelled out, non-ASCII.
+func TestManyParentsWithOddIDs(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		s, ctx := seededTwice(t, e)
+		at := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+		ids := []string{`with "quotes"`, `back\slash\`, "comma,separated", "{braces}", "in between spaces", "null", "ünïcødé ✓", `\"{,}`}
+		var b db.Batch
+		for i, id := range ids {
+			for j := range i%3 + 1 {
+				b.TaskProcessingResults = append(b.TaskProcessingResults, db.TaskProcessingResult{ID: fmt.Sprintf("odd-%d-%d", i, j),
+					WorkflowID: "w9", RunID: "r9", TaskReportID: id, TaskID: "t9", SubjectID: "u9", CreatedDateTime: at,
+					ProcessingStatus: db.StatusCompleted})
+			}
+		}
+		if _, err := s.Write(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		first := 10
+		pages, err := s.TaskProcessingResultPages(ctx, db.ByTaskReport, ids, db.PageArgs{First: &first})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, id := range ids {
+			p := pages[id]
+			if p == nil || len(p.Items) != i%3+1 {
+				t.Errorf("parent %q: %v, want %d children", id, p, i%3+1)
+				continue
+			}
+			for _, r := range p.Items {
+				if r.TaskReportID != id {
+					t.Errorf("parent %q: a child of %q", id, r.TaskReportID)
+				}
+			}
+		}
+	})
 }

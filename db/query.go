@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"strings"
+	"unsafe"
 
 	"gorm.io/gorm"
 
@@ -94,6 +95,33 @@ func (p Parent) keyOf(row any) string {
 		parts[i] = v.FieldByName(parentFields[c]).String()
 	}
 	return strings.Join(parts, "/")
+}
+
+// parentKeyReader reads the parent key of rows of T as keyOf does, from fields found once
+// (keyOf looks each up by name per row: 4% of the dashboard's CPU on its 400 results).
+func parentKeyReader[T any](p Parent) func(*T) string {
+	cols := p.columns()
+	offs := make([]uintptr, len(cols))
+	for i, c := range cols {
+		f, ok := reflect.TypeFor[T]().FieldByName(parentFields[c])
+		if !ok || len(f.Index) != 1 || f.Type.Kind() != reflect.String {
+			return func(row *T) string { return p.keyOf(row) }
+		}
+		offs[i] = f.Offset
+	}
+	if len(offs) == 1 {
+		return func(row *T) string { return *(*string)(unsafe.Add(unsafe.Pointer(row), offs[0])) }
+	}
+	return func(row *T) string {
+		var b strings.Builder
+		for i, off := range offs {
+			if i > 0 {
+				b.WriteByte('/')
+			}
+			b.WriteString(*(*string)(unsafe.Add(unsafe.Pointer(row), off)))
+		}
+		return b.String()
+	}
 }
 
 // parentFields are the model fields of the parent columns.
@@ -341,6 +369,7 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 	// Many parents: one statement of one small keyset read per parent (children.go).
 	groups := make(map[string][]*T, len(ids))
 	var joined map[Join]Joined
+	keyOf := parentKeyReader[T](parent)
 	chunk := len(ids)
 	if !s.postgres {
 		chunk = maxCompoundTerms
@@ -360,7 +389,7 @@ func childPages[T any](ctx context.Context, s *Store, table string, parent Paren
 		}
 		joined = mergeJoined(joined, found)
 		for _, r := range rows {
-			p := parent.keyOf(r)
+			p := keyOf(r)
 			groups[p] = append(groups[p], r)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -187,6 +188,7 @@ func (s *Store) withPgx(ctx context.Context, sqlText string, vars []any, read fu
 		return err
 	}
 	s.sent(sqlText, vars)
+	vars = pgxArgs(vars)
 	for attempt := 0; ; attempt++ {
 		conn, err := sqlDB.Conn(ctx)
 		if err != nil {
@@ -223,6 +225,24 @@ func (s *Store) withPgx(ctx context.Context, sqlText string, vars []any, read fu
 	}
 }
 
+// pgxArgs is vars as pgx takes them best: a text array as the []string pgx encodes itself
+// (its driver.Value, the array's text, pgx would parse into strings again, value by value).
+func pgxArgs(vars []any) []any {
+	var out []any
+	for i, v := range vars {
+		if a, ok := v.(textArray); ok {
+			if out == nil {
+				out = slices.Clone(vars)
+			}
+			out[i] = []string(a)
+		}
+	}
+	if out == nil {
+		return vars
+	}
+	return out
+}
+
 // readPgx scans pgx's rows into new T values, and the joined targets (js) into theirs.
 func readPgx[T any](rows pgx.Rows, js *joinScan) ([]*T, error) {
 	fds := rows.FieldDescriptions()
@@ -244,9 +264,10 @@ func readPgx[T any](rows pgx.Rows, js *joinScan) ([]*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	own := newPgxFields(reflect.TypeFor[T](), plan.fields, plan.types, fds[:n])
+	text := &textArena{}
+	own := newPgxFields(reflect.TypeFor[T](), plan.fields, plan.types, fds[:n], text)
 	if js != nil {
-		js.bindPgx(fds[n:], len(fds))
+		js.bindPgx(fds[n:], len(fds), text)
 	}
 	out := []*T{}                 // as Find: an empty result is an empty slice
 	dest := make([]any, len(fds)) // the joined columns' stay nil: rawRow decodes them
@@ -271,15 +292,16 @@ func readPgx[T any](rows pgx.Rows, js *joinScan) ([]*T, error) {
 }
 
 // pgxFields decodes the columns of a pgx row into the fields of a model value: most straight
-// into their field; nullable text and times through a scratch value into slabs (pgx would
-// allocate each value on its own); the text of ids and enums, which repeat from row to row
-// (the parent's id in every child), through one string per distinct value of the read.
+// into their field; text through a scratch value that receives pgx's raw bytes and makes the
+// string in the read's text arena (one allocation for many strings, where pgx makes one per
+// value), nullable text and times into slabs (pgx would allocate each value on its own); the
+// text of ids and enums, which repeat from row to row (the parent's id in every child), as one
+// string per distinct value of the read.
 type pgxFields struct {
 	fields []fieldAt
 	kind   []pgxKind
-	texts  []pgtype.Text
+	texts  []textInto
 	stamps []pgtype.Timestamptz
-	shared []sharedText
 	strs   slab[string]
 	times  slab[time.Time]
 }
@@ -289,14 +311,14 @@ type pgxKind uint8
 const (
 	pgxSkip pgxKind = iota
 	pgxDirect
-	pgxNullText
+	pgxText     // a string or a named string type
+	pgxNullText // a *string
 	pgxNullTime
-	pgxShared
 )
 
-func newPgxFields(model reflect.Type, fields [][]int, types []reflect.Type, fds []pgconn.FieldDescription) *pgxFields {
-	b := &pgxFields{fields: make([]fieldAt, len(fields)), kind: make([]pgxKind, len(fields)), texts: make([]pgtype.Text, len(fields)),
-		stamps: make([]pgtype.Timestamptz, len(fields)), shared: make([]sharedText, len(fields))}
+func newPgxFields(model reflect.Type, fields [][]int, types []reflect.Type, fds []pgconn.FieldDescription, arena *textArena) *pgxFields {
+	b := &pgxFields{fields: make([]fieldAt, len(fields)), kind: make([]pgxKind, len(fields)), texts: make([]textInto, len(fields)),
+		stamps: make([]pgtype.Timestamptz, len(fields))}
 	for i, idx := range fields {
 		if idx != nil {
 			b.fields[i] = fieldOf(model, idx)
@@ -307,11 +329,12 @@ func newPgxFields(model reflect.Type, fields [][]int, types []reflect.Type, fds 
 			b.kind[i] = pgxSkip
 		case t == reflect.TypeFor[*string]() && text:
 			b.kind[i] = pgxNullText
+			b.texts[i] = textInto{arena: arena, strs: &b.strs}
 		case t == reflect.TypeFor[*time.Time]() && fds[i].DataTypeOID == pgtype.TimestamptzOID:
 			b.kind[i] = pgxNullTime
-		case t.Kind() == reflect.String && text && (t != reflect.TypeFor[string]() || strings.HasSuffix(fds[i].Name, "_id")):
-			b.kind[i] = pgxShared
-			b.shared[i].seen = map[string]string{}
+		case t.Kind() == reflect.String && text:
+			b.kind[i] = pgxText
+			b.texts[i] = textInto{arena: arena, share: t != reflect.TypeFor[string]() || strings.HasSuffix(fds[i].Name, "_id")}
 		default:
 			b.kind[i] = pgxDirect
 		}
@@ -325,13 +348,11 @@ func (b *pgxFields) bind(v unsafe.Pointer, dest []any) {
 		switch b.kind[i] {
 		case pgxDirect:
 			dest[i] = f.ptr(v)
-		case pgxNullText:
+		case pgxText, pgxNullText:
+			b.texts[i].dst = unsafe.Add(v, f.off)
 			dest[i] = &b.texts[i]
 		case pgxNullTime:
 			dest[i] = &b.stamps[i]
-		case pgxShared:
-			b.shared[i].dst = (*string)(unsafe.Add(v, f.off)) // a string or a named string type
-			dest[i] = &b.shared[i]
 		default:
 			dest[i] = nil // pgx skips the column
 		}
@@ -342,11 +363,6 @@ func (b *pgxFields) bind(v unsafe.Pointer, dest []any) {
 func (b *pgxFields) settle(v unsafe.Pointer) error {
 	for i, f := range b.fields {
 		switch b.kind[i] {
-		case pgxNullText:
-			p := (**string)(unsafe.Add(v, f.off))
-			if *p = nil; b.texts[i].Valid {
-				*p = b.strs.put(b.texts[i].String)
-			}
 		case pgxNullTime:
 			p := (**time.Time)(unsafe.Add(v, f.off))
 			if *p = nil; b.stamps[i].Valid {
@@ -394,23 +410,75 @@ func (f fieldAt) ptr(v unsafe.Pointer) any {
 	return reflect.NewAt(f.typ, p).Interface()
 }
 
-// sharedText receives a text column's raw bytes and stores one string per distinct value.
-type sharedText struct {
-	dst  *string
-	seen map[string]string
+// textInto receives a text column's raw bytes (pgx hands them over undecoded) and stores them
+// as a string of the read's arena in the field at dst: a string (or a named string type), or a
+// *string (strs set) that NULL leaves nil. With share set, a value among the last few distinct
+// ones read is stored as the same string: ids and enums repeat from row to row (a child's
+// parent id in each of its rows, a status), a map of every value cost more than it saved.
+type textInto struct {
+	dst    unsafe.Pointer
+	arena  *textArena
+	strs   *slab[string]
+	share  bool
+	recent [8]string // the last distinct values, most recent at next-1
+	next   int
 }
 
-func (t *sharedText) ScanBytes(v []byte) error {
+func (t *textInto) ScanBytes(v []byte) error {
 	if v == nil {
-		return errors.New("db: NULL in a column that cannot hold one")
+		if t.strs == nil {
+			return errors.New("db: NULL in a column that cannot hold one")
+		}
+		*(**string)(t.dst) = nil
+		return nil
 	}
-	s, ok := t.seen[string(v)]
-	if !ok {
-		s = string(v)
-		t.seen[s] = s
+	var s string
+	if t.share {
+		s = t.shared(v)
+	} else {
+		s = t.arena.text(v)
 	}
-	*t.dst = s
+	if t.strs != nil {
+		*(**string)(t.dst) = t.strs.put(s)
+	} else {
+		*(*string)(t.dst) = s
+	}
 	return nil
+}
+
+func (t *textInto) shared(v []byte) string {
+	for i := range len(t.recent) {
+		// from the most recent: a run of the same value finds it first
+		if r := t.recent[(t.next-1-i)&(len(t.recent)-1)]; r == string(v) {
+			return r
+		}
+	}
+	s := t.arena.text(v)
+	t.recent[t.next&(len(t.recent)-1)] = s
+	t.next++
+	return s
+}
+
+// textArena makes the strings of one read in shared chunks: a few allocations for a page's
+// hundreds of ids and names instead of one each (and less for the garbage collector to trace).
+// A string kept after its request keeps its chunk (at most maxArenaChunk bytes) alive with it.
+type textArena struct{ buf []byte }
+
+const maxArenaChunk = 16 << 10
+
+func (a *textArena) text(v []byte) string {
+	if len(v) == 0 {
+		return ""
+	}
+	if len(v) > cap(a.buf)-len(a.buf) {
+		if len(v) > maxArenaChunk/4 {
+			return string(v) // a long value on its own
+		}
+		a.buf = make([]byte, 0, min(maxArenaChunk, max(512, 2*cap(a.buf))))
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, v...)
+	return unsafe.String(&a.buf[start], len(v))
 }
 
 // nullInto scans a nullable column into a pointer field, the value kept in a slab shared by

@@ -220,11 +220,7 @@ func (r *toOne[P, C]) keepJoined(ctx context.Context, l *loaders.Loaders, parent
 	for i, p := range ps {
 		ids[i] = r.key(p)
 	}
-	typed := make(map[string]*C, len(found))
-	for id, v := range found {
-		typed[id] = v.(*C)
-	}
-	children := r.target.loader(l).Keep(ids, typed)
+	children := r.target.loader(l).Keep(ids, found)
 	prefetch(ctx, l, r.target.name, flatten(children), f.Selections, nil)
 }
 

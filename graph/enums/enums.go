@@ -24,7 +24,10 @@ func appendEnum[T ~string](buf []byte, v T, values []T) []byte {
 	if !db.Known(v, values) {
 		v = db.UnknownFutureValue
 	}
-	return strconv.AppendQuote(buf, string(v))
+	// A GraphQL enum value is a name ([_A-Za-z][_0-9A-Za-z]*): quoted, it needs no escapes.
+	buf = append(buf, '"')
+	buf = append(buf, v...)
+	return append(buf, '"')
 }
 
 // AppendProcessingStatus appends MarshalProcessingStatus's JSON.

@@ -88,6 +88,11 @@ type lazy[K comparable, V any] struct {
 	once   sync.Once
 	loader *dataloadgen.Loader[K, V]
 	fetch  func(context.Context, []K) (map[K]V, error)
+
+	// kept is what prefetches and joins filled in: most of a large query's values, which
+	// dataloadgen's cache would keep as one closure each.
+	mu   sync.Mutex
+	kept map[K]V
 }
 
 func (z *lazy[K, V]) get() *dataloadgen.Loader[K, V] {
@@ -96,10 +101,39 @@ func (z *lazy[K, V]) get() *dataloadgen.Loader[K, V] {
 }
 
 // Load returns the value of key: what a prefetch kept, or a batched fetch.
-func (z *lazy[K, V]) Load(ctx context.Context, key K) (V, error) { return z.get().Load(ctx, key) }
+func (z *lazy[K, V]) Load(ctx context.Context, key K) (V, error) {
+	z.mu.Lock()
+	v, ok := z.kept[key]
+	z.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	return z.get().Load(ctx, key)
+}
 
 // Prime keeps value for key (a value already there stays).
-func (z *lazy[K, V]) Prime(key K, value V) { z.get().Prime(key, value) }
+func (z *lazy[K, V]) Prime(key K, value V) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.keepLocked(key, value, 1)
+}
+
+func (z *lazy[K, V]) keepLocked(key K, value V, more int) {
+	if z.kept == nil {
+		z.kept = make(map[K]V, more)
+	}
+	if _, ok := z.kept[key]; !ok {
+		z.kept[key] = value
+	}
+}
+
+// ClearAll forgets every value (a subscription's loaders between bursts).
+func (z *lazy[K, V]) ClearAll() {
+	z.mu.Lock()
+	z.kept = nil
+	z.mu.Unlock()
+	z.get().ClearAll()
+}
 
 // ByID loads objects by id (or, for TasksOfWorkflow, lists by their parent's id).
 type ByID[V any] struct {
@@ -128,15 +162,27 @@ func (b *ByID[V]) Fill(ctx context.Context, ids []string) ([]*V, error) {
 
 // Keep is Fill with what another read found already (a page read that joined the targets of
 // ids): the same nil for an id not found, the same distinct list returned.
-func (b *ByID[V]) Keep(ids []string, found map[string]*V) []*V {
-	return b.keep(distinct(ids), found)
+func (b *ByID[V]) Keep(ids []string, found db.Joined) []*V {
+	return keep(b, distinct(ids), found, func(x any) *V { return x.(*V) })
 }
 
 func (b *ByID[V]) keep(ids []string, found map[string]*V) []*V {
+	return keep(b, ids, found, func(v *V) *V { return v })
+}
+
+// keep primes b with what found holds for each of ids (nil for an id it lacks), and returns
+// what it found; found is a read's map or a join's (whose values are *V behind any).
+func keep[V, F any](b *ByID[V], ids []string, found map[string]F, typed func(F) *V) []*V {
 	out := make([]*V, 0, len(found))
-	for _, id := range ids {
-		v, ok := found[id]
-		b.Prime(id, v)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, id := range ids {
+		var v *V
+		x, ok := found[id]
+		if ok {
+			v = typed(x)
+		}
+		b.keepLocked(id, v, len(ids)-i)
 		if ok {
 			out = append(out, v)
 		}

@@ -23,10 +23,15 @@ type ChildKey struct {
 // (the field resolver's parameters, or the prefetcher's parse of the same field), so equal
 // arguments give equal keys; the loaders keep the typed values to run the query with.
 func (l *Loaders) Key(parent db.Parent, parentID string, a db.PageArgs) ChildKey {
+	return ChildKey{Parent: parent, ParentID: parentID, Args: l.canonical(a)}
+}
+
+// canonical is the Args of the keys of a's pages, its typed values kept for their loads.
+func (l *Loaders) canonical(a db.PageArgs) string {
 	a.Joins = nil // a batched load (nothing prefetched) has no selection to join for
 	canon := canonicalArgs(a)
 	l.args.LoadOrStore(canon, a)
-	return ChildKey{Parent: parent, ParentID: parentID, Args: canon}
+	return canon
 }
 
 // canonicalArgs writes typed arguments as JSON: struct fields in declaration order, times as
@@ -69,8 +74,9 @@ func (p *Pages[T]) Fill(ctx context.Context, parent db.Parent, ids []string, a d
 		return nil, nil, nil
 	}
 	keys := make([]ChildKey, len(ids))
+	canon := p.l.canonical(a) // the same arguments for every parent: written once
 	for i, id := range ids {
-		keys[i] = p.l.Key(parent, id, a)
+		keys[i] = ChildKey{Parent: parent, ParentID: id, Args: canon}
 	}
 	found, err := p.pages(ctx, parent, ids, a)
 	if err != nil {
