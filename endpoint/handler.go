@@ -125,10 +125,11 @@ func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...gra
 // requestScope gives each request its own loaders (graph/loaders) and hands the mutations the
 // request id and the Idempotency-Key header, in one copy of the request.
 func requestScope(store *db.Store, next http.Handler) http.Handler {
+	f := loaders.NewFactory(store)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		ctx = actions.WithRequest(ctx, actions.Request{ID: RequestID(ctx), IdempotencyKey: r.Header.Get("Idempotency-Key")})
-		next.ServeHTTP(w, r.WithContext(loaders.With(ctx, loaders.New(store))))
+		next.ServeHTTP(w, r.WithContext(loaders.With(ctx, f.New())))
 	})
 }
 
