@@ -1,14 +1,16 @@
 // Package gctune sets how often the garbage collector runs in the gateway's server. A request
 // to the gateway allocates much and keeps little, so at the runtime's default (GOGC=100, a heap
 // goal twice the live heap) the collector ran a seventh of a small lookup's CPU
-// (docs/performance.md). GOGC=200 cuts that, but a heap goal three times the live heap would let
-// the dashboard at 50 connections grow the process past its memory budget. So the tuner lets the
-// goal grow to three times the live heap only while that stays under a soft target, and never
-// makes the collector run more often than the runtime's default: after each collection it sets
-// GOGC to the largest value in [100, 200] whose goal fits the target (100 when none does).
+// (docs/performance.md). GOGC=200 cuts that, but alone it would let the dashboard at 50
+// connections grow the process past its memory budget. So the heap may grow to three times the
+// live heap under a soft memory limit (the target, debug.SetMemoryLimit), and only while twice
+// the live heap fits in that limit: when it does not, the limit is lifted and GOGC is the
+// runtime's 100 again, so the collector never has to run more often than at the runtime's
+// default to honour the target. The tuner decides again after every collection.
 package gctune
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -17,39 +19,40 @@ import (
 )
 
 const (
-	// MinPercent is the runtime's default GOGC: the tuner never collects more often than it.
-	MinPercent = 100
-	// MaxPercent is the most the tuner lets the heap grow between collections.
-	MaxPercent = 200
+	// DefaultPercent is the runtime's GOGC, in force when the live heap is too large for the target.
+	DefaultPercent = 100
+	// RoomyPercent is GOGC while the live heap is small beside the target.
+	RoomyPercent = 200
 )
 
-// Tuner adjusts GOGC after every garbage collection until Stop.
+// Tuner adjusts GOGC and the memory limit after every garbage collection until Stop.
 type Tuner struct {
-	target  uint64
-	sample  []metrics.Sample
-	mu      sync.Mutex // Stop and adjust: no GOGC is set after Stop restored the old one
-	stopped bool
-	percent atomic.Int64
-	cycles  atomic.Int64
-	old     int
+	target   int64
+	sample   []metrics.Sample
+	mu       sync.Mutex // Stop and adjust: nothing is set after Stop restored the old settings
+	stopped  bool
+	roomy    atomic.Bool
+	cycles   atomic.Int64
+	oldGC    int
+	oldLimit int64
 }
 
-// Start tunes GOGC for a soft heap target of target bytes. It does nothing (nil) when
-// target <= 0 or when the operator set GOGC or GOMEMLIMIT in the environment (getenv): their
-// settings are the runtime's and stay as they are.
+// Start tunes the collector for a soft memory target of target bytes. It does nothing (nil)
+// when target <= 0 or when the operator set GOGC or GOMEMLIMIT in the environment (getenv):
+// their settings are the runtime's and stay as they are.
 func Start(target int64, getenv func(string) string) *Tuner {
 	if target <= 0 || getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
 		return nil
 	}
-	t := &Tuner{target: uint64(target), sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
-	t.percent.Store(MaxPercent)
-	t.old = debug.SetGCPercent(MaxPercent) // nothing is live yet: the largest goal fits
+	t := &Tuner{target: target, sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+	t.oldGC = debug.SetGCPercent(DefaultPercent)
+	t.oldLimit = debug.SetMemoryLimit(-1)
 	t.adjust()
 	t.arm()
 	return t
 }
 
-// Stop ends the tuning and gives the runtime back the GOGC it had before Start.
+// Stop ends the tuning and gives the runtime back the GOGC and memory limit it had before Start.
 func (t *Tuner) Stop() {
 	if t == nil {
 		return
@@ -58,12 +61,13 @@ func (t *Tuner) Stop() {
 	defer t.mu.Unlock()
 	if !t.stopped {
 		t.stopped = true
-		debug.SetGCPercent(t.old)
+		debug.SetGCPercent(t.oldGC)
+		debug.SetMemoryLimit(t.oldLimit)
 	}
 }
 
-// Percent is the GOGC the tuner set last.
-func (t *Tuner) Percent() int { return int(t.percent.Load()) }
+// Roomy tells whether the tuner last chose GOGC=200 under the memory limit.
+func (t *Tuner) Roomy() bool { return t.roomy.Load() }
 
 // Cycles is how many collections the tuner has seen.
 func (t *Tuner) Cycles() int64 { return t.cycles.Load() }
@@ -81,9 +85,7 @@ func (t *Tuner) arm() {
 	})
 }
 
-// adjust sets GOGC for the live heap the last collection left: the largest percent in
-// [MinPercent, MaxPercent] whose goal, live × (1 + percent/100), stays under the target; false
-// once stopped.
+// adjust chooses for the live heap the last collection left; false once stopped.
 func (t *Tuner) adjust() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -94,21 +96,23 @@ func (t *Tuner) adjust() bool {
 	if t.sample[0].Value.Kind() != metrics.KindUint64 {
 		return true
 	}
-	if p := Percent(t.sample[0].Value.Uint64(), t.target); int64(p) != t.percent.Load() {
-		t.percent.Store(int64(p))
-		debug.SetGCPercent(p)
+	roomy := Roomy(t.sample[0].Value.Uint64(), t.target)
+	if roomy == t.roomy.Load() && t.cycles.Load() > 0 {
+		return true
+	}
+	t.roomy.Store(roomy)
+	if roomy {
+		debug.SetMemoryLimit(t.target)
+		debug.SetGCPercent(RoomyPercent)
+	} else {
+		debug.SetGCPercent(DefaultPercent)
+		debug.SetMemoryLimit(math.MaxInt64)
 	}
 	return true
 }
 
-// Percent is the GOGC the tuner chooses for a live heap of live bytes and a target of target.
-func Percent(live, target uint64) int {
-	if live == 0 {
-		return MaxPercent
-	}
-	if target <= live {
-		return MinPercent
-	}
-	p := (target - live) * 100 / live
-	return int(min(max(p, MinPercent), MaxPercent))
+// Roomy tells whether a live heap of live bytes leaves room under target for GOGC=200: whether
+// the runtime's default goal, twice the live heap, fits in it.
+func Roomy(live uint64, target int64) bool {
+	return target > 0 && live < uint64(target)/2
 }

@@ -1,28 +1,31 @@
 package gctune_test
 
 import (
+	"math"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"testing"
 
 	"lcw-gateway/gctune"
 )
 
-func TestPercent(t *testing.T) {
+func TestRoomy(t *testing.T) {
 	const mib = 1 << 20
 	for _, c := range []struct {
-		live, target uint64
-		want         int
+		live   uint64
+		target int64
+		want   bool
 	}{
-		{0, 64 * mib, 200},
-		{10 * mib, 64 * mib, 200},  // 3 × 10 fits in 64
-		{25 * mib, 64 * mib, 156},  // 25 × 2.56 = 64
-		{40 * mib, 64 * mib, 100},  // 2 × 40 > 64: never below the runtime's default
-		{64 * mib, 64 * mib, 100},  // at the target
-		{500 * mib, 64 * mib, 100}, // past it
+		{0, 64 * mib, true},
+		{10 * mib, 64 * mib, true},
+		{31 * mib, 64 * mib, true},
+		{32 * mib, 64 * mib, false}, // twice the live heap is the target: the runtime's default
+		{500 * mib, 64 * mib, false},
+		{0, 0, false},
 	} {
-		if got := gctune.Percent(c.live, c.target); got != c.want {
-			t.Errorf("Percent(%d MiB, %d MiB) = %d, want %d", c.live/mib, c.target/mib, got, c.want)
+		if got := gctune.Roomy(c.live, c.target); got != c.want {
+			t.Errorf("Roomy(%d MiB, %d MiB) = %v, want %v", c.live/mib, c.target/mib, got, c.want)
 		}
 	}
 }
@@ -48,23 +51,23 @@ func collect(t *testing.T, tu *gctune.Tuner, n int64) {
 
 var kept [][]byte
 
-// The tuner follows the live heap after each collection, and Stop gives the old GOGC back.
+// The tuner follows the live heap after each collection, and Stop gives the old settings back.
 func TestTunerFollowsTheLiveHeap(t *testing.T) {
-	before := gogc()
+	beforeGC, beforeLimit := gogc(), debug.SetMemoryLimit(-1)
 	tu := gctune.Start(1<<30, func(string) string { return "" })
 	if tu == nil {
 		t.Fatal("no tuner without GOGC and GOMEMLIMIT in the environment")
 	}
 	collect(t, tu, 2)
-	if g := gogc(); g != gctune.MaxPercent || tu.Percent() != gctune.MaxPercent {
-		t.Fatalf("a small live heap under a 1 GiB target: GOGC %d (tuner %d), want %d", g, tu.Percent(), gctune.MaxPercent)
+	if g, l := gogc(), debug.SetMemoryLimit(-1); g != gctune.RoomyPercent || l != 1<<30 || !tu.Roomy() {
+		t.Fatalf("a small live heap under a 1 GiB target: GOGC %d, limit %d, want %d and 1 GiB", g, l, gctune.RoomyPercent)
 	}
 	tu.Stop()
-	if g := gogc(); g != before {
-		t.Fatalf("after Stop GOGC is %d, want %d", g, before)
+	if g, l := gogc(), debug.SetMemoryLimit(-1); g != beforeGC || l != beforeLimit {
+		t.Fatalf("after Stop GOGC %d, limit %d, want %d and %d", g, l, beforeGC, beforeLimit)
 	}
 
-	// A live heap of 16 MiB under a 24 MiB target: three times it does not fit, twice neither.
+	// A live heap of 16 MiB under a 24 MiB target: twice it does not fit, so no limit to chase.
 	kept = make([][]byte, 16)
 	for i := range kept {
 		kept[i] = make([]byte, 1<<20)
@@ -73,8 +76,8 @@ func TestTunerFollowsTheLiveHeap(t *testing.T) {
 	tu = gctune.Start(24<<20, func(string) string { return "" })
 	defer tu.Stop()
 	collect(t, tu, 2)
-	if g := gogc(); g != gctune.MinPercent {
-		t.Fatalf("a 16 MiB live heap under a 24 MiB target: GOGC %d, want %d", g, gctune.MinPercent)
+	if g, l := gogc(), debug.SetMemoryLimit(-1); g != gctune.DefaultPercent || l != math.MaxInt64 || tu.Roomy() {
+		t.Fatalf("a 16 MiB live heap under a 24 MiB target: GOGC %d, limit %d, want %d and none", g, l, gctune.DefaultPercent)
 	}
 }
 
