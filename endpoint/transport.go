@@ -271,9 +271,21 @@ func encodeResponse(resp *graphql.Response) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(len(resp.Data) + len(`{"data":}`) + 64)
 	buf.WriteString(`{"data":`)
-	json.HTMLEscape(&buf, resp.Data)
+	if needsHTMLEscape(resp.Data) {
+		json.HTMLEscape(&buf, resp.Data)
+	} else {
+		buf.Write(resp.Data) // nothing to escape: a copy, not HTMLEscape's byte-by-byte pass
+	}
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
+}
+
+// needsHTMLEscape tells whether json.HTMLEscape would change b: only <, >, & and U+2028/U+2029
+// (whose UTF-8 starts with 0xE2) are escaped. Four vectorised searches cost a fraction of
+// HTMLEscape's pass over a large answer (Q4's 14 kB), which most answers do not need.
+func needsHTMLEscape(b []byte) bool {
+	return bytes.IndexByte(b, '<') >= 0 || bytes.IndexByte(b, '>') >= 0 || bytes.IndexByte(b, '&') >= 0 ||
+		bytes.IndexByte(b, 0xE2) >= 0
 }
 
 // overHTTP is the GraphQL-over-HTTP transport for GET and POST (guardHTTP has checked the rest).
