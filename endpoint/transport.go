@@ -421,6 +421,9 @@ func decodePOST(body []byte, params *graphql.RawParams) (documentID, bad string)
 	if len(bytes.TrimSpace(body)) == 0 {
 		return "", "the request body is empty; send a JSON object with a query"
 	}
+	if id, ok := decodePOSTFlat(body, params); ok {
+		return id, ""
+	}
 	if id, ok := decodePOSTAtOnce(body, params); ok {
 		return id, ""
 	}
