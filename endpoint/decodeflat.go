@@ -3,6 +3,7 @@ package endpoint
 import (
 	"encoding/json"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -20,12 +21,13 @@ func decodePOSTFlat(body []byte, params *graphql.RawParams) (documentID string, 
 	if !s.eat('{') {
 		return "", false
 	}
-	var query, operationName, id *string
+	var query, operationName, id string
+	var hasQuery, hasOperationName bool
 	var variables, extensions map[string]any
 	var seen [5]bool
 	s.space()
 	if s.eat('}') {
-		return s.end(params, query, operationName, id, variables, extensions)
+		return s.end(params, query, operationName, id, hasQuery, hasOperationName, variables, extensions)
 	}
 	for {
 		s.space()
@@ -42,13 +44,13 @@ func decodePOSTFlat(body []byte, params *graphql.RawParams) (documentID string, 
 		switch key {
 		case "query":
 			member = 0
-			query, ok = s.optionalString()
+			query, hasQuery, ok = s.optionalString()
 		case "operationName":
 			member = 1
-			operationName, ok = s.optionalString()
+			operationName, hasOperationName, ok = s.optionalString()
 		case "documentId":
 			member = 2
-			id, ok = s.optionalString()
+			id, _, ok = s.optionalString()
 		case "variables":
 			member = 3
 			variables, ok = s.optionalObject()
@@ -64,7 +66,7 @@ func decodePOSTFlat(body []byte, params *graphql.RawParams) (documentID string, 
 		seen[member] = true
 		s.space()
 		if s.eat('}') {
-			return s.end(params, query, operationName, id, variables, extensions)
+			return s.end(params, query, operationName, id, hasQuery, hasOperationName, variables, extensions)
 		}
 		if !s.eat(',') {
 			return "", false
@@ -77,22 +79,20 @@ type flatScanner struct {
 	i int
 }
 
-func (s *flatScanner) end(params *graphql.RawParams, query, operationName, id *string, variables, extensions map[string]any) (string, bool) {
+func (s *flatScanner) end(params *graphql.RawParams, query, operationName, id string, hasQuery, hasOperationName bool,
+	variables, extensions map[string]any) (string, bool) {
 	s.space()
 	if s.i != len(s.b) {
 		return "", false
 	}
-	if query != nil {
-		params.Query = *query
+	if hasQuery {
+		params.Query = query
 	}
-	if operationName != nil {
-		params.OperationName = *operationName
+	if hasOperationName {
+		params.OperationName = operationName
 	}
 	params.Variables, params.Extensions = variables, extensions
-	if id != nil {
-		return *id, true
-	}
-	return "", true
+	return id, true
 }
 
 func (s *flatScanner) space() {
@@ -122,12 +122,13 @@ func (s *flatScanner) null() bool {
 	return false
 }
 
-func (s *flatScanner) optionalString() (*string, bool) {
+// optionalString reads null (set false) or a string.
+func (s *flatScanner) optionalString() (v string, set, ok bool) {
 	if s.null() {
-		return nil, true
+		return "", false, true
 	}
-	v, ok := s.str()
-	return &v, ok
+	v, ok = s.str()
+	return v, true, ok
 }
 
 // str reads a string: valid UTF-8, no control characters, escapes other than \u.
@@ -150,7 +151,8 @@ func (s *flatScanner) str() (string, bool) {
 			if out == nil {
 				return string(seg), true
 			}
-			return string(append(out, seg...)), true
+			out = append(out, seg...)
+			return unsafe.String(unsafe.SliceData(out), len(out)), true // out is this string's own, never written again
 		case c < 0x20:
 			return "", false
 		case c == '\\':
@@ -177,6 +179,9 @@ func (s *flatScanner) str() (string, bool) {
 			seg := s.b[start:s.i]
 			if !ascii && !utf8.Valid(seg) {
 				return "", false
+			}
+			if out == nil { // one buffer for the whole string: it is at most the rest of the body
+				out = make([]byte, 0, len(s.b)-start)
 			}
 			out = append(append(out, seg...), r)
 			s.i += 2
