@@ -33,7 +33,7 @@ type serveCmd struct {
 	// profiles show queries, and off unless asked for.
 	PprofAddr string `name:"pprof-addr" env:"LCW_PPROF_ADDR" help:"Serve Go's profiler (net/http/pprof, /debug/pprof/) on this loopback address; off when empty."`
 	// GCHeapTarget lets the collector run less often while the heap is small (gctune).
-	GCHeapTarget endpoint.ByteSize `name:"gc-heap-target" env:"LCW_GC_HEAP_TARGET" default:"64MiB" help:"Soft memory target of the garbage collector: GOGC 200 under it as a memory limit while twice the live heap fits in it, else the runtime's 100 and no limit (0: the runtime's default; GOGC or GOMEMLIMIT in the environment win)."`
+	GCHeapTarget endpoint.ByteSize `name:"gc-heap-target" env:"LCW_GC_HEAP_TARGET" default:"48MiB" help:"Soft memory target of the garbage collector: GOGC 200 under it as a memory limit while twice the live heap fits in it, else the runtime's 100 and no limit (0: the runtime's default; GOGC or GOMEMLIMIT in the environment win)."`
 }
 
 func (c *serveCmd) Run(env *runEnv) error {
