@@ -14,7 +14,7 @@ import (
 // extensions (null, or objects of strings, numbers, booleans and nulls), each at most once, in
 // lower case, with strings of valid UTF-8 without \u escapes. ok is false for anything else,
 // and decodePOST then decodes it as before; what it accepts it decodes as decodePOSTByMember
-// does (TestDecodePOSTAtOnceAgrees, FuzzDecodePOSTFlat).
+// does (TestDecodePOSTAtOnceAgrees, FuzzDecodePOSTAtOnce).
 func decodePOSTFlat(body []byte, params *graphql.RawParams) (documentID string, ok bool) {
 	s := flatScanner{b: body}
 	s.space()
