@@ -155,7 +155,8 @@ type RequestInfo struct {
 	// RequestInfo is put in the context, never changed after.
 	ID string
 
-	media string // the response's media type (withMedia), set before GraphQL runs
+	media   string        // the response's media type (withMedia), set before GraphQL runs
+	timeout time.Duration // the request's time limit (withTimeoutLimit), set as it arrives
 
 	mu        sync.Mutex
 	operation string

@@ -113,12 +113,21 @@ func withDeadline(ctx context.Context, p *Policy) (context.Context, context.Canc
 
 type timeoutKey struct{}
 
-// withTimeoutLimit remembers the request's time limit, for the error that reports it.
+// withTimeoutLimit remembers the request's time limit, for the error that reports it: in the
+// request's RequestInfo when it has one (no context value, no boxed duration), else in a
+// context value.
 func withTimeoutLimit(ctx context.Context, d time.Duration) context.Context {
+	if info := requestInfoFrom(ctx); info != nil {
+		info.timeout = d
+		return ctx
+	}
 	return context.WithValue(ctx, timeoutKey{}, d)
 }
 
 func timeoutLimit(ctx context.Context) time.Duration {
+	if info := requestInfoFrom(ctx); info != nil && info.timeout > 0 {
+		return info.timeout
+	}
 	d, _ := ctx.Value(timeoutKey{}).(time.Duration)
 	return d
 }
