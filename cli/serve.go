@@ -4,10 +4,12 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
 
 	"lcw-gateway/actions"
 	"lcw-gateway/auth"
 	"lcw-gateway/endpoint"
+	"lcw-gateway/gctune"
 	"lcw-gateway/live"
 	"lcw-gateway/server"
 	"lcw-gateway/syncer"
@@ -30,6 +32,8 @@ type serveCmd struct {
 	// PprofAddr profiles a running gateway under real load (issue 12); loopback only, since
 	// profiles show queries, and off unless asked for.
 	PprofAddr string `name:"pprof-addr" env:"LCW_PPROF_ADDR" help:"Serve Go's profiler (net/http/pprof, /debug/pprof/) on this loopback address; off when empty."`
+	// GCHeapTarget lets the collector run less often while the heap is small (gctune).
+	GCHeapTarget endpoint.ByteSize `name:"gc-heap-target" env:"LCW_GC_HEAP_TARGET" default:"48MiB" help:"Soft memory target of the garbage collector: GOGC 200 under it as a memory limit while twice the live heap fits in it, else the runtime's 100 and no limit (0: the runtime's default; GOGC or GOMEMLIMIT in the environment win)."`
 }
 
 func (c *serveCmd) Run(env *runEnv) error {
@@ -39,6 +43,7 @@ func (c *serveCmd) Run(env *runEnv) error {
 	if err := checkLoopback("--pprof-addr", c.PprofAddr); err != nil {
 		return err
 	}
+	defer gctune.Start(int64(c.GCHeapTarget), os.Getenv).Stop()
 	guard, err := auth.New(env.ctx, c.Auth, env.logger)
 	if err != nil {
 		return err

@@ -52,6 +52,10 @@ func TestDecodePOSTAtOnceAgrees(t *testing.T) {
 		if ok && (bad != "" || id != wantID || !reflect.DeepEqual(once, byMember)) {
 			t.Errorf("%s: at once %+v %q, by member %+v %q (%s)", body, once, id, byMember, wantID, bad)
 		}
+		var flat graphql.RawParams
+		if flatID, ok := decodePOSTFlat([]byte(body), &flat); ok && (bad != "" || flatID != wantID || !reflect.DeepEqual(flat, byMember)) {
+			t.Errorf("%s: flat %+v %q, by member %+v %q (%s)", body, flat, flatID, byMember, wantID, bad)
+		}
 		var got graphql.RawParams
 		gotID, gotBad := decodePOST([]byte(body), &got)
 		if gotID != wantID || gotBad != bad || (bad == "" && !reflect.DeepEqual(got, byMember)) {
@@ -60,16 +64,59 @@ func TestDecodePOSTAtOnceAgrees(t *testing.T) {
 	}
 }
 
+// The bodies clients send most, the bench's among them, are decoded by decodePOSTFlat.
+func TestDecodePOSTFlatTakesCommonBodies(t *testing.T) {
+	for _, body := range flatBodies {
+		var flat, byMember graphql.RawParams
+		id, ok := decodePOSTFlat([]byte(body), &flat)
+		wantID, bad := decodePOSTByMember([]byte(body), &byMember)
+		if !ok {
+			t.Errorf("%s: not decoded flat", body)
+		} else if bad != "" || id != wantID || !reflect.DeepEqual(flat, byMember) {
+			t.Errorf("%s: flat %+v %q, by member %+v %q (%s)", body, flat, id, byMember, wantID, bad)
+		}
+	}
+}
+
+// What decodePOSTFlat leaves to encoding/json, which decodes it differently or refuses it.
+func TestDecodePOSTFlatLeavesTheRest(t *testing.T) {
+	for _, body := range []string{
+		"{\"query\":\"bad \xff utf-8\"}", // encoding/json makes it U+FFFD
+		"{\"query\":\"a\\\xe2\x80\"}", `{"query":"\u0041"}`, `{"Query":"{ a }"}`, `{"query":"{ a }","query":"{ b }"}`,
+		`{"query":"{ a }","variables":{"x":[1]}}`, `{"query":"{ a }","variables":{"x":{"y":1}}}`, `{"query":"{ a }"} x`,
+		`{"query":"{ a }","variables":{"n":01}}`, `{"query":"{ a }","variables":{"n":1.}}`, `{"query":"{ a }","variables":{"n":-}}`,
+		`{"query":"{ a }","variables":{"n":1e}}`, `{"query":"a` + "\n" + `"}`, `{"query":"{ a }",}`, `{"unknown":1}`, `{"query":"{ a }"`,
+	} {
+		var flat graphql.RawParams
+		if _, ok := decodePOSTFlat([]byte(body), &flat); ok {
+			t.Errorf("%q: decoded flat (%+v)", body, flat)
+		}
+	}
+}
+
+var flatBodies = []string{
+	`{"query":"query Q3($id: ID!) {\n  taskReport(id: $id) {\n    id\n  }\n}\n","variables":{"id":"17f3e35e-558c-052d-3e9a-775a8654b3d0"}}`,
+	` { "query" : "{ a }" , "operationName" : null , "variables" : { } , "extensions" : null } `,
+	`{"query":"{ a(s: \"\\\/\b\f\n\r\t\") }","operationName":"Q","documentId":null}`,
+	`{"query":"é 漢字 😀  ","variables":{"n":-0.5e+10,"m":0,"k":12345678901234567890,"t":true,"f":false,"z":null,"s":"x\"y","s":"last wins"}}`,
+	`{"documentId":"sha256:abc","variables":{"a":"é"}}`,
+	`{}`,
+}
+
+// FuzzDecodePOSTAtOnce: both one-pass decodings (decodePOSTFlat, decodePOSTAtOnce) agree with
+// the member-by-member one on every body they accept.
 func FuzzDecodePOSTAtOnce(f *testing.F) {
-	for _, b := range postBodies {
+	for _, b := range append(postBodies, flatBodies...) {
 		f.Add([]byte(b))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var once, byMember graphql.RawParams
-		id, ok := decodePOSTAtOnce(body, &once)
+		var byMember graphql.RawParams
 		wantID, bad := decodePOSTByMember(body, &byMember)
-		if ok && (bad != "" || id != wantID || !reflect.DeepEqual(once, byMember)) {
-			t.Errorf("%q: at once %+v %q, by member %+v %q (%s)", body, once, id, byMember, wantID, bad)
+		for name, decode := range map[string]func([]byte, *graphql.RawParams) (string, bool){"flat": decodePOSTFlat, "at once": decodePOSTAtOnce} {
+			var got graphql.RawParams
+			if id, ok := decode(body, &got); ok && (bad != "" || id != wantID || !reflect.DeepEqual(got, byMember)) {
+				t.Errorf("%q: %s %+v %q, by member %+v %q (%s)", body, name, got, id, byMember, wantID, bad)
+			}
 		}
 	})
 }

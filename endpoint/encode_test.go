@@ -16,6 +16,10 @@ func TestEncodeResponseAsMarshal(t *testing.T) {
 		`{"s":"<script>&amp;</script>","t":"\u2028\u2029 line separators","u":"é \" \\ \n"}`,
 		`{"list":[{"x":null},{"x":true}],"n":-1.5e3}`,
 		"{\"raw\":\"\xe2\x80\xa8 as bytes, and \xe2\x80\xa9\"}",
+		// Each escaped character alone (the copy without escaping must not miss one), and 0xE2
+		// that starts another character (the euro sign).
+		`{"s":"a<b"}`, `{"s":"a>b"}`, `{"s":"a&b"}`, "{\"s\":\"\xe2\x80\xa8\"}", "{\"s\":\"\xe2\x80\xa9\"}",
+		"{\"s\":\"\xe2\x82\xac 5\"}", `{"s":"plain text, nothing to escape"}`,
 	} {
 		// gqlgen's executor sets Extensions to an empty map; Marshal omits it.
 		resp := &graphql.Response{Data: json.RawMessage(data), Extensions: map[string]any{}}

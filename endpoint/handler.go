@@ -70,16 +70,28 @@ func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...gra
 	cache := newDocumentCache(1000)
 	resolver := &graph.Resolver{Store: store, Live: opts.Live, Actions: opts.Actions}
 	es := graph.NewExecutableSchema(graph.Config{Schema: graph.ClientSafeSchema(), Resolvers: resolver})
+	var direct graph.Direct
 	if policy.FastPath.IsOn() && !interceptsFields(extra) {
 		// The compiled read path calls no field interceptor, so it stays off where one is
 		// installed (tests' failing and slow resolvers); the endpoint's own extensions see
 		// operations and responses only.
 		es = graph.WithFastPath(es, resolver, fastPathMetric(opts.Metrics))
+		direct = graph.DirectOf(es)
+	}
+	var observer *Observer
+	if opts.Metrics != nil {
+		observer = NewObserver(opts.Metrics, opts.Tracer)
+	}
+	if interceptsOperations(extra) || (observer != nil && observer.tracing) {
+		// The transport answers a planned query itself only where the endpoint's own
+		// interceptors are all there is (observeDirect does the Observer's part); with a span
+		// per operation, or a test's interceptor, every query goes through gqlgen's dispatch.
+		direct = nil
 	}
 	srv := handler.New(es)
 	pre := newPreflight(limits, policy.MaxTokens, cache)
 	addStreamTransports(srv, &policy, opts)
-	srv.AddTransport(overHTTP{pre: pre})
+	srv.AddTransport(overHTTP{pre: pre, direct: direct, observer: observer})
 	srv.SetQueryCache(cache)
 	srv.SetErrorPresenter(PresentError(logger, policy.SuggestsFields()))
 	srv.SetRecoverFunc(Recover(logger))
@@ -99,8 +111,8 @@ func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...gra
 	} else {
 		srv.SetValidationRulesFn(countedRules(rulesWithoutIntrospection, validations))
 	}
-	if opts.Metrics != nil {
-		srv.Use(NewObserver(opts.Metrics, opts.Tracer))
+	if observer != nil {
+		srv.Use(observer)
 	}
 	srv.Use(oneErrorPerCause{})
 	// Persisted operations first: they supply the document the other checks read.
@@ -125,11 +137,23 @@ func newHandler(store *db.Store, logger *slog.Logger, opts Options, extra ...gra
 // requestScope gives each request its own loaders (graph/loaders) and hands the mutations the
 // request id and the Idempotency-Key header, in one copy of the request.
 func requestScope(store *db.Store, next http.Handler) http.Handler {
+	f := loaders.NewFactory(store)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		ctx = actions.WithRequest(ctx, actions.Request{ID: RequestID(ctx), IdempotencyKey: r.Header.Get("Idempotency-Key")})
-		next.ServeHTTP(w, r.WithContext(loaders.With(ctx, loaders.New(store))))
+		next.ServeHTTP(w, r.WithContext(loaders.With(ctx, f.New())))
 	})
+}
+
+func interceptsOperations(extensions []graphql.HandlerExtension) bool {
+	for _, e := range extensions {
+		_, op := e.(graphql.OperationInterceptor)
+		_, resp := e.(graphql.ResponseInterceptor)
+		if op || resp {
+			return true
+		}
+	}
+	return false
 }
 
 func interceptsFields(extensions []graphql.HandlerExtension) bool {

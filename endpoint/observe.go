@@ -95,6 +95,21 @@ func (o *Observer) InterceptResponse(ctx context.Context, next graphql.ResponseH
 	return resp
 }
 
+// observeDirect is InterceptResponse's part for a query the transport answered on its compiled
+// plan (graph.Direct), begun at start: no errors to count, and no span (the transport answers
+// directly only with tracing off). A nil Observer observes nothing.
+func (o *Observer) observeDirect(ctx context.Context, opCtx *graphql.OperationContext, start time.Time) {
+	if o == nil {
+		return
+	}
+	name := opCtx.Operation.Name
+	_, hist := o.names.label(name)
+	hist.Observe(time.Since(start).Seconds())
+	if info := requestInfoFrom(ctx); info != nil {
+		info.set(name)
+	}
+}
+
 // labelSet bounds the operation-name label: clients choose the names, so an unbounded label
 // would let one client grow the metrics without end. It keeps each name's histogram, so a known
 // name costs a map lookup, not the pattern and the histogram's label hashing.
@@ -140,7 +155,8 @@ type RequestInfo struct {
 	// RequestInfo is put in the context, never changed after.
 	ID string
 
-	media string // the response's media type (withMedia), set before GraphQL runs
+	media   string        // the response's media type (withMedia), set before GraphQL runs
+	timeout time.Duration // the request's time limit (withTimeoutLimit), set as it arrives
 
 	mu        sync.Mutex
 	operation string

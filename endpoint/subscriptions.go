@@ -80,8 +80,9 @@ func checkStreamDocuments(srv *handler.Server, o Options, pre *preflight) {
 // that sent it (live.Sharing); it must be the last operation interceptor.
 func shareSubscriptions(srv *handler.Server, store *db.Store, o Options) {
 	if o.Live != nil {
+		f := loaders.NewFactory(store)
 		srv.Use(o.Live.Sharing(func(ctx context.Context) context.Context {
-			return loaders.With(ctx, loaders.New(store))
+			return loaders.With(ctx, f.New())
 		}))
 	}
 }

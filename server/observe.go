@@ -63,12 +63,12 @@ func observe(route string, logger *slog.Logger, m *httpMetrics, policy *endpoint
 	hist := &routeObservers{route: route, vec: m.duration, by: map[int]prometheus.Observer{}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ctx, cancel := endpoint.RequestDeadline(r.Context(), policy, r)
-		defer cancel()
 		info := &endpoint.RequestInfo{ID: newRequestID()}
+		// The RequestInfo first: the deadline keeps its limit there rather than in a context value.
+		ctx, cancel := endpoint.RequestDeadline(endpoint.WithRequestInfo(r.Context(), info), policy, r)
+		defer cancel()
 		w.Header()["X-Request-Id"] = []string{info.ID}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		ctx = endpoint.WithRequestInfo(ctx, info)
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		elapsed := time.Since(start)
 		hist.of(rec.status).Observe(elapsed.Seconds())

@@ -22,7 +22,9 @@ import (
 const batchWait = 2 * time.Millisecond
 
 // Loaders are created per request, so nothing is cached across requests (an import is seen at once)
-// and every load runs with the request's tenant.
+// and every load runs with the request's tenant. A request's loaders are one allocation: the
+// loaders themselves live in it (v), and each makes its dataloadgen.Loader on first use, so a
+// lookup that uses one loader does not pay for sixteen.
 type Loaders struct {
 	Workflow             *ByID[db.Workflow]
 	Run                  *ByID[db.Run]
@@ -42,27 +44,96 @@ type Loaders struct {
 	UserResultPages      *Pages[db.UserProcessingResult]
 
 	args sync.Map // canonical form of a ChildKey's arguments -> db.PageArgs
+	v    loaderValues
+}
+
+type loaderValues struct {
+	workflow             ByID[db.Workflow]
+	run                  ByID[db.Run]
+	task                 ByID[db.Task]
+	taskDefinition       ByID[db.TaskDefinition]
+	taskReport           ByID[db.TaskReport]
+	taskProcessingResult ByID[db.TaskProcessingResult]
+	user                 ByID[db.User]
+	userProcessingResult ByID[db.UserProcessingResult]
+	workflowVersion      ByID[db.WorkflowVersion]
+	tasksOfWorkflow      ByID[[]*db.Task]
+	versionsOfWorkflow   ByID[[]*db.WorkflowVersion]
+	workflowLastSynced   ByID[time.Time]
+	runPages             Pages[db.Run]
+	taskReportPages      Pages[db.TaskReport]
+	resultPages          Pages[db.TaskProcessingResult]
+	userResultPages      Pages[db.UserProcessingResult]
+}
+
+// Factory makes the loaders of requests on one store. The store's read functions are bound
+// once here, not once per request.
+type Factory struct {
+	workflow             fetchByID[db.Workflow]
+	run                  fetchByID[db.Run]
+	task                 fetchByID[db.Task]
+	taskDefinition       fetchByID[db.TaskDefinition]
+	taskReport           fetchByID[db.TaskReport]
+	taskProcessingResult fetchByID[db.TaskProcessingResult]
+	user                 fetchByID[db.User]
+	userProcessingResult fetchByID[db.UserProcessingResult]
+	workflowVersion      fetchByID[db.WorkflowVersion]
+	tasksOfWorkflow      fetchByID[[]*db.Task]
+	versionsOfWorkflow   fetchByID[[]*db.WorkflowVersion]
+	workflowLastSynced   fetchByID[time.Time]
+	runPages             pageFetchers[db.Run]
+	taskReportPages      pageFetchers[db.TaskReport]
+	resultPages          pageFetchers[db.TaskProcessingResult]
+	userResultPages      pageFetchers[db.UserProcessingResult]
+}
+
+type fetchByID[V any] = func(context.Context, []string) (map[string]*V, error)
+
+// NewFactory binds the store's reads for the loaders of its requests.
+func NewFactory(store *db.Store) *Factory {
+	return &Factory{
+		workflow:             store.WorkflowsByID,
+		run:                  store.RunsByID,
+		task:                 store.TasksByID,
+		taskDefinition:       store.TaskDefinitionsByID,
+		taskReport:           store.TaskReportsByID,
+		taskProcessingResult: store.TaskProcessingResultsByID,
+		user:                 store.UsersByID,
+		userProcessingResult: store.UserProcessingResultsByID,
+		workflowVersion:      store.WorkflowVersionsByID,
+		tasksOfWorkflow:      listsOf(store.TasksByWorkflow),
+		versionsOfWorkflow:   listsOf(store.VersionsByWorkflow),
+		workflowLastSynced:   store.WorkflowsLastSynced,
+		runPages:             newPageFetchers(store.RunPages, db.CountRuns, store),
+		taskReportPages:      newPageFetchers(store.TaskReportPages, db.CountTaskReports, store),
+		resultPages:          newPageFetchers(store.TaskProcessingResultPages, db.CountResults, store),
+		userResultPages:      newPageFetchers(store.UserProcessingResultPages, db.CountUserResults, store),
+	}
 }
 
 // New builds the loaders of one request.
-func New(store *db.Store) *Loaders {
+func New(store *db.Store) *Loaders { return NewFactory(store).New() }
+
+// New builds the loaders of one request, in one allocation.
+func (f *Factory) New() *Loaders {
 	l := &Loaders{}
-	l.Workflow = byID(store.WorkflowsByID)
-	l.Run = byID(store.RunsByID)
-	l.Task = byID(store.TasksByID)
-	l.TaskDefinition = byID(store.TaskDefinitionsByID)
-	l.TaskReport = byID(store.TaskReportsByID)
-	l.TaskProcessingResult = byID(store.TaskProcessingResultsByID)
-	l.User = byID(store.UsersByID)
-	l.UserProcessingResult = byID(store.UserProcessingResultsByID)
-	l.WorkflowVersion = byID(store.WorkflowVersionsByID)
-	l.TasksOfWorkflow = byID(listsOf(store.TasksByWorkflow))
-	l.VersionsOfWorkflow = byID(listsOf(store.VersionsByWorkflow))
-	l.WorkflowLastSynced = byID(store.WorkflowsLastSynced)
-	l.RunPages = newPages(l, store.RunPages, db.CountRuns, store)
-	l.TaskReportPages = newPages(l, store.TaskReportPages, db.CountTaskReports, store)
-	l.ResultPages = newPages(l, store.TaskProcessingResultPages, db.CountResults, store)
-	l.UserResultPages = newPages(l, store.UserProcessingResultPages, db.CountUserResults, store)
+	v := &l.v
+	l.Workflow = v.workflow.bind(f.workflow)
+	l.Run = v.run.bind(f.run)
+	l.Task = v.task.bind(f.task)
+	l.TaskDefinition = v.taskDefinition.bind(f.taskDefinition)
+	l.TaskReport = v.taskReport.bind(f.taskReport)
+	l.TaskProcessingResult = v.taskProcessingResult.bind(f.taskProcessingResult)
+	l.User = v.user.bind(f.user)
+	l.UserProcessingResult = v.userProcessingResult.bind(f.userProcessingResult)
+	l.WorkflowVersion = v.workflowVersion.bind(f.workflowVersion)
+	l.TasksOfWorkflow = v.tasksOfWorkflow.bind(f.tasksOfWorkflow)
+	l.VersionsOfWorkflow = v.versionsOfWorkflow.bind(f.versionsOfWorkflow)
+	l.WorkflowLastSynced = v.workflowLastSynced.bind(f.workflowLastSynced)
+	l.RunPages = v.runPages.bind(l, &f.runPages)
+	l.TaskReportPages = v.taskReportPages.bind(l, &f.taskReportPages)
+	l.ResultPages = v.resultPages.bind(l, &f.resultPages)
+	l.UserResultPages = v.userResultPages.bind(l, &f.userResultPages)
 	return l
 }
 
@@ -87,7 +158,6 @@ func For(ctx context.Context) *Loaders { return ctx.Value(ctxKey{}).(*Loaders) }
 type lazy[K comparable, V any] struct {
 	once   sync.Once
 	loader *dataloadgen.Loader[K, V]
-	fetch  func(context.Context, []K) (map[K]V, error)
 
 	// kept is what prefetches and joins filled in: most of a large query's values, which
 	// dataloadgen's cache would keep as one closure each.
@@ -95,20 +165,17 @@ type lazy[K comparable, V any] struct {
 	kept map[K]V
 }
 
-func (z *lazy[K, V]) get() *dataloadgen.Loader[K, V] {
-	z.once.Do(func() { z.loader = dataloadgen.NewMappedLoader(z.fetch, dataloadgen.WithWait(batchWait)) })
+func (z *lazy[K, V]) get(fetch func() func(context.Context, []K) (map[K]V, error)) *dataloadgen.Loader[K, V] {
+	z.once.Do(func() { z.loader = dataloadgen.NewMappedLoader(fetch(), dataloadgen.WithWait(batchWait)) })
 	return z.loader
 }
 
-// Load returns the value of key: what a prefetch kept, or a batched fetch.
-func (z *lazy[K, V]) Load(ctx context.Context, key K) (V, error) {
+// lookup returns what a prefetch or join kept for key.
+func (z *lazy[K, V]) lookup(key K) (V, bool) {
 	z.mu.Lock()
 	v, ok := z.kept[key]
 	z.mu.Unlock()
-	if ok {
-		return v, nil
-	}
-	return z.get().Load(ctx, key)
+	return v, ok
 }
 
 // Prime keeps value for key (a value already there stays).
@@ -127,23 +194,40 @@ func (z *lazy[K, V]) keepLocked(key K, value V, more int) {
 	}
 }
 
-// ClearAll forgets every value (a subscription's loaders between bursts).
-func (z *lazy[K, V]) ClearAll() {
+// forgetKept drops what prefetches and joins kept; the caller clears the batched loader.
+func (z *lazy[K, V]) forgetKept() {
 	z.mu.Lock()
 	z.kept = nil
 	z.mu.Unlock()
-	z.get().ClearAll()
 }
 
 // ByID loads objects by id (or, for TasksOfWorkflow, lists by their parent's id).
 type ByID[V any] struct {
 	lazy[string, *V]
+	fetch fetchByID[V]
 }
 
-func byID[V any](fetch func(context.Context, []string) (map[string]*V, error)) *ByID[V] {
-	b := &ByID[V]{}
+func (b *ByID[V]) bind(fetch fetchByID[V]) *ByID[V] {
 	b.fetch = fetch
 	return b
+}
+
+func (b *ByID[V]) loader() *dataloadgen.Loader[string, *V] {
+	return b.get(func() func(context.Context, []string) (map[string]*V, error) { return b.fetch })
+}
+
+// Load returns the value of key: what a prefetch kept, or a batched fetch.
+func (b *ByID[V]) Load(ctx context.Context, key string) (*V, error) {
+	if v, ok := b.lookup(key); ok {
+		return v, nil
+	}
+	return b.loader().Load(ctx, key)
+}
+
+// ClearAll forgets every value (a subscription's loaders between bursts).
+func (b *ByID[V]) ClearAll() {
+	b.forgetKept()
+	b.loader().ClearAll()
 }
 
 // Fill reads ids in one statement, keeps what it found for the fields that will ask (and nil for

@@ -48,21 +48,67 @@ func (l *Loaders) pageArgs(canon string) db.PageArgs {
 
 // Pages loads nested pages of children and their totalCount.
 type Pages[T any] struct {
-	Pages  lazy[ChildKey, *db.Page[T]]
-	Counts lazy[ChildKey, int]
-	l      *Loaders
-	pages  func(context.Context, db.Parent, []string, db.PageArgs) (map[string]*db.Page[T], error)
-	counts func(context.Context, db.Parent, []string, db.PageArgs) (map[string]int, error)
+	Pages  ChildLoader[*db.Page[T]]
+	Counts ChildLoader[int]
+	*pageFetchers[T]
 }
 
-func newPages[T any](l *Loaders, fetch func(context.Context, db.Parent, []string, db.PageArgs) (map[string]*db.Page[T], error),
-	table string, store *db.Store) *Pages[T] {
-	p := &Pages[T]{l: l, pages: fetch, counts: func(ctx context.Context, parent db.Parent, ids []string, a db.PageArgs) (map[string]int, error) {
+// pageFetchers are the store's reads of one kind of child, bound once per store.
+type pageFetchers[T any] struct {
+	pages     childFetch[*db.Page[T]]
+	counts    childFetch[int]
+	emptyPage func() *db.Page[T] // a generic function's value is made here, once, not per request
+}
+
+type childFetch[V any] = func(context.Context, db.Parent, []string, db.PageArgs) (map[string]V, error)
+
+func newPageFetchers[T any](fetch childFetch[*db.Page[T]], table string, store *db.Store) pageFetchers[T] {
+	return pageFetchers[T]{pages: fetch, counts: func(ctx context.Context, parent db.Parent, ids []string, a db.PageArgs) (map[string]int, error) {
 		return store.ChildCounts(ctx, table, parent, ids, a.Where)
-	}}
-	p.Pages.fetch = batched(l, p.pages, func() *db.Page[T] { return &db.Page[T]{} })
-	p.Counts.fetch = batched(l, p.counts, func() int { return 0 })
+	}, emptyPage: func() *db.Page[T] { return &db.Page[T]{} }}
+}
+
+func (p *Pages[T]) bind(l *Loaders, f *pageFetchers[T]) *Pages[T] {
+	p.pageFetchers = f
+	p.Pages = ChildLoader[*db.Page[T]]{l: l, fetch: f.pages, missing: f.emptyPage}
+	p.Counts = ChildLoader[int]{l: l, fetch: f.counts, missing: zeroCount}
 	return p
+}
+
+func zeroCount() int { return 0 }
+
+// ChildLoader loads one value (a page, a count) per ChildKey, batched by parent kind and arguments.
+type ChildLoader[V any] struct {
+	lazy[ChildKey, V]
+	l       *Loaders
+	fetch   childFetch[V]
+	missing func() V
+}
+
+func (c *ChildLoader[V]) loader() *dataloadgen.Loader[ChildKey, V] {
+	return c.get(func() func(context.Context, []ChildKey) (map[ChildKey]V, error) {
+		return batched(c.l, c.fetch, c.missing)
+	})
+}
+
+// Load returns the value of key: what a prefetch kept, or a batched fetch.
+func (c *ChildLoader[V]) Load(ctx context.Context, key ChildKey) (V, error) {
+	if v, ok := c.lookup(key); ok {
+		return v, nil
+	}
+	return c.loader().Load(ctx, key)
+}
+
+// ClearAll forgets every value.
+func (c *ChildLoader[V]) ClearAll() {
+	c.forgetKept()
+	c.loader().ClearAll()
+}
+
+// ClearAll forgets every page and count (a subscription's loaders between bursts).
+func (p *Pages[T]) ClearAll() {
+	p.Pages.ClearAll()
+	p.Counts.ClearAll()
 }
 
 // Fill reads the page of every parent in ids in one statement (and their counts in a second,
@@ -74,7 +120,7 @@ func (p *Pages[T]) Fill(ctx context.Context, parent db.Parent, ids []string, a d
 		return nil, nil, nil
 	}
 	keys := make([]ChildKey, len(ids))
-	canon := p.l.canonical(a) // the same arguments for every parent: written once
+	canon := p.Pages.l.canonical(a) // the same arguments for every parent: written once
 	for i, id := range ids {
 		keys[i] = ChildKey{Parent: parent, ParentID: id, Args: canon}
 	}

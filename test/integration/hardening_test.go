@@ -394,7 +394,8 @@ func TestDeadlineStartsOnArrival(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != errcode.LimitExceeded || r.Errors[0].Extensions["limit"] != "graphql-timeout" {
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != errcode.LimitExceeded || r.Errors[0].Extensions["limit"] != "graphql-timeout" ||
+		r.Errors[0].Extensions["max"] != "200ms" {
 		t.Fatalf("a request whose body came after its time limit: %d %+v %s", resp.StatusCode, r.Errors, r.Data)
 	}
 }
