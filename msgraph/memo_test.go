@@ -235,3 +235,41 @@ func TestImportMemoRereadsPagesWhoseRowsMoved(t *testing.T) {
 		}
 	})
 }
+
+// A repeated import reads the memo's pages and the stored rows per report and run once, not
+// once per page: each remembered page then costs one read (its subjects and inline tasks), and
+// none to count the rows stored under its report.
+func TestImportMemoReadsItsPagesOnce(t *testing.T) {
+	dir := msgraphtest.HistoryExample(t)
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		ctx := context.Background()
+		store, _ := storeFor(t, e)
+		_, err := msgraph.ImportDir(ctx, store, dir)
+		must(t, err)
+		var digests, perPage, perParent atomic.Int64
+		store.TraceStatements(func(q string, _ []any) {
+			lower := strings.ToLower(q)
+			switch {
+			case strings.Contains(lower, "select digest, records, stored_rows from import_pages"):
+				digests.Add(1)
+			case strings.Contains(lower, "select subjects, tasks from import_pages"):
+				perPage.Add(1)
+			case strings.Contains(lower, "count(") && (strings.Contains(lower, "task_report_id = ") || strings.Contains(lower, "run_id = ")):
+				perParent.Add(1)
+			}
+		})
+		st, err := msgraph.ImportDir(ctx, store, dir)
+		must(t, err)
+		store.TraceStatements(nil)
+		if st.Written.TaskProcessingResults.Unchanged == 0 || st.Written.UserProcessingResults.Unchanged == 0 {
+			t.Fatalf("the repeat found no unchanged results of both kinds: %+v", st.Written)
+		}
+		if digests.Load() != 1 || perParent.Load() != 0 {
+			t.Errorf("the repeat read the memo's pages %d times (want 1) and counted rows under one report or run %d times (want 0)",
+				digests.Load(), perParent.Load())
+		}
+		if perPage.Load() == 0 {
+			t.Error("no page was recalled: the check above proves nothing")
+		}
+	})
+}
