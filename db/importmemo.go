@@ -72,8 +72,9 @@ type ImportMemo struct {
 	// page recalled (they are most of the memo's size).
 	pages map[string]memoPage
 	// stored are the tenant's rows per report (MemoResults) and per run (MemoUserResults) when
-	// the memo opened, counted once; nil once the import has written results (ResultsWritten),
-	// which may have moved rows between parents: holds then counts per page again.
+	// the memo opened, counted once; nil when the tenant stores far more rows than the memo
+	// remembers, and once the import has written results (ResultsWritten), which may have moved
+	// rows between parents: holds then counts per page.
 	stored map[string]map[string]int
 }
 
@@ -142,28 +143,42 @@ func (m *ImportMemo) load(tx *gorm.DB, tenantID string) error {
 		return err
 	}
 	m.pages = make(map[string]memoPage, len(pages))
+	remembered := 0
 	for _, p := range pages {
 		m.pages[p.Digest] = memoPage{records: p.Records, rows: p.StoredRows}
+		remembered += p.StoredRows
 	}
-	m.stored = map[string]map[string]int{}
+	stored := map[string]map[string]int{}
 	for kind, parent := range map[string]string{MemoResults: "task_report_id", MemoUserResults: "run_id"} {
 		table := tableResults
 		if kind == MemoUserResults {
 			table = tableUserResults
 		}
+		// Counting every row of a tenant that stores far more than the memo remembers (an
+		// earlier, larger import) would cost more than counting per page: then holds counts
+		// per page, as before. The probe reads at most twice the remembered rows.
+		var some int
+		err := tx.Raw("SELECT COUNT(*) FROM (SELECT 1 FROM "+table+" WHERE tenant_id = ? LIMIT ?) AS probe", tenantID, 2*remembered+1).Scan(&some).Error
+		if err != nil {
+			return err
+		}
+		if some > 2*remembered {
+			return nil
+		}
 		var counts []struct {
 			Parent string
 			N      int
 		}
-		err := tx.Raw("SELECT "+parent+" AS parent, COUNT(*) AS n FROM "+table+" WHERE tenant_id = ? GROUP BY "+parent, tenantID).Scan(&counts).Error
+		err = tx.Raw("SELECT "+parent+" AS parent, COUNT(*) AS n FROM "+table+" WHERE tenant_id = ? GROUP BY "+parent, tenantID).Scan(&counts).Error
 		if err != nil {
 			return err
 		}
-		m.stored[kind] = make(map[string]int, len(counts))
+		stored[kind] = make(map[string]int, len(counts))
 		for _, c := range counts {
-			m.stored[kind][c.Parent] = c.N
+			stored[kind][c.Parent] = c.N
 		}
 	}
+	m.stored = stored
 	return nil
 }
 

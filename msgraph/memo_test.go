@@ -2,6 +2,7 @@ package msgraph_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -270,6 +271,54 @@ func TestImportMemoReadsItsPagesOnce(t *testing.T) {
 		}
 		if perPage.Load() == 0 {
 			t.Error("no page was recalled: the check above proves nothing")
+		}
+	})
+}
+
+// A tenant that stores far more results than the memo remembers (rows of an earlier, larger
+// import) is not counted whole when the memo opens: each recalled page counts its report, and
+// the repeat still skips every page.
+func TestImportMemoCountsPerPageInALargerTenant(t *testing.T) {
+	dir := msgraphtest.HistoryExample(t)
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		ctx := context.Background()
+		store, dsn := storeFor(t, e)
+		_, err := msgraph.ImportDir(ctx, store, dir)
+		must(t, err)
+		rows, err := store.ResultsOfRun(ctx, dbtest.Dump(t, dsn)["runs"][0]["id"].(string))
+		if err != nil || len(rows) == 0 {
+			t.Fatalf("results of a run: %d, %v", len(rows), err)
+		}
+		var extra []db.TaskProcessingResult
+		for i := range 500 {
+			r := *rows[0]
+			r.ID = fmt.Sprintf("%08d-0000-4000-8000-000000000000", i)
+			r.TaskReportID = "00000000-0000-4000-8000-0000000000ff" // a report of its own: the folder's pages keep their counts
+			extra = append(extra, r)
+		}
+		_, err = store.Write(ctx, db.Batch{TaskProcessingResults: extra})
+		must(t, err)
+		_, err = msgraph.ImportDir(ctx, store, dir) // the memo, void since the write, is written again
+		must(t, err)
+		var perParent, reads atomic.Int64
+		store.TraceStatements(func(q string, _ []any) {
+			lower := strings.ToLower(q)
+			if strings.Contains(lower, "count(") && (strings.Contains(lower, "task_report_id = ") || strings.Contains(lower, "run_id = ")) {
+				perParent.Add(1)
+			}
+			if strings.Contains(q, " FROM task_processing_results WHERE tenant_id = ") &&
+				(strings.Contains(q, " AND id IN (") || strings.Contains(q, " AND id = ANY(")) {
+				reads.Add(1)
+			}
+		})
+		st, err := msgraph.ImportDir(ctx, store, dir)
+		must(t, err)
+		store.TraceStatements(nil)
+		if perParent.Load() == 0 {
+			t.Error("the repeat counted no report's rows: it counted the whole tenant")
+		}
+		if reads.Load() != 0 || st.Written.TaskProcessingResults.Created+st.Written.TaskProcessingResults.Updated != 0 {
+			t.Errorf("the repeat read %d pages of results back and wrote %+v, want every page skipped", reads.Load(), st.Written.TaskProcessingResults)
 		}
 	})
 }
