@@ -237,6 +237,21 @@ func TestImportMemoRereadsPagesWhoseRowsMoved(t *testing.T) {
 	})
 }
 
+// importedOnce is a new store that holds dir, imported once.
+func importedOnce(t *testing.T, e dbtest.Engine, dir string) (*db.Store, string) {
+	t.Helper()
+	store, dsn := storeFor(t, e)
+	_, err := msgraph.ImportDir(context.Background(), store, dir)
+	must(t, err)
+	return store, dsn
+}
+
+// countsOneParent tells whether a statement counts the rows stored under one report or run.
+func countsOneParent(q string) bool {
+	lower := strings.ToLower(q)
+	return strings.Contains(lower, "count(") && (strings.Contains(lower, "task_report_id = ") || strings.Contains(lower, "run_id = "))
+}
+
 // A repeated import reads the memo's pages and the stored rows per report and run once, not
 // once per page: each remembered page then costs one read (its subjects and inline tasks), and
 // none to count the rows stored under its report.
@@ -244,9 +259,7 @@ func TestImportMemoReadsItsPagesOnce(t *testing.T) {
 	dir := msgraphtest.HistoryExample(t)
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		ctx := context.Background()
-		store, _ := storeFor(t, e)
-		_, err := msgraph.ImportDir(ctx, store, dir)
-		must(t, err)
+		store, _ := importedOnce(t, e, dir)
 		var digests, perPage, perParent atomic.Int64
 		store.TraceStatements(func(q string, _ []any) {
 			lower := strings.ToLower(q)
@@ -255,7 +268,7 @@ func TestImportMemoReadsItsPagesOnce(t *testing.T) {
 				digests.Add(1)
 			case strings.Contains(lower, "select subjects, tasks from import_pages"):
 				perPage.Add(1)
-			case strings.Contains(lower, "count(") && (strings.Contains(lower, "task_report_id = ") || strings.Contains(lower, "run_id = ")):
+			case countsOneParent(q):
 				perParent.Add(1)
 			}
 		})
@@ -282,9 +295,7 @@ func TestImportMemoCountsPerPageInALargerTenant(t *testing.T) {
 	dir := msgraphtest.HistoryExample(t)
 	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
 		ctx := context.Background()
-		store, dsn := storeFor(t, e)
-		_, err := msgraph.ImportDir(ctx, store, dir)
-		must(t, err)
+		store, dsn := importedOnce(t, e, dir)
 		rows, err := store.ResultsOfRun(ctx, dbtest.Dump(t, dsn)["runs"][0]["id"].(string))
 		if err != nil || len(rows) == 0 {
 			t.Fatalf("results of a run: %d, %v", len(rows), err)
@@ -302,8 +313,7 @@ func TestImportMemoCountsPerPageInALargerTenant(t *testing.T) {
 		must(t, err)
 		var perParent, reads atomic.Int64
 		store.TraceStatements(func(q string, _ []any) {
-			lower := strings.ToLower(q)
-			if strings.Contains(lower, "count(") && (strings.Contains(lower, "task_report_id = ") || strings.Contains(lower, "run_id = ")) {
+			if countsOneParent(q) {
 				perParent.Add(1)
 			}
 			if strings.Contains(q, " FROM task_processing_results WHERE tenant_id = ") &&
