@@ -2,9 +2,12 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	gojson "github.com/goccy/go-json"
 
 	"gorm.io/gorm"
 
@@ -64,7 +67,19 @@ type ImportMemo struct {
 	valid bool  // the remembered pages can be trusted
 	gen   int64 // the generation this import writes
 	used  []string
+	// pages are the remembered pages' counts by digest, read once when the memo opens valid:
+	// a page that is not remembered costs no statement. Their subjects and tasks are read per
+	// page recalled (they are most of the memo's size).
+	pages map[string]memoPage
+	// stored are the tenant's rows per report (MemoResults) and per run (MemoUserResults) when
+	// the memo opened, counted once; nil when the tenant stores far more rows than the memo
+	// remembers, and once the import has written results (ResultsWritten), which may have moved
+	// rows between parents: holds then counts per page.
+	stored map[string]map[string]int
 }
+
+// memoPage is what OpenImportMemo reads of a remembered page.
+type memoPage struct{ records, rows int }
 
 // OpenImportMemo reads the tenant's memo in the caller's transaction (inside BulkLoad or Atomic)
 // and tells whether it can be trusted.
@@ -107,8 +122,69 @@ func (s *Store) OpenImportMemo(ctx context.Context) (*ImportMemo, error) {
 	// before the memo (pruning goes oldest first and always keeps the newest entry).
 	m.valid = feed.Newest == state[0].FeedSeq ||
 		feed.Later == 0 && feed.Oldest > 0 && feed.Oldest <= state[0].FeedSeq
+	if m.valid {
+		if err := m.load(tx, tenant.From(ctx)); err != nil {
+			return nil, fmt.Errorf("import memo: %w", err)
+		}
+	}
 	return m, nil
 }
+
+// load reads the remembered pages' digests and counts, and counts the tenant's stored rows per
+// report and per run: a few statements per import instead of two per page.
+func (m *ImportMemo) load(tx *gorm.DB, tenantID string) error {
+	var pages []struct {
+		Digest              string
+		Records, StoredRows int
+	}
+	err := tx.Raw("SELECT digest, records, stored_rows FROM "+tableImportPages+" WHERE tenant_id = ? AND generation = ?",
+		tenantID, m.gen-1).Scan(&pages).Error
+	if err != nil {
+		return err
+	}
+	m.pages = make(map[string]memoPage, len(pages))
+	remembered := 0
+	for _, p := range pages {
+		m.pages[p.Digest] = memoPage{records: p.Records, rows: p.StoredRows}
+		remembered += p.StoredRows
+	}
+	stored := map[string]map[string]int{}
+	for kind, parent := range map[string]string{MemoResults: "task_report_id", MemoUserResults: "run_id"} {
+		table := tableResults
+		if kind == MemoUserResults {
+			table = tableUserResults
+		}
+		// Counting every row of a tenant that stores far more than the memo remembers (an
+		// earlier, larger import) would cost more than counting per page: then holds counts
+		// per page, as before. The probe reads at most twice the remembered rows.
+		var some int
+		err := tx.Raw("SELECT COUNT(*) FROM (SELECT 1 FROM "+table+" WHERE tenant_id = ? LIMIT ?) AS probe", tenantID, 2*remembered+1).Scan(&some).Error
+		if err != nil {
+			return err
+		}
+		if some > 2*remembered {
+			return nil
+		}
+		var counts []struct {
+			Parent string
+			N      int
+		}
+		err = tx.Raw("SELECT "+parent+" AS parent, COUNT(*) AS n FROM "+table+" WHERE tenant_id = ? GROUP BY "+parent, tenantID).Scan(&counts).Error
+		if err != nil {
+			return err
+		}
+		stored[kind] = make(map[string]int, len(counts))
+		for _, c := range counts {
+			stored[kind][c.Parent] = c.N
+		}
+	}
+	m.stored = stored
+	return nil
+}
+
+// ResultsWritten tells the memo that the import has written results (or user processing
+// results): the rows it counted when it opened may have moved between parents since.
+func (m *ImportMemo) ResultsWritten() { m.stored = nil }
 
 // Valid tells whether remembered pages may be used.
 func (m *ImportMemo) Valid() bool { return m.valid }
@@ -120,28 +196,36 @@ func (m *ImportMemo) Recall(ctx context.Context, kind, parent, digest string) (I
 	if !m.valid {
 		return ImportPage{}, false, nil
 	}
+	remembered, ok := m.pages[digest]
+	if !ok {
+		return ImportPage{}, false, nil
+	}
+	if ok, err := m.holds(ctx, kind, parent, remembered.rows); !ok || err != nil {
+		return ImportPage{}, false, err
+	}
 	tx := ctx.Value(txKey{m.s}).(*gorm.DB).WithContext(ctx)
-	var rows []struct {
-		Records, StoredRows int
-		Subjects, Tasks     string
+	var subjects, tasks string
+	err := tx.Raw("SELECT subjects, tasks FROM "+tableImportPages+" WHERE tenant_id = ? AND digest = ? AND generation = ?",
+		tenant.From(ctx), digest, m.gen-1).Row().Scan(&subjects, &tasks)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ImportPage{}, false, nil
 	}
-	err := tx.Raw("SELECT records, stored_rows, subjects, tasks FROM "+tableImportPages+
-		" WHERE tenant_id = ? AND digest = ? AND generation = ?", tenant.From(ctx), digest, m.gen-1).Scan(&rows).Error
-	if err != nil || len(rows) == 0 {
+	if err != nil {
 		return ImportPage{}, false, err
 	}
-	p := ImportPage{Digest: digest, Kind: kind, Parent: parent, Records: rows[0].Records, Rows: rows[0].StoredRows, Tasks: json.RawMessage(rows[0].Tasks)}
-	if err := json.Unmarshal([]byte(rows[0].Subjects), &p.Subjects); err != nil {
+	p := ImportPage{Digest: digest, Kind: kind, Parent: parent, Records: remembered.records, Rows: remembered.rows, Tasks: json.RawMessage(tasks)}
+	// The memo wrote the list with encoding/json: goccy decodes it several times faster.
+	if err := gojson.Unmarshal([]byte(subjects), &p.Subjects); err != nil {
 		return ImportPage{}, false, nil // not one we wrote: read the page
-	}
-	if ok, err := m.holds(ctx, kind, parent, p.Rows); !ok || err != nil {
-		return ImportPage{}, false, err
 	}
 	return p, true, nil
 }
 
 // holds tells whether the tenant stores exactly rows rows of kind under parent.
 func (m *ImportMemo) holds(ctx context.Context, kind, parent string, rows int) (bool, error) {
+	if m.stored != nil {
+		return m.stored[kind][parent] == rows, nil
+	}
 	table, col := tableResults, "task_report_id"
 	if kind == MemoUserResults {
 		table, col = tableUserResults, "run_id"

@@ -2,6 +2,7 @@ package msgraph_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -232,6 +233,102 @@ func TestImportMemoRereadsPagesWhoseRowsMoved(t *testing.T) {
 			})
 			importBoth("after editing one page")
 			importBoth("unchanged")
+		}
+	})
+}
+
+// importedOnce is a new store that holds dir, imported once.
+func importedOnce(t *testing.T, e dbtest.Engine, dir string) (*db.Store, string) {
+	t.Helper()
+	store, dsn := storeFor(t, e)
+	_, err := msgraph.ImportDir(context.Background(), store, dir)
+	must(t, err)
+	return store, dsn
+}
+
+// countsOneParent tells whether a statement counts the rows stored under one report or run.
+func countsOneParent(q string) bool {
+	lower := strings.ToLower(q)
+	return strings.Contains(lower, "count(") && (strings.Contains(lower, "task_report_id = ") || strings.Contains(lower, "run_id = "))
+}
+
+// A repeated import reads the memo's pages and the stored rows per report and run once, not
+// once per page: each remembered page then costs one read (its subjects and inline tasks), and
+// none to count the rows stored under its report.
+func TestImportMemoReadsItsPagesOnce(t *testing.T) {
+	dir := msgraphtest.HistoryExample(t)
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		ctx := context.Background()
+		store, _ := importedOnce(t, e, dir)
+		var digests, perPage, perParent atomic.Int64
+		store.TraceStatements(func(q string, _ []any) {
+			lower := strings.ToLower(q)
+			switch {
+			case strings.Contains(lower, "select digest, records, stored_rows from import_pages"):
+				digests.Add(1)
+			case strings.Contains(lower, "select subjects, tasks from import_pages"):
+				perPage.Add(1)
+			case countsOneParent(q):
+				perParent.Add(1)
+			}
+		})
+		st, err := msgraph.ImportDir(ctx, store, dir)
+		must(t, err)
+		store.TraceStatements(nil)
+		if st.Written.TaskProcessingResults.Unchanged == 0 || st.Written.UserProcessingResults.Unchanged == 0 {
+			t.Fatalf("the repeat found no unchanged results of both kinds: %+v", st.Written)
+		}
+		if digests.Load() != 1 || perParent.Load() != 0 {
+			t.Errorf("the repeat read the memo's pages %d times (want 1) and counted rows under one report or run %d times (want 0)",
+				digests.Load(), perParent.Load())
+		}
+		if perPage.Load() == 0 {
+			t.Error("no page was recalled: the check above proves nothing")
+		}
+	})
+}
+
+// A tenant that stores far more results than the memo remembers (rows of an earlier, larger
+// import) is not counted whole when the memo opens: each recalled page counts its report, and
+// the repeat still skips every page.
+func TestImportMemoCountsPerPageInALargerTenant(t *testing.T) {
+	dir := msgraphtest.HistoryExample(t)
+	dbtest.Run(t, func(t *testing.T, e dbtest.Engine) {
+		ctx := context.Background()
+		store, dsn := importedOnce(t, e, dir)
+		rows, err := store.ResultsOfRun(ctx, dbtest.Dump(t, dsn)["runs"][0]["id"].(string))
+		if err != nil || len(rows) == 0 {
+			t.Fatalf("results of a run: %d, %v", len(rows), err)
+		}
+		var extra []db.TaskProcessingResult
+		for i := range 500 {
+			r := *rows[0]
+			r.ID = fmt.Sprintf("%08d-0000-4000-8000-000000000000", i)
+			r.TaskReportID = "00000000-0000-4000-8000-0000000000ff" // a report of its own: the folder's pages keep their counts
+			extra = append(extra, r)
+		}
+		_, err = store.Write(ctx, db.Batch{TaskProcessingResults: extra})
+		must(t, err)
+		_, err = msgraph.ImportDir(ctx, store, dir) // the memo, void since the write, is written again
+		must(t, err)
+		var perParent, reads atomic.Int64
+		store.TraceStatements(func(q string, _ []any) {
+			if countsOneParent(q) {
+				perParent.Add(1)
+			}
+			if strings.Contains(q, " FROM task_processing_results WHERE tenant_id = ") &&
+				(strings.Contains(q, " AND id IN (") || strings.Contains(q, " AND id = ANY(")) {
+				reads.Add(1)
+			}
+		})
+		st, err := msgraph.ImportDir(ctx, store, dir)
+		must(t, err)
+		store.TraceStatements(nil)
+		if perParent.Load() == 0 {
+			t.Error("the repeat counted no report's rows: it counted the whole tenant")
+		}
+		if reads.Load() != 0 || st.Written.TaskProcessingResults.Created+st.Written.TaskProcessingResults.Updated != 0 {
+			t.Errorf("the repeat read %d pages of results back and wrote %+v, want every page skipped", reads.Load(), st.Written.TaskProcessingResults)
 		}
 	})
 }

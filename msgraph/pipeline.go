@@ -59,6 +59,9 @@ func (p *pipeline) handle(ctx context.Context, it pipelineItem) error {
 		return it.run(ctx)
 	}
 	if it.batch.Len() > 0 {
+		if p.memo != nil && len(it.batch.TaskProcessingResults)+len(it.batch.UserProcessingResults) > 0 {
+			p.memo.ResultsWritten()
+		}
 		st, err := p.next.Write(ctx, it.batch)
 		p.mu.Lock()
 		p.written = p.written.Add(st)
