@@ -412,16 +412,14 @@ func (f fieldAt) ptr(v unsafe.Pointer) any {
 
 // textInto receives a text column's raw bytes (pgx hands them over undecoded) and stores them
 // as a string of the read's arena in the field at dst: a string (or a named string type), or a
-// *string (strs set) that NULL leaves nil. With share set, a value among the last few distinct
-// ones read is stored as the same string: ids and enums repeat from row to row (a child's
-// parent id in each of its rows, a status), a map of every value cost more than it saved.
+// *string (strs set) that NULL leaves nil. With share set, a value among the column's last few
+// distinct ones is stored as the same string (recentText).
 type textInto struct {
 	dst    unsafe.Pointer
 	arena  *textArena
 	strs   *slab[string]
 	share  bool
-	recent [8]string // the last distinct values, most recent at next-1
-	next   int
+	recent recentText
 }
 
 func (t *textInto) ScanBytes(v []byte) error {
@@ -434,7 +432,7 @@ func (t *textInto) ScanBytes(v []byte) error {
 	}
 	var s string
 	if t.share {
-		s = t.shared(v)
+		s = t.recent.text(v, t.arena)
 	} else {
 		s = t.arena.text(v)
 	}
@@ -446,16 +444,25 @@ func (t *textInto) ScanBytes(v []byte) error {
 	return nil
 }
 
-func (t *textInto) shared(v []byte) string {
-	for i := range len(t.recent) {
+// recentText shares the strings of one column: ids and enums repeat from row to row (a child's
+// parent id in each of its rows, a status), and a value among the last few distinct ones read
+// is the same string again. A map of every value cost more than it saved on a column of mostly
+// distinct values (each result's subject).
+type recentText struct {
+	vals [8]string // the last distinct values, most recent at next-1
+	next int
+}
+
+func (r *recentText) text(v []byte, arena *textArena) string {
+	for i := range len(r.vals) {
 		// from the most recent: a run of the same value finds it first
-		if r := t.recent[(t.next-1-i)&(len(t.recent)-1)]; r == string(v) {
-			return r
+		if s := r.vals[(r.next-1-i)&(len(r.vals)-1)]; s == string(v) {
+			return s
 		}
 	}
-	s := t.arena.text(v)
-	t.recent[t.next&(len(t.recent)-1)] = s
-	t.next++
+	s := arena.text(v)
+	r.vals[r.next&(len(r.vals)-1)] = s
+	r.next++
 	return s
 }
 

@@ -261,8 +261,8 @@ func readSQLite[T any](p *sqlitePrepared, rows driver.Rows, kinds []sqliteKind) 
 // sqliteRowReader decodes rows: it keeps the strings shared by the read and the slabs of its
 // nullable values.
 type sqliteRowReader struct {
-	shared map[string]string
-	buf    []byte // the bytes of the read's short strings, a few KB to an allocation
+	recent []recentText // per column, for the ids and enums shared between rows
+	arena  textArena
 	strs   slab[string]
 	times  slab[time.Time]
 	bools  slab[bool]
@@ -282,17 +282,17 @@ func (r *sqliteRowReader) row(f *sqliteFields, v unsafe.Pointer, cols []sqliteCo
 			if null {
 				return r.notNull(f, i)
 			}
-			*(*string)(p) = r.text(colText(c))
+			*(*string)(p) = r.arena.text(colText(c))
 		case sqliteShared:
 			if null {
 				return r.notNull(f, i)
 			}
-			*(*string)(p) = r.share(colText(c))
+			*(*string)(p) = r.share(i, len(cols), colText(c))
 		case sqliteNullText:
 			if null {
 				*(**string)(p) = nil
 			} else {
-				*(**string)(p) = r.strs.put(r.text(colText(c)))
+				*(**string)(p) = r.strs.put(r.arena.text(colText(c)))
 			}
 		case sqliteInt:
 			n, err := colInt(c)
@@ -339,23 +339,6 @@ func (r *sqliteRowReader) row(f *sqliteFields, v unsafe.Pointer, cols []sqliteCo
 	return nil
 }
 
-// text is a string of the bytes b: short ones share the read's buffers, which are only appended
-// to, so a string stays as it was made.
-func (r *sqliteRowReader) text(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if len(b) > 256 {
-		return string(b)
-	}
-	if cap(r.buf)-len(r.buf) < len(b) {
-		r.buf = make([]byte, 0, 4096)
-	}
-	start := len(r.buf)
-	r.buf = append(r.buf, b...)
-	return unsafe.String(&r.buf[start], len(b))
-}
-
 func (r *sqliteRowReader) notNull(f *sqliteFields, i int) error {
 	return fmt.Errorf("db: NULL in %s's column %d, whose field cannot hold one", f.model, i)
 }
@@ -390,17 +373,12 @@ func decodeInto[V any](p unsafe.Pointer, c *sqliteCol, nullable bool, decode fun
 	return nil
 }
 
-// share is the read's one string of the bytes b.
-func (r *sqliteRowReader) share(b []byte) string {
-	if r.shared == nil {
-		r.shared = make(map[string]string)
+// share is column i's string of the bytes b, the same as a recent row's where they repeat.
+func (r *sqliteRowReader) share(i, ncols int, b []byte) string {
+	if r.recent == nil {
+		r.recent = make([]recentText, ncols)
 	}
-	if s, ok := r.shared[string(b)]; ok { // the lookup does not copy b
-		return s
-	}
-	s := string(b)
-	r.shared[s] = s
-	return s
+	return r.recent[i].text(b, &r.arena)
 }
 
 func colInt(c *sqliteCol) (int64, error) {
